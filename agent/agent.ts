@@ -1,0 +1,261 @@
+import * as os from 'node:os';
+import { readCgroupMemoryLimit } from '../probes/process';
+import { readHeapLimit } from '../probes/heap';
+import type { LeakReport } from '../reports/report-schema';
+import { writeReport } from '../reports/report-writer';
+import { startExporters, type Exporter } from '../reports/exporters';
+import type { Config } from './config';
+import { createDebug, type Debug, writeStderr } from './debug';
+import { History } from './history';
+import { createJudgeScratch, judgeAll, type JudgeScratch } from './judge';
+import { buildReport } from './report-builder';
+import { COLUMN, Sampler, type Readings } from './sampler';
+import { type Judgement, type LeakState, type Machine, initialMachine, step, type Limits } from './state-machine';
+import { armTracking, gatherEvidence, type Tracking } from './tracking';
+import { VERSION } from './version';
+
+/** The agent's own counters: what it costs, what it did, what it dropped. */
+export interface SelfMetrics {
+  ticks: number;
+  /** Duration of the newest sampling tick (µs). */
+  tickCostUs: number;
+  /** Sum of all tick durations (µs), for an average. */
+  tickCostTotalUs: number;
+  evaluations: number;
+  errors: number;
+  reportsWritten: number;
+  /** Reports not written: the hourly cap, the file cap, a write error. */
+  reportsSuppressed: number;
+  /** Exporter sends that failed or were dropped (datagrams, scrapes, exports). */
+  exportsDropped: number;
+}
+
+/** What exporters and the control channel may read of a running agent. */
+export interface AgentView {
+  readonly config: Config;
+  readonly readings: Readings;
+  readonly self: Readonly<SelfMetrics>;
+  readonly history: History;
+  readonly state: LeakState;
+  readonly heapLimitBytes: number;
+  readonly cgroupLimitBytes: number | null;
+  readonly debug: Debug;
+  /** Records a failure in the agent's own metrics and the debug log. */
+  onError(where: string, err: unknown): void;
+  /** Counts a dropped send. */
+  onDrop(where: string, count: number, why: string): void;
+}
+
+/** The public handle returned by `start()`. */
+export interface Agent {
+  /** The resolved configuration. */
+  readonly config: Config;
+  /** watching, suspect, leaking or cooldown. */
+  readonly state: LeakState;
+  /** Stops sampling, disarms everything, closes exporters. Idempotent. */
+  stop(): Promise<void>;
+  /** Writes a report now, whatever the state. @returns its path. */
+  snapshot(): Promise<string>;
+}
+
+/** Evaluate trends every this many ticks (and at least every 5 s). */
+const EVAL_EVERY_MS = 5_000;
+
+export class LeakwatchAgent implements Agent, AgentView {
+  readonly history: History;
+  readonly readings: Readings;
+  readonly self: SelfMetrics = {
+    ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0,
+    reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0,
+  };
+  readonly debug: Debug;
+  readonly heapLimitBytes = readHeapLimit();
+  readonly cgroupLimitBytes = readCgroupMemoryLimit();
+  readonly startedAt = Date.now();
+  private readonly sampler: Sampler;
+  private readonly scratch: JudgeScratch;
+  private readonly limits: Limits;
+  private readonly evalEveryTicks: number;
+  private machine: Machine;
+  private tracking: Tracking | null = null;
+  private exporters: Exporter[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private lastJudgements: Judgement[] = [];
+  private reporting: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly config: Config, debug: Debug = createDebug(config.debug)) {
+    this.debug = debug;
+    this.history = new History(config.historySize);
+    this.sampler = new Sampler(this.history);
+    this.readings = this.sampler.readings;
+    this.scratch = createJudgeScratch(config.historySize);
+    this.machine = initialMachine(this.startedAt);
+    this.evalEveryTicks = Math.max(1, Math.min(Math.round(config.windowMs / 24 / config.intervalMs), Math.round(EVAL_EVERY_MS / config.intervalMs)));
+    this.limits = {
+      windowMs: config.windowMs,
+      minArmedMs: Math.max(2 * config.intervalMs, config.windowMs / 6),
+      calmEvalsToDisarm: 6,
+      cooldownMs: config.windowMs,
+      maxReportsPerHour: config.maxReportsPerHour,
+    };
+  }
+
+  get state(): LeakState {
+    return this.machine.state;
+  }
+
+  /** Starts the one sampling timer and the configured exporters. */
+  start(): this {
+    const c = this.config;
+    this.debug(`started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, container limit ${this.cgroupLimitBytes ?? 'none'}`);
+    try {
+      this.exporters = startExporters(this);
+    } catch (err) {
+      this.onError('exporters', err);
+    }
+    this.timer = setInterval(() => this.tick(), c.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /**
+   * One sampling tick; public so tests and benchmarks can drive it without
+   * waiting in real time. Never throws.
+   */
+  tick(now = Date.now()): void {
+    if (this.stopped) return;
+    try {
+      const t0 = process.hrtime.bigint();
+      this.sampler.sample(now);
+      const cost = Number(process.hrtime.bigint() - t0) / 1_000;
+      this.self.ticks++;
+      this.self.tickCostUs = cost;
+      this.self.tickCostTotalUs += cost;
+      if (this.debug.enabled) this.debugTick();
+      for (const e of this.exporters) {
+        try {
+          e.onTick();
+        } catch (err) {
+          this.onError(`exporter ${e.name}`, err);
+        }
+      }
+      if (this.self.ticks % this.evalEveryTicks === 0) this.evaluate(now);
+    } catch (err) {
+      this.onError('tick', err);
+    }
+  }
+
+  private debugTick(): void {
+    const h = this.history;
+    const handles: string[] = [];
+    for (const [type, n] of this.readings.handles.byType) if (n > 0) handles.push(`${type}=${n}`);
+    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
+  }
+
+  /** Judges the trends and moves the state machine. */
+  private evaluate(now: number): void {
+    this.self.evaluations++;
+    const judgements = judgeAll(this.history, this.config.windowMs, this.config.intervalMs, this.scratch);
+    this.lastJudgements = judgements;
+    const result = step(this.machine, now, judgements, this.limits);
+    this.machine = result.machine;
+    if (this.debug.enabled) for (const line of result.explain) this.debug(line);
+    for (const action of result.actions) {
+      switch (action.type) {
+        case 'arm':
+          this.arm(action.signals);
+          break;
+        case 'disarm':
+          this.disarm();
+          break;
+        case 'report':
+          this.reporting = this.report('leaking', action.signals).catch(() => {});
+          break;
+      }
+    }
+  }
+
+  private arm(signals: readonly string[]): void {
+    if (this.tracking !== null) return;
+    try {
+      this.tracking = armTracking(signals, this);
+    } catch (err) {
+      this.onError('arm', err);
+    }
+  }
+
+  private disarm(): void {
+    const t = this.tracking;
+    this.tracking = null;
+    if (t !== null) {
+      Promise.resolve()
+        .then(() => t.disarm())
+        .catch((err: unknown) => this.onError('disarm', err));
+    }
+  }
+
+  private async report(verdict: LeakReport['verdict'], signals: readonly string[]): Promise<string> {
+    try {
+      const evidence = await gatherEvidence(this, this.tracking, signals);
+      const report = buildReport({
+        verdict,
+        agent: this,
+        judgements: this.lastJudgements,
+        leakingSignals: signals,
+        armedAt: this.tracking?.armedAt ?? null,
+        evidence,
+      });
+      const file = await writeReport(this.config.reportDir, report, this.config.maxReportFiles, evidence.files);
+      this.self.reportsWritten++;
+      for (const e of this.exporters) e.onReport?.(report, file);
+      // A report is the one thing said without debug mode: users must see it.
+      writeStderr(`leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ')}; report ${file}\n`);
+      return file;
+    } catch (err) {
+      this.self.reportsSuppressed++;
+      const e = err as Error & { code?: string };
+      writeStderr(`leakwatch: could not write a report to ${this.config.reportDir}: ${e.message}${e.code ? ` (${e.code})` : ''}\n`);
+      this.onError('report', err);
+      throw err;
+    }
+  }
+
+  async snapshot(): Promise<string> {
+    await this.reporting;
+    return this.report('snapshot', []);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.sampler.stop();
+    this.disarm();
+    const exporters = this.exporters;
+    this.exporters = [];
+    await Promise.allSettled(exporters.map((e) => e.stop()));
+    await this.reporting;
+    this.debug('stopped');
+  }
+
+  onError(where: string, err: unknown): void {
+    this.self.errors++;
+    if (this.debug.enabled) this.debug(`error in ${where}: ${(err as Error)?.stack ?? String(err)}`);
+  }
+
+  onDrop(where: string, count: number, why: string): void {
+    this.self.exportsDropped += count;
+    if (this.debug.enabled) this.debug(`${where}: dropped ${count} (${why})`);
+  }
+
+  /** Host facts for reports. */
+  host(): { hostname: string } {
+    return { hostname: os.hostname() };
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)}MB`;
+}

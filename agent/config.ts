@@ -1,0 +1,287 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  type DurationString,
+  type Milliseconds,
+  formatDuration,
+  parseDuration,
+} from './duration';
+import { type Endpoint, parseEndpoint, parseHostPort } from './endpoint';
+
+/** Options of `start()`; each has the environment variable named beside it. */
+export interface StartOptions {
+  /** `LEAKWATCH_ENABLED`: `false` turns the agent off entirely. */
+  enabled?: boolean;
+  /** `LEAKWATCH_INTERVAL`: sampling interval. */
+  interval?: DurationString | Milliseconds;
+  /** `LEAKWATCH_WINDOW`: how long growth must be sustained before a leak. */
+  window?: DurationString | Milliseconds;
+  /** `LEAKWATCH_REPORT_DIR`: where leak reports are written. */
+  reportDir?: string;
+  /** `LEAKWATCH_DEBUG`: explain every decision on stderr. */
+  debug?: boolean;
+  /** `LEAKWATCH_DOGSTATSD`: `udp://host:port`, `unix:///path` or `true`. */
+  dogstatsd?: string | false;
+  /** `LEAKWATCH_PROMETHEUS`: `host:port` (or a port) to serve `/metrics`. */
+  prometheus?: string | false;
+  /** `LEAKWATCH_OTLP`: an OTLP/HTTP metrics endpoint URL. */
+  otlp?: string | false;
+  /** `LEAKWATCH_FLUSH_INTERVAL`: how often push exporters send (10s). */
+  flushInterval?: DurationString | Milliseconds;
+  /** `LEAKWATCH_MAX_REPORTS_PER_HOUR`: hard cap on reports written. */
+  maxReportsPerHour?: number;
+  /** `LEAKWATCH_MAX_REPORT_FILES`: cap on leakwatch reports kept on disk. */
+  maxReportFiles?: number;
+  /** `LEAKWATCH_HEAP_SNAPSHOT`: also write a `.heapsnapshot` (off). */
+  heapSnapshot?: boolean;
+  /** `DD_SERVICE`, `DD_ENV`, `DD_VERSION`, `DD_TAGS` (Datadog's names). */
+  service?: string;
+  env?: string;
+  version?: string;
+  tags?: readonly string[];
+}
+
+/** The fully resolved configuration: no field is ever undefined. */
+export interface Config {
+  readonly enabled: boolean;
+  readonly intervalMs: Milliseconds;
+  readonly windowMs: Milliseconds;
+  readonly reportDir: string;
+  readonly debug: boolean;
+  readonly dogstatsd: Endpoint | null;
+  readonly prometheus: { readonly host: string; readonly port: number } | null;
+  readonly otlp: string | null;
+  readonly flushIntervalMs: Milliseconds;
+  readonly maxReportsPerHour: number;
+  readonly maxReportFiles: number;
+  readonly heapSnapshot: boolean;
+  readonly service: string;
+  readonly env: string;
+  readonly version: string;
+  readonly tags: readonly string[];
+  /** Rows kept in the sample history (derived from window and interval). */
+  readonly historySize: number;
+}
+
+/** The one source of defaults. */
+export const DEFAULTS = Object.freeze({
+  enabled: true,
+  intervalMs: 1_000,
+  // Five minutes: long enough that start-up warm-up (JIT, pools, caches
+  // filling) has levelled off in the services we tried, short enough that a
+  // 1 MB/s leak is reported long before a 2 GB heap fills. See README.
+  windowMs: 5 * 60_000,
+  reportDir: path.join(os.tmpdir(), 'leakwatch'),
+  debug: false,
+  flushIntervalMs: 10_000,
+  maxReportsPerHour: 4,
+  maxReportFiles: 20,
+  heapSnapshot: false,
+});
+
+/** Bounds that keep the agent cheap whatever it is told. */
+const MIN_INTERVAL_MS = 50;
+const MAX_INTERVAL_MS = 60_000;
+/** The trend test needs at least this many samples in a window. */
+const MIN_SAMPLES_PER_WINDOW = 10;
+/** History rows: twice the window, within these bounds (memory is fixed). */
+const MIN_HISTORY = 120;
+const MAX_HISTORY = 3_600;
+
+/** The environment variables this module reads; no other file reads env. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Result of resolving: the config plus one line per rejected value. */
+export interface Resolved {
+  readonly config: Config;
+  /** Lines for stderr, each naming the variable and the accepted form. */
+  readonly warnings: readonly string[];
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+function quote(v: string): string {
+  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+}
+
+/**
+ * Resolves options over environment variables over DEFAULTS.
+ * Explicit nonsense in `options` throws (TypeError/RangeError naming the
+ * option); a bad environment value yields a warning line and a fallback.
+ */
+export function resolveConfig(
+  options: StartOptions = {},
+  env: Env = process.env,
+): Resolved {
+  const warnings: string[] = [];
+  const bad = (name: string, value: string, expected: string, fb: string) =>
+    warnings.push(
+      `leakwatch: ${name}=${quote(value)} is not ${expected}; ${fb}`,
+    );
+
+  const bool = (name: string, opt: boolean | undefined, def: boolean) => {
+    if (opt !== undefined) {
+      if (typeof opt !== 'boolean') throw new TypeError(`leakwatch: option ${name} must be a boolean`);
+      return opt;
+    }
+    const raw = env[envName(name)];
+    if (raw === undefined || raw === '') return def;
+    const v = raw.trim().toLowerCase();
+    if (TRUE_WORDS.has(v)) return true;
+    if (FALSE_WORDS.has(v)) return false;
+    // An unreadable LEAKWATCH_ENABLED most likely meant "off": be safe.
+    const fallback = name === 'enabled' ? false : def;
+    bad(envName(name), raw, 'a boolean (expected true or false)',
+      name === 'enabled' ? 'leakwatch disabled' : `using ${fallback}`);
+    return fallback;
+  };
+
+  const duration = (
+    name: string,
+    opt: DurationString | Milliseconds | undefined,
+    def: Milliseconds,
+    min: Milliseconds,
+    max: Milliseconds,
+  ): Milliseconds => {
+    let ms: Milliseconds | undefined;
+    if (opt !== undefined) {
+      ms = typeof opt === 'number' ? opt : parseDuration(String(opt));
+      if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
+        throw new TypeError(`leakwatch: option ${name} must be a duration such as 500ms, 1s or 10m (got ${quote(String(opt))})`);
+      }
+    } else {
+      const raw = env[envName(name)];
+      if (raw === undefined || raw === '') return def;
+      ms = parseDuration(raw);
+      if (ms === undefined || ms <= 0) {
+        bad(envName(name), raw, 'a duration (expected e.g. 500ms, 1s, 10m)', `using ${formatDuration(def)}`);
+        return def;
+      }
+    }
+    if (ms < min || ms > max) {
+      const clamped = Math.min(max, Math.max(min, ms));
+      warnings.push(`leakwatch: ${envName(name)}=${formatDuration(ms)} is outside ${formatDuration(min)}..${formatDuration(max)}; using ${formatDuration(clamped)}`);
+      return clamped;
+    }
+    return ms;
+  };
+
+  const count = (name: string, opt: number | undefined, def: number) => {
+    if (opt !== undefined) {
+      if (!Number.isInteger(opt) || opt < 0) throw new RangeError(`leakwatch: option ${name} must be a non-negative integer`);
+      return opt;
+    }
+    const raw = env[envName(name)];
+    if (raw === undefined || raw === '') return def;
+    if (/^\d{1,6}$/.test(raw.trim())) return Number(raw.trim());
+    bad(envName(name), raw, 'a whole number (expected e.g. 4)', `using ${def}`);
+    return def;
+  };
+
+  const str = (name: string, opt: string | false | undefined): string | undefined => {
+    if (opt === false) return undefined;
+    if (opt !== undefined) {
+      if (typeof opt !== 'string') throw new TypeError(`leakwatch: option ${name} must be a string`);
+      return opt;
+    }
+    const raw = env[envName(name)];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+
+  const enabled = bool('enabled', options.enabled, DEFAULTS.enabled);
+  const debug = bool('debug', options.debug, DEFAULTS.debug);
+  const intervalMs = duration('interval', options.interval, DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+  const windowMs = duration('window', options.window, DEFAULTS.windowMs,
+    intervalMs * MIN_SAMPLES_PER_WINDOW, 24 * 3_600_000);
+  const flushIntervalMs = duration('flushInterval', options.flushInterval, DEFAULTS.flushIntervalMs, 100, 3_600_000);
+
+  let reportDir = DEFAULTS.reportDir;
+  const dir = str('reportDir', options.reportDir);
+  if (dir !== undefined) {
+    if (dir.includes('\0')) {
+      if (options.reportDir !== undefined) throw new TypeError('leakwatch: option reportDir must be a path');
+      bad('LEAKWATCH_REPORT_DIR', dir, 'a directory path', `using ${DEFAULTS.reportDir}`);
+    } else {
+      reportDir = path.resolve(dir);
+    }
+  }
+
+  const dd = str('dogstatsd', options.dogstatsd);
+  let dogstatsd: Endpoint | null = null;
+  if (dd !== undefined && !FALSE_WORDS.has(dd.toLowerCase())) {
+    dogstatsd = parseEndpoint(dd, env);
+    if (dogstatsd === null) {
+      if (options.dogstatsd !== undefined) throw new TypeError(`leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(dd)})`);
+      bad('LEAKWATCH_DOGSTATSD', dd, 'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)', 'DogStatsD disabled');
+    }
+  }
+
+  const prom = str('prometheus', options.prometheus);
+  let prometheus: Config['prometheus'] = null;
+  if (prom !== undefined && !FALSE_WORDS.has(prom.toLowerCase())) {
+    prometheus = parseHostPort(prom);
+    if (prometheus === null) {
+      if (options.prometheus !== undefined) throw new TypeError(`leakwatch: option prometheus must be host:port or a port (got ${quote(prom)})`);
+      bad('LEAKWATCH_PROMETHEUS', prom, 'an address (expected e.g. 127.0.0.1:9464 or 9464)', 'Prometheus endpoint disabled');
+    }
+  }
+
+  const otlpRaw = str('otlp', options.otlp);
+  let otlp: string | null = null;
+  if (otlpRaw !== undefined && !FALSE_WORDS.has(otlpRaw.toLowerCase())) {
+    if (/^https?:\/\/[^\s]+$/.test(otlpRaw) && URL.canParse(otlpRaw)) {
+      otlp = otlpRaw;
+    } else {
+      if (options.otlp !== undefined) throw new TypeError(`leakwatch: option otlp must be an http(s) URL (got ${quote(otlpRaw)})`);
+      bad('LEAKWATCH_OTLP', otlpRaw, 'a URL (expected e.g. http://127.0.0.1:4318/v1/metrics)', 'OTLP export disabled');
+    }
+  }
+
+  const tags = options.tags ?? (env.DD_TAGS ?? '')
+    .split(/[,\s]+/)
+    .filter((t) => t.length > 0);
+
+  const historySize = Math.min(MAX_HISTORY,
+    Math.max(MIN_HISTORY, Math.ceil((2 * windowMs) / intervalMs)));
+
+  const config: Config = Object.freeze({
+    enabled,
+    intervalMs,
+    windowMs,
+    reportDir,
+    debug,
+    dogstatsd,
+    prometheus,
+    otlp,
+    flushIntervalMs,
+    maxReportsPerHour: count('maxReportsPerHour', options.maxReportsPerHour, DEFAULTS.maxReportsPerHour),
+    maxReportFiles: count('maxReportFiles', options.maxReportFiles, DEFAULTS.maxReportFiles),
+    heapSnapshot: bool('heapSnapshot', options.heapSnapshot, DEFAULTS.heapSnapshot),
+    service: options.service ?? env.DD_SERVICE ?? defaultService(),
+    env: options.env ?? env.DD_ENV ?? '',
+    version: options.version ?? env.DD_VERSION ?? '',
+    tags: Object.freeze([...tags]),
+    historySize,
+  });
+  return { config, warnings };
+}
+
+/** `reportDir` → `LEAKWATCH_REPORT_DIR`. */
+function envName(option: string): string {
+  return `LEAKWATCH_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The service name Datadog's tracer would pick: the main script's name. */
+function defaultService(): string {
+  const main = process.argv[1];
+  return main ? path.basename(main).replace(/\.[cm]?[jt]s$/, '') : 'node';
+}
+
+/** The report directory the CLI should look in (no agent running). */
+export function reportDirFromEnv(env: Env = process.env): string {
+  const raw = env.LEAKWATCH_REPORT_DIR;
+  return raw && raw.trim() !== '' && !raw.includes('\0')
+    ? path.resolve(raw.trim())
+    : DEFAULTS.reportDir;
+}

@@ -1,0 +1,92 @@
+/**
+ * Which signals are judged, with which thresholds, and the judging of all of
+ * them over the history. Pure: it reads the in-memory history only.
+ */
+import { COLUMN, HANDLE_PREFIX } from './sampler';
+import type { History } from './history';
+import type { Judgement } from './state-machine';
+import { detectTrend, type SignalSpec, type TrendParams } from './trend';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Thresholds, and the data behind them (README, "How a leak is judged"):
+ * the healthy scenarios of test/scenarios move the heap floor by under
+ * 1.5 MiB across a window after warm-up, and in-flight requests lift handle
+ * minima by under 5 under the corpus' load; these sit above both.
+ */
+export const SIGNALS: readonly SignalSpec[] = [
+  { name: COLUMN.heapFloor, unit: 'bytes', reducer: 'min', minGrowth: 4 * MiB, minRelativeGrowth: 0.05 },
+  { name: COLUMN.heapExternal, unit: 'bytes', reducer: 'min', minGrowth: 8 * MiB, minRelativeGrowth: 0.1 },
+  { name: COLUMN.rss, unit: 'bytes', reducer: 'min', minGrowth: 32 * MiB, minRelativeGrowth: 0.1 },
+  { name: COLUMN.fds, unit: 'count', reducer: 'min', minGrowth: 10, minRelativeGrowth: 0.1 },
+  { name: COLUMN.loopP99, unit: 'ms', reducer: 'median', minGrowth: 50, minRelativeGrowth: 1 },
+];
+
+/** Handle types share one spec; each type is its own signal. */
+export const HANDLE_SPEC: Omit<SignalSpec, 'name'> = {
+  unit: 'count',
+  reducer: 'min',
+  minGrowth: 10,
+  minRelativeGrowth: 0.1,
+};
+
+/** Suspect: over half the window, a looser test. */
+export const SUSPECT_PARAMS: TrendParams = { buckets: 12, alpha: 0.01, tailFraction: 0.5, tailRatio: 0.25 };
+/** Leaking: over the whole window, a strict one. */
+export const LEAK_PARAMS: TrendParams = { buckets: 24, alpha: 0.001, tailFraction: 0.34, tailRatio: 0.3 };
+
+/** Scratch arrays reused across evaluations (sized to the history). */
+export interface JudgeScratch {
+  readonly t: Float64Array;
+  readonly v: Float64Array;
+}
+
+export function createJudgeScratch(capacity: number): JudgeScratch {
+  return { t: new Float64Array(capacity), v: new Float64Array(capacity) };
+}
+
+/** The specs that apply to the columns in the history now. */
+export function signalSpecs(history: History): SignalSpec[] {
+  const specs = SIGNALS.filter((s) => history.has(s.name));
+  for (const name of history.names()) {
+    if (name.startsWith(HANDLE_PREFIX)) specs.push({ ...HANDLE_SPEC, name });
+  }
+  return specs;
+}
+
+/**
+ * Judges every signal over the newest half window and the whole window.
+ * @param windowMs the configured window
+ * @param intervalMs the sampling interval
+ */
+export function judgeAll(history: History, windowMs: number, intervalMs: number, scratch: JudgeScratch): Judgement[] {
+  const fullRows = Math.min(history.capacity, Math.round(windowMs / intervalMs));
+  const halfRows = Math.max(4, Math.round(fullRows / 2));
+  const rows = history.length;
+  const out: Judgement[] = [];
+  for (const spec of signalSpecs(history)) {
+    const level = history.last(spec.name);
+    if (Number.isNaN(level) || level < 0) continue;
+    let half = null;
+    let full = null;
+    if (rows >= halfRows) {
+      history.copyLast(null, halfRows, scratch.t);
+      history.copyLast(spec.name, halfRows, scratch.v);
+      half = detectTrend(scratch.t, scratch.v, halfRows, { ...spec, minGrowth: spec.minGrowth / 2 }, SUSPECT_PARAMS);
+    }
+    if (rows >= fullRows) {
+      history.copyLast(null, fullRows, scratch.t);
+      history.copyLast(spec.name, fullRows, scratch.v);
+      full = detectTrend(scratch.t, scratch.v, fullRows, spec, LEAK_PARAMS);
+    }
+    out.push({ signal: spec.name, half, full, level, minGrowth: spec.minGrowth });
+  }
+  return out;
+}
+
+/** The unit of a signal, for the report. */
+export function unitOf(signal: string): SignalSpec['unit'] {
+  if (signal.startsWith(HANDLE_PREFIX)) return HANDLE_SPEC.unit;
+  return SIGNALS.find((s) => s.name === signal)?.unit ?? 'count';
+}

@@ -1,0 +1,190 @@
+/**
+ * The trend detector: pure functions over a sampled series, no I/O.
+ *
+ * Method (README, "How a leak is judged"):
+ * 1. Reduce the window to B buckets, keeping each bucket's minimum (its
+ *    median for latency). A leak raises the floor; GC sawtooth, request
+ *    bursts and single outliers only raise the peaks, so minima ignore them.
+ * 2. Mann–Kendall test on the bucket values: a rank test for a monotone
+ *    trend that assumes no distribution and no linearity.
+ * 3. Theil–Sen slope (median of pairwise slopes): robust to outliers.
+ * 4. Reject growth that levels off: the slope over the last part of the
+ *    window must keep a good share of the whole window's slope. Warm-up
+ *    plateaus, caches filling to a bound and a step followed by a flat line
+ *    all fail this; a linear or stepwise leak passes.
+ * 5. Growth must be material: slope × window above an absolute and a
+ *    relative threshold per signal.
+ */
+
+/** How a signal's bucket is summarised. */
+export type Reducer = 'min' | 'median';
+
+export interface SignalSpec {
+  /** History column. */
+  readonly name: string;
+  readonly unit: 'bytes' | 'count' | 'ms' | 'ratio';
+  readonly reducer: Reducer;
+  /** Growth over the window below this is never material (in `unit`). */
+  readonly minGrowth: number;
+  /** ... nor growth below this fraction of the starting level. */
+  readonly minRelativeGrowth: number;
+}
+
+export interface TrendParams {
+  /** Buckets the window is reduced to. */
+  readonly buckets: number;
+  /** Two-sided p-value below which the trend is significant. */
+  readonly alpha: number;
+  /** Fraction of the buckets (newest) whose slope must keep up. */
+  readonly tailFraction: number;
+  /** The tail slope must be at least this share of the whole slope. */
+  readonly tailRatio: number;
+}
+
+export interface Trend {
+  readonly n: number;
+  readonly s: number;
+  readonly z: number;
+  readonly pValue: number;
+  /** Theil–Sen slope, unit per second. */
+  readonly slopePerSec: number;
+  /** Slope over the newest `tailFraction` of the buckets, unit per second. */
+  readonly tailSlopePerSec: number;
+  /** slope × span of the window, in unit. */
+  readonly growth: number;
+  /** Robust level at the start and the end of the window (fitted line). */
+  readonly from: number;
+  readonly to: number;
+  readonly spanMs: number;
+  readonly significant: boolean;
+  readonly material: boolean;
+  readonly sustained: boolean;
+  /** significant && rising && material && sustained. */
+  readonly growing: boolean;
+}
+
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, error < 1.5e-7). */
+export function normalCdf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * (Math.abs(x) / Math.SQRT2));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}
+
+/**
+ * Mann–Kendall S, its variance with the tie correction, z with continuity
+ * correction, and the two-sided p-value. Hipel & McLeod, "Time Series
+ * Modelling of Water Resources", ch. 23. NaN values are skipped.
+ */
+export function mannKendall(values: ArrayLike<number>): { s: number; z: number; pValue: number; n: number } {
+  const xs: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) xs.push(values[i] as number);
+  const n = xs.length;
+  if (n < 3) return { s: 0, z: 0, pValue: 1, n };
+  let s = 0;
+  for (let i = 0; i < n - 1; i++) {
+    for (let j = i + 1; j < n; j++) s += Math.sign((xs[j] as number) - (xs[i] as number));
+  }
+  const ties = new Map<number, number>();
+  for (const x of xs) ties.set(x, (ties.get(x) ?? 0) + 1);
+  let tieTerm = 0;
+  for (const t of ties.values()) if (t > 1) tieTerm += t * (t - 1) * (2 * t + 5);
+  const variance = (n * (n - 1) * (2 * n + 5) - tieTerm) / 18;
+  if (variance <= 0) return { s, z: 0, pValue: 1, n };
+  const z = s > 0 ? (s - 1) / Math.sqrt(variance) : s < 0 ? (s + 1) / Math.sqrt(variance) : 0;
+  return { s, z, pValue: 2 * (1 - normalCdf(Math.abs(z))), n };
+}
+
+/** Theil–Sen slope: the median of all pairwise slopes (unit per x unit). */
+export function theilSen(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length - 1; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      const dx = (xs[j] as number) - (xs[i] as number);
+      const dy = (ys[j] as number) - (ys[i] as number);
+      if (dx !== 0 && !Number.isNaN(dy)) slopes.push(dy / dx);
+    }
+  }
+  return median(slopes);
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * Reduces (t, v) to `buckets` points: each bucket's centre time and its
+ * min or median value. NaN values are ignored; empty buckets are dropped.
+ */
+export function bucketize(
+  t: ArrayLike<number>,
+  v: ArrayLike<number>,
+  count: number,
+  buckets: number,
+  reducer: Reducer,
+): { t: number[]; v: number[] } {
+  const outT: number[] = [];
+  const outV: number[] = [];
+  const b = Math.max(1, Math.min(buckets, count));
+  const scratch: number[] = [];
+  for (let k = 0; k < b; k++) {
+    const start = Math.floor((k * count) / b);
+    const end = Math.floor(((k + 1) * count) / b);
+    scratch.length = 0;
+    for (let i = start; i < end; i++) if (!Number.isNaN(v[i])) scratch.push(v[i] as number);
+    if (scratch.length === 0) continue;
+    outT.push(((t[start] as number) + (t[end - 1] as number)) / 2);
+    outV.push(reducer === 'min' ? Math.min(...scratch) : median(scratch));
+  }
+  return { t: outT, v: outV };
+}
+
+/**
+ * Judges one signal over one window (the first `count` entries of t and v,
+ * oldest first; t in ms).
+ */
+export function detectTrend(
+  t: ArrayLike<number>,
+  v: ArrayLike<number>,
+  count: number,
+  spec: SignalSpec,
+  params: TrendParams,
+): Trend {
+  const pts = bucketize(t, v, count, params.buckets, spec.reducer);
+  const mk = mannKendall(pts.v);
+  const secs = pts.t.map((x) => x / 1_000);
+  const slope = pts.v.length >= 2 ? theilSen(secs, pts.v) : 0;
+  const tailStart = Math.min(pts.v.length - 2, Math.floor(pts.v.length * (1 - params.tailFraction)));
+  const tailSlope = pts.v.length >= 3 && tailStart >= 0
+    ? theilSen(secs.slice(tailStart), pts.v.slice(tailStart))
+    : slope;
+  const spanMs = count >= 2 ? (t[count - 1] as number) - (t[0] as number) : 0;
+  // The fitted line through the median point gives robust end levels.
+  const midT = median(secs.slice());
+  const midV = median(pts.v.slice());
+  const t0 = count > 0 ? (t[0] as number) / 1_000 : 0;
+  const from = midV + slope * (t0 - midT);
+  const to = from + slope * (spanMs / 1_000);
+  const growth = slope * (spanMs / 1_000);
+  const significant = mk.pValue < params.alpha && mk.s > 0;
+  const material = growth >= spec.minGrowth && growth >= spec.minRelativeGrowth * Math.max(0, from);
+  const sustained = slope > 0 && tailSlope >= params.tailRatio * slope;
+  return {
+    n: mk.n,
+    s: mk.s,
+    z: mk.z,
+    pValue: mk.pValue,
+    slopePerSec: slope,
+    tailSlopePerSec: tailSlope,
+    growth,
+    from,
+    to,
+    spanMs,
+    significant,
+    material,
+    sustained,
+    growing: significant && material && sustained,
+  };
+}

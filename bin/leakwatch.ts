@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `leakwatch` command. A thin entry: each command lives with the code
+ * it drives and is loaded only when asked for.
+ */
+import { VERSION } from '../agent/version';
+
+const USAGE = `usage: leakwatch <command> [options]
+
+commands:
+  view [file|dir] [--json] [--html [-o out.html]]   show leak reports
+  attach <pid> [--window 5m] [--report-dir dir]    start watching a running process
+  status <pid> | snapshot <pid> | detach <pid>     talk to an agent
+  why -- node app.js                               what keeps a process alive
+  version                                          print the version
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default: {
+      const commands = loadCommands();
+      const run = commands[command];
+      if (run === undefined) {
+        process.stderr.write(`leakwatch: unknown command "${command}"\n${USAGE}`);
+        return 2;
+      }
+      return run(rest);
+    }
+  }
+}
+
+type Command = (args: string[]) => Promise<number>;
+
+/** Commands are registered by the modules that implement them. */
+function loadCommands(): Record<string, Command> {
+  return {};
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`leakwatch: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
