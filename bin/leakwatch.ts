@@ -43,9 +43,29 @@ async function main(argv: string[]): Promise<number> {
 
 type Command = (args: string[]) => Promise<number>;
 
-/** Commands are registered by the modules that implement them. */
+/**
+ * Each command's module, loaded only when that command runs. A module
+ * exports `run(args): Promise<number>` (the exit status).
+ */
+const COMMAND_MODULES: Readonly<Record<string, string>> = {
+  view: '../reports/view-command',
+  attach: '../agent/attach-command',
+  status: '../agent/attach-command',
+  snapshot: '../agent/attach-command',
+  detach: '../agent/attach-command',
+  why: '../agent/why-command',
+};
+
 function loadCommands(): Record<string, Command> {
-  return {};
+  const out: Record<string, Command> = {};
+  for (const [name, file] of Object.entries(COMMAND_MODULES)) {
+    out[name] = (args) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(file) as { run: (command: string, args: string[]) => Promise<number> };
+      return mod.run(name, args);
+    };
+  }
+  return out;
 }
 
 main(process.argv.slice(2)).then(
