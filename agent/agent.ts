@@ -176,7 +176,12 @@ export class LeakwatchAgent implements Agent, AgentView {
     }
   }
 
-  private arm(signals: readonly string[]): void {
+  /**
+   * Arms tracking for the given signals, as *suspect* does. Internal: used
+   * by the state machine, and by tests and benchmarks to force the armed
+   * state.
+   */
+  arm(signals: readonly string[]): void {
     if (this.tracking !== null) return;
     try {
       this.tracking = armTracking(signals, this);
@@ -185,7 +190,8 @@ export class LeakwatchAgent implements Agent, AgentView {
     }
   }
 
-  private disarm(): void {
+  /** Disarms what `arm` switched on. Internal, like `arm`. */
+  disarm(): void {
     const t = this.tracking;
     this.tracking = null;
     if (t !== null) {
