@@ -81,6 +81,8 @@ export class LeakwatchAgent implements Agent, AgentView {
   private exporters: Exporter[] = [];
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The control channel (agent/control.ts), when on. */
+  private control: import('./control').ControlServer | null = null;
   private lastJudgements: Judgement[] = [];
   private reporting: Promise<unknown> = Promise.resolve();
 
@@ -116,7 +118,21 @@ export class LeakwatchAgent implements Agent, AgentView {
     }
     this.timer = setInterval(() => this.tick(), c.intervalMs);
     this.timer.unref();
+    if (c.control) {
+      try {
+        // Loaded only when on: LEAKWATCH_CONTROL=false loads nothing.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        this.control = (require('./control') as typeof import('./control')).startControl(this);
+      } catch (err) {
+        this.onError('control', err);
+      }
+    }
     return this;
+  }
+
+  /** The control socket's path (`leakwatch status <pid>`), or null. */
+  get controlPath(): string | null {
+    return this.control?.path ?? null;
   }
 
   /**
@@ -239,6 +255,8 @@ export class LeakwatchAgent implements Agent, AgentView {
     this.timer = null;
     this.sampler.stop();
     this.disarm();
+    this.control?.close();
+    this.control = null;
     const exporters = this.exporters;
     this.exporters = [];
     await Promise.allSettled(exporters.map((e) => e.stop()));

@@ -34,6 +34,8 @@ export interface StartOptions {
   maxReportFiles?: number;
   /** `LEAKWATCH_HEAP_SNAPSHOT`: also write a `.heapsnapshot` (off). */
   heapSnapshot?: boolean;
+  /** `LEAKWATCH_CONTROL`: `false` closes the control socket used by `leakwatch status|snapshot|detach <pid>` (on). */
+  control?: boolean;
   /** `DD_SERVICE`, `DD_ENV`, `DD_VERSION`, `DD_TAGS` (Datadog's names). */
   service?: string;
   env?: string;
@@ -55,6 +57,7 @@ export interface Config {
   readonly maxReportsPerHour: number;
   readonly maxReportFiles: number;
   readonly heapSnapshot: boolean;
+  readonly control: boolean;
   readonly service: string;
   readonly env: string;
   readonly version: string;
@@ -77,6 +80,7 @@ export const DEFAULTS = Object.freeze({
   maxReportsPerHour: 4,
   maxReportFiles: 20,
   heapSnapshot: false,
+  control: true,
 });
 
 /** Bounds that keep the agent cheap whatever it is told. */
@@ -258,6 +262,7 @@ export function resolveConfig(
     maxReportsPerHour: count('maxReportsPerHour', options.maxReportsPerHour, DEFAULTS.maxReportsPerHour),
     maxReportFiles: count('maxReportFiles', options.maxReportFiles, DEFAULTS.maxReportFiles),
     heapSnapshot: bool('heapSnapshot', options.heapSnapshot, DEFAULTS.heapSnapshot),
+    control: bool('control', options.control, DEFAULTS.control),
     service: options.service ?? env.DD_SERVICE ?? defaultService(),
     env: options.env ?? env.DD_ENV ?? '',
     version: options.version ?? env.DD_VERSION ?? '',

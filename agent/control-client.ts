@@ -1,0 +1,107 @@
+/**
+ * The CLI side of the control channel (agent/control.ts): one JSON line to
+ * `${tmpdir}/leakwatch-${uid}/${pid}.sock`, one JSON line back.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { AttachError } from './attach-errors';
+import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse, controlSocketPath } from './control';
+
+/** An answer larger than this is not a control answer. */
+const MAX_RESPONSE_BYTES = 1_048_576;
+/** Default wait for an answer; a snapshot of a large heap can take a while. */
+export const DEFAULT_CONTROL_TIMEOUT_MS = 30_000;
+
+/**
+ * Checks that `pid` is a live process we may signal.
+ * @throws AttachError ESRCH or EPERM
+ */
+export function checkProcess(pid: number): void {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') throw new AttachError('LEAKWATCH_ERR_ATTACH_ESRCH', `no process with pid ${pid}`, { pid });
+    if (code === 'EPERM') {
+      throw new AttachError('LEAKWATCH_ERR_ATTACH_EPERM',
+        `pid ${pid} belongs to another user; run leakwatch as that user (or as root)`, { pid });
+    }
+    throw err;
+  }
+}
+
+/** True when a process with that pid exists (ours or not). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Sends one command to the agent in `pid` over its control socket.
+ * @returns the agent's answer (`ok: false` answers are returned, not thrown)
+ * @throws AttachError NO_AGENT when nothing listens there, TIMEOUT, EPERM
+ */
+export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS): Promise<ControlResponse> {
+  const file = controlSocketPath(pid);
+  const line = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(file);
+    let buf = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new AttachError('LEAKWATCH_ERR_ATTACH_TIMEOUT', `the agent in pid ${pid} did not answer "${cmd}" within ${timeoutMs} ms`, { pid }));
+    }, timeoutMs);
+    timer.unref();
+    socket.on('connect', () => socket.write(`${JSON.stringify({ cmd, v: CONTROL_PROTOCOL })}\n`));
+    socket.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      if (buf.length > MAX_RESPONSE_BYTES) socket.destroy(new Error('answer too large'));
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      resolve(buf);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(connectError(pid, file, err));
+    });
+  });
+  const nl = line.indexOf('\n');
+  let res: ControlResponse;
+  try {
+    res = JSON.parse(nl < 0 ? line : line.slice(0, nl)) as ControlResponse;
+  } catch {
+    throw new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `the agent in pid ${pid} sent an unreadable answer to "${cmd}"`, { pid });
+  }
+  if (res.v !== CONTROL_PROTOCOL) {
+    throw new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `the agent in pid ${pid} speaks control protocol ${String(res.v)}, this leakwatch ${CONTROL_PROTOCOL}; use the leakwatch that started it`, { pid });
+  }
+  return res;
+}
+
+function connectError(pid: number, file: string, err: NodeJS.ErrnoException): Error {
+  switch (err.code) {
+    case 'ENOENT':
+      return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent runs in pid ${pid} (no control socket ${file})`, { pid, socket: file });
+    case 'ECONNREFUSED':
+      // The file outlived its process (SIGKILL), or pid was reused.
+      if (!isAlive(pid)) removeStale(file);
+      return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent answers in pid ${pid} (stale control socket ${file})`, { pid, socket: file });
+    case 'EACCES':
+    case 'EPERM':
+      return new AttachError('LEAKWATCH_ERR_ATTACH_EPERM', `cannot open ${file} (${err.code}); run leakwatch as the user that owns pid ${pid}`, { pid, socket: file });
+    default:
+      return new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `cannot reach the agent in pid ${pid} at ${file}: ${err.message}`, { pid, socket: file });
+  }
+}
+
+function removeStale(file: string): void {
+  try {
+    if (fs.lstatSync(file).isSocket()) fs.unlinkSync(file);
+  } catch {
+    // Someone else removed it.
+  }
+}

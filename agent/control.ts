@@ -1,0 +1,325 @@
+/**
+ * The control channel every agent opens (preloaded or attached), so that
+ * `leakwatch status|snapshot|detach <pid>` work without the inspector.
+ *
+ * A Unix socket `${tmpdir}/leakwatch-${uid}/${pid}.sock` in a directory
+ * that is the user's own and mode 0700: only that user (and root) can reach
+ * it, which is exactly who may signal the process anyway. The protocol is
+ * one JSON line in, one JSON line out, then the server closes the
+ * connection. The server and every connection are unref'd: the channel never
+ * keeps the host alive.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LeakwatchAgent } from './agent';
+import { reportBaseName } from '../reports/report-writer';
+import { COLUMN, HANDLE_PREFIX } from './sampler';
+import { VERSION } from './version';
+
+/** Protocol version; a client refuses answers of another major. */
+export const CONTROL_PROTOCOL = 1;
+/** A request longer than this is refused (it is a one-word command). */
+const MAX_REQUEST_BYTES = 4_096;
+/** A connection idle this long is dropped. */
+const IDLE_TIMEOUT_MS = 10_000;
+/** `status` lists at most this many report paths. */
+const MAX_LISTED_REPORTS = 20;
+
+/** The process-wide holders shared by every copy of leakwatch loaded. */
+const AGENT_KEY = Symbol.for('leakwatch.agent');
+const CONTROL_KEY = Symbol.for('leakwatch.control');
+/** Set by attach-entry: when and how this agent was attached. */
+export const ATTACHED_KEY = Symbol.for('leakwatch.attached');
+
+export type ControlCommand = 'status' | 'snapshot' | 'detach';
+
+export interface ControlRequest {
+  cmd: ControlCommand;
+  v?: number;
+}
+
+export type ControlResponse =
+  | ({ ok: true; v: number } & Record<string, unknown>)
+  | { ok: false; v: number; code: string; message: string };
+
+/** The directory holding the control sockets of this user's processes. */
+export function controlDir(uid: number = currentUid()): string {
+  return path.join(os.tmpdir(), `leakwatch-${uid}`);
+}
+
+/** The control socket of a process (of the current user). */
+export function controlSocketPath(pid: number, uid: number = currentUid()): string {
+  return path.join(controlDir(uid), `${pid}.sock`);
+}
+
+function currentUid(): number {
+  return typeof process.getuid === 'function' ? process.getuid() : -1;
+}
+
+/**
+ * Creates the private directory or checks that an existing one is safe:
+ * a real directory (not a symlink), owned by us, with no group or other
+ * permission bits. Someone else's directory there could be used to
+ * intercept the channel, so it is refused.
+ * @throws an Error naming what is wrong
+ */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (st.uid !== currentUid()) throw new Error(`${dir} belongs to uid ${st.uid}, not to us`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`${dir} has mode ${(st.mode & 0o777).toString(8)}, expected 700`);
+}
+
+/** What the control server needs of an agent. */
+export type ControlledAgent = Pick<LeakwatchAgent,
+  'config' | 'state' | 'self' | 'history' | 'readings' | 'startedAt' | 'snapshot' | 'stop' | 'debug' | 'onError'>;
+
+export interface ControlServer {
+  readonly path: string;
+  /** Closes the server and removes the socket file. Idempotent. */
+  close(): void;
+}
+
+type Holder = { [AGENT_KEY]?: unknown; [CONTROL_KEY]?: ControlServer; [ATTACHED_KEY]?: AttachedMark };
+
+/** What attach-entry records about an attached agent. */
+export interface AttachedMark {
+  readonly at: number;
+  /** The modules loaded by the attach, dropped from the cache on detach. */
+  readonly root: string;
+  /** The `--duration` timer, if any. */
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Opens the control socket for `agent`. One per process: when another agent
+ * in this process already has one, returns null. Never throws; a failure
+ * is counted in the agent's errors and explained in debug mode.
+ */
+export function startControl(agent: ControlledAgent): ControlServer | null {
+  const holder = globalThis as Holder;
+  if (holder[CONTROL_KEY] !== undefined) {
+    agent.debug(`control: another agent in this process owns ${holder[CONTROL_KEY].path}; none opened for this one`);
+    return null;
+  }
+  if (currentUid() < 0) {
+    agent.debug('control: no Unix user ids on this platform; control channel off');
+    return null;
+  }
+  const file = controlSocketPath(process.pid);
+  try {
+    ensurePrivateDir(path.dirname(file));
+    removeStaleSocket(file);
+  } catch (err) {
+    agent.onError('control', err);
+    return null;
+  }
+  const server = net.createServer({ allowHalfOpen: false }, (socket) => serve(agent, socket));
+  let closed = false;
+  const removeFile = (): void => {
+    try {
+      fs.unlinkSync(file);
+    } catch {
+      // Already gone (libuv removes it when the server closes).
+    }
+  };
+  const control: ControlServer = {
+    path: file,
+    close() {
+      if (closed) return;
+      closed = true;
+      process.removeListener('exit', removeFile);
+      if (holder[CONTROL_KEY] === control) delete holder[CONTROL_KEY];
+      try {
+        server.close();
+      } catch (err) {
+        agent.onError('control close', err);
+      }
+      removeFile();
+    },
+  };
+  server.on('error', (err) => {
+    agent.onError('control', err);
+    control.close();
+  });
+  server.listen(file, () => {
+    try {
+      // The umask may have left group/other bits; the directory is what
+      // guards access, this is a second lock.
+      fs.chmodSync(file, 0o600);
+    } catch (err) {
+      agent.onError('control chmod', err);
+    }
+    agent.debug(`control: listening on ${file}`);
+  });
+  server.unref();
+  // A process that exits without stop() would leave the file behind.
+  process.once('exit', removeFile);
+  holder[CONTROL_KEY] = control;
+  return control;
+}
+
+/** Removes a socket file left by a dead process with our pid; refuses other files. */
+function removeStaleSocket(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`${file} exists and is not a socket; not removing it`);
+  fs.unlinkSync(file);
+}
+
+function serve(agent: ControlledAgent, socket: net.Socket): void {
+  socket.unref();
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  let buf = '';
+  let handled = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (handled) return;
+    buf += chunk.toString('utf8');
+    const nl = buf.indexOf('\n');
+    if (nl < 0 && buf.length <= MAX_REQUEST_BYTES) return;
+    handled = true;
+    const line = nl < 0 ? '' : buf.slice(0, nl);
+    handleLine(agent, line).then(
+      (res) => socket.end(`${JSON.stringify(res.response)}\n`, res.after),
+      (err: unknown) => {
+        agent.onError('control', err);
+        socket.destroy();
+      },
+    );
+  });
+}
+
+/**
+ * Answers one request line. `after` runs once the answer is sent (detach
+ * answers first, then stops: the agent's stop closes this very socket).
+ */
+async function handleLine(agent: ControlledAgent, line: string): Promise<{ response: ControlResponse; after?: () => void }> {
+  let req: ControlRequest;
+  try {
+    req = JSON.parse(line) as ControlRequest;
+  } catch {
+    return { response: fail('LEAKWATCH_ERR_CONTROL_REQUEST', 'not a JSON request line') };
+  }
+  return handleRequest(agent, req);
+}
+
+/**
+ * Answers a control request. Also called through the inspector by
+ * `status|snapshot|detach --inspector` for an agent without a socket.
+ */
+export async function handleRequest(agent: ControlledAgent, req: ControlRequest): Promise<{ response: ControlResponse; after?: () => void }> {
+  switch (req?.cmd) {
+    case 'status':
+      return { response: { ok: true, v: CONTROL_PROTOCOL, ...(await describeAgent(agent)) } };
+    case 'snapshot':
+      try {
+        const file = await agent.snapshot();
+        return { response: { ok: true, v: CONTROL_PROTOCOL, path: file } };
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        return { response: fail(e.code ?? 'LEAKWATCH_ERR_SNAPSHOT', e.message) };
+      }
+    case 'detach':
+      return {
+        response: { ok: true, v: CONTROL_PROTOCOL, detached: true, pid: process.pid },
+        after: () => {
+          detachAgent(agent).catch((err: unknown) => agent.onError('detach', err));
+        },
+      };
+    default:
+      return { response: fail('LEAKWATCH_ERR_CONTROL_REQUEST', `unknown command ${JSON.stringify(String(req?.cmd)).slice(0, 40)}`) };
+  }
+}
+
+function fail(code: string, message: string): ControlResponse {
+  return { ok: false, v: CONTROL_PROTOCOL, code, message };
+}
+
+/**
+ * Stops the agent and releases what leakwatch holds in the process: the
+ * global holder, the attach mark and its timer, and (for an attached agent)
+ * the modules the attach loaded, so the process is as before the attach.
+ */
+export async function detachAgent(agent: ControlledAgent): Promise<void> {
+  await agent.stop();
+  const holder = globalThis as Holder;
+  if (holder[AGENT_KEY] === agent) delete holder[AGENT_KEY];
+  const mark = holder[ATTACHED_KEY];
+  if (mark === undefined) return;
+  delete holder[ATTACHED_KEY];
+  if (mark.timer !== undefined) clearTimeout(mark.timer);
+  const cache = require.cache;
+  for (const key of Object.keys(cache)) if (key.startsWith(mark.root)) delete cache[key];
+}
+
+/** How this agent came to run: `attached`, `preloaded` (register) or `programmatic`. */
+function modeOf(agent: ControlledAgent): string {
+  const holder = globalThis as Holder;
+  if (holder[AGENT_KEY] !== agent) return 'programmatic';
+  return holder[ATTACHED_KEY] !== undefined ? 'attached' : 'preloaded';
+}
+
+/** The `status` answer: plain JSON. */
+export async function describeAgent(agent: ControlledAgent): Promise<Record<string, unknown>> {
+  const h = agent.history;
+  const samples: Record<string, number | null> = {};
+  for (const name of [COLUMN.heapUsed, COLUMN.heapFloor, COLUMN.heapExternal, COLUMN.rss, COLUMN.loopP99, COLUMN.loopUtilization, COLUMN.fds]) {
+    samples[name] = finite(h.last(name));
+  }
+  const handles: Record<string, number> = {};
+  for (const name of h.names()) {
+    if (!name.startsWith(HANDLE_PREFIX)) continue;
+    const n = h.last(name);
+    if (n > 0) handles[name.slice(HANDLE_PREFIX.length)] = n;
+  }
+  const mark = (globalThis as Holder)[ATTACHED_KEY];
+  return {
+    version: VERSION,
+    pid: process.pid,
+    node: process.version,
+    mode: modeOf(agent),
+    attachedAt: mark?.at ?? null,
+    startedAt: agent.startedAt,
+    state: agent.state,
+    config: agent.config,
+    reportDir: agent.config.reportDir,
+    samples,
+    handles,
+    lastSampleAt: finite(h.lastTime()),
+    ticks: agent.self.ticks,
+    errors: agent.self.errors,
+    reportsWritten: agent.self.reportsWritten,
+    reportsSuppressed: agent.self.reportsSuppressed,
+    reports: await listReports(agent.config.reportDir),
+  };
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** This process's reports in the report directory, newest last. */
+async function listReports(dir: string): Promise<string[]> {
+  const prefix = reportBaseName(process.pid, new Date(0)).replace(/1970.*$/, '');
+  try {
+    return (await fs.promises.readdir(dir))
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+      .sort()
+      .slice(-MAX_LISTED_REPORTS)
+      .map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}
