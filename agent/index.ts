@@ -2,7 +2,7 @@
  * leakwatch's programmatic API. Everything exported here is a promise to
  * users: keep it small and list it by name.
  */
-import { type Agent, LeakwatchAgent } from './agent';
+import type { Agent } from './agent';
 import { type StartOptions, resolveConfig } from './config';
 import { writeStderr } from './debug';
 import { noopAgent } from './noop';
@@ -16,6 +16,9 @@ export function start(options: StartOptions = {}): Agent {
   const { config, warnings } = resolveConfig(options);
   for (const w of warnings) writeStderr(`${w}\n`);
   if (!config.enabled) return noopAgent(config);
+  // Loaded only when enabled: a disabled agent loads no probe at all.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LeakwatchAgent } = require('./agent') as typeof import('./agent');
   return new LeakwatchAgent(config).start();
 }
 
