@@ -20,6 +20,8 @@ export interface GcReading {
   readonly pauseMs: number[];
   /** Every pause since the last read, for a pause histogram (ms, capped). */
   readonly pauses: number[];
+  /** The `GC_KINDS` index of each entry of `pauses` (-1 if unknown). */
+  readonly pauseKinds: number[];
   /** Pauses beyond the cap above; counted, never silently lost. */
   pausesDropped: number;
   /**
@@ -50,6 +52,7 @@ export function createGcReading(): GcReading {
     count: GC_KINDS.map(() => 0),
     pauseMs: GC_KINDS.map(() => 0),
     pauses: [],
+    pauseKinds: [],
     pausesDropped: 0,
     floorBytes: NaN,
     majorTotal: 0,
@@ -75,8 +78,12 @@ export function createGcProbe(): GcProbe {
           (acc.count[k] as number)++;
           acc.pauseMs[k] = (acc.pauseMs[k] as number) + entry.duration;
         }
-        if (acc.pauses.length < MAX_PAUSES_PER_READ) acc.pauses.push(entry.duration);
-        else acc.pausesDropped++;
+        if (acc.pauses.length < MAX_PAUSES_PER_READ) {
+          acc.pauses.push(entry.duration);
+          acc.pauseKinds.push(k);
+        } else {
+          acc.pausesDropped++;
+        }
         if (kind === 'mark_sweep_compact') sawMajor = true;
       }
       // The callback runs shortly after the GC: only promotions since then
@@ -99,8 +106,13 @@ export function createGcProbe(): GcProbe {
         acc.pauseMs[k] = 0;
       }
       out.pauses.length = 0;
-      for (const p of acc.pauses) out.pauses.push(p);
+      out.pauseKinds.length = 0;
+      for (let i = 0; i < acc.pauses.length; i++) {
+        out.pauses.push(acc.pauses[i] as number);
+        out.pauseKinds.push(acc.pauseKinds[i] as number);
+      }
       acc.pauses.length = 0;
+      acc.pauseKinds.length = 0;
       out.pausesDropped = acc.pausesDropped;
       acc.pausesDropped = 0;
       out.floorBytes = acc.floorBytes;
