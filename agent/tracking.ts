@@ -1,10 +1,32 @@
 /**
  * What is armed while *suspect* and what is gathered for a report.
  * In *watching* nothing here runs: no hooks, no stack capture, no profiler.
+ *
+ * Arming (cheap, synchronous, safe from a preload script): creation-site
+ * wrappers for the handle kinds that grow, the heap sampling profiler for
+ * memory signals, and a `warning` listener for listener leaks. Gathering
+ * (at a report): live timers, sockets and servers enumerated through the
+ * inspector, the heap profile summarised by site and written as pprof
+ * beside the report, all ranked into suspects.
  */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import type { ProfileFile, Suspect } from '../reports/report-schema';
+import { reportBaseName } from '../reports/report-writer';
+import { armCreationSites, type CreationSites } from '../probes/creation-sites';
+import { openInspector, type InspectorProbe } from '../probes/inspector-session';
+import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
+import { readLiveSockets } from '../probes/sockets';
+import { readLiveTimers } from '../probes/timers';
+import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
 import type { AgentView } from './agent';
+import { type HeapProfiler, startHeapProfiler } from './heap-profiler';
 import { HANDLE_PREFIX } from './sampler';
+import { createSourceMapper } from './source-maps';
+import {
+  MAX_SUSPECTS, type OwnEndpoints, type SuspectContext, TIMER_FILTERS, bump, heapSuspect,
+  mapLocation, rankSuspects, socketFilters, socketSuspect, timerSuspect,
+} from './suspects';
 
 /** Evidence gathered for one report. */
 export interface Evidence {
@@ -20,7 +42,45 @@ export interface Evidence {
 export interface Tracking {
   readonly armedAt: number;
   readonly signals: readonly string[];
+  /** Creation-site wrappers, when timers or sockets are suspected. */
+  readonly sites: CreationSites | null;
+  /** The heap sampling profiler, when memory is suspected. */
+  readonly heap: HeapProfiler | null;
+  readonly listeners: ListenerCapture | null;
+  /** What could not be armed, for the report. */
+  readonly notes: readonly string[];
   disarm(): void | Promise<void>;
+}
+
+/** Heap sites listed as suspects (the pprof file has them all). */
+export const MAX_HEAP_SUSPECTS = 10;
+
+/** What to arm for which growing signals. */
+export interface ArmPlan {
+  timers: boolean;
+  sockets: boolean;
+  heap: boolean;
+}
+
+/**
+ * Timer and socket signals arm their wrappers. Memory signals arm the heap
+ * profiler *and* both wrappers: unref'd timers and sockets are invisible
+ * to the handle counts and show up only as heap or fd growth. An unknown
+ * or empty signal list arms everything.
+ */
+export function planArming(signals: readonly string[]): ArmPlan {
+  const plan: ArmPlan = { timers: false, sockets: false, heap: false };
+  let known = false;
+  for (const s of signals) {
+    if (s === 'handles.Timeout' || s === 'handles.Immediate') {
+      plan.timers = known = true;
+    } else if (s.startsWith(HANDLE_PREFIX) || s === 'fds') {
+      plan.sockets = known = true;
+    } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
+      plan.heap = plan.timers = plan.sockets = known = true;
+    }
+  }
+  return known ? plan : { timers: true, sockets: true, heap: true };
 }
 
 /**
@@ -29,21 +89,207 @@ export interface Tracking {
  */
 export function armTracking(signals: readonly string[], view: AgentView): Tracking {
   const armedAt = Date.now();
-  view.debug(`armed for ${signals.join(', ')}`);
+  const plan = planArming(signals);
+  const notes: string[] = [];
+  let sites: CreationSites | null = null;
+  let heap: HeapProfiler | null = null;
+  let listeners: ListenerCapture | null = null;
+  if (plan.timers || plan.sockets) {
+    try {
+      sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets });
+    } catch (err) {
+      view.onError('arm creation sites', err);
+      notes.push(`creation sites not armed: ${(err as Error)?.message}`);
+    }
+  }
+  if (plan.heap) {
+    try {
+      heap = startHeapProfiler();
+    } catch (err) {
+      view.onError('arm heap profiler', err);
+      notes.push(`heap profiler not started: ${(err as Error)?.message}`);
+    }
+  }
+  try {
+    listeners = armListenerWarnings();
+  } catch (err) {
+    view.onError('arm listener warnings', err);
+  }
+  view.debug(`armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${heap !== null ? 'on' : 'off'}`);
+  let armed = true;
   return {
     armedAt,
     signals,
+    sites,
+    heap,
+    listeners,
+    notes,
     disarm() {
+      if (!armed) return;
+      armed = false;
+      for (const [what, off] of [['creation sites', () => sites?.disarm()], ['heap profiler', () => heap?.stop()], ['listener warnings', () => listeners?.disarm()]] as const) {
+        try {
+          off();
+        } catch (err) {
+          view.onError(`disarm ${what}`, err);
+        }
+      }
       view.debug('disarmed');
     },
   };
 }
 
+/** The addresses of leakwatch's own exporters and control socket. */
+function ownEndpoints(view: AgentView): OwnEndpoints {
+  const exact = new Set<string>();
+  const c = view.config;
+  if (c.dogstatsd !== null) exact.add(c.dogstatsd.protocol === 'udp' ? `${c.dogstatsd.host}:${c.dogstatsd.port}` : c.dogstatsd.path);
+  if (c.prometheus !== null) exact.add(`${c.prometheus.host}:${c.prometheus.port}`);
+  if (c.otlp !== null) {
+    try {
+      const u = new URL(c.otlp);
+      exact.add(`${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`);
+    } catch {
+      // Config validated it; nothing to add otherwise.
+    }
+  }
+  const control = (globalThis as Record<symbol, { path?: unknown } | undefined>)[Symbol.for('leakwatch.control')];
+  if (typeof control?.path === 'string') exact.add(control.path);
+  return { exact };
+}
+
 /**
- * Gathers the suspects for a report: here, one per growing handle type,
- * from the sampled counts.
+ * Gathers the suspects for a report: live timers and sockets grouped by
+ * site, heap allocation sites, listener warnings; ranked.
  */
 export async function gatherEvidence(view: AgentView, tracking: Tracking | null, signals: readonly string[]): Promise<Evidence> {
+  const evidence: Evidence = { suspects: [], profiles: [], notes: [...(tracking?.notes ?? [])], dropped: {}, files: [] };
+  const now = Date.now();
+  const ctx: SuspectContext = { armedAt: tracking?.sites?.armedAt ?? null, now, mapper: null, dropped: evidence.dropped };
+  try {
+    ctx.mapper = createSourceMapper();
+  } catch (err) {
+    view.onError('source maps', err);
+  }
+  if (tracking === null) evidence.notes.push('tracking was not armed: growth since arming is 0 and creation sites are unknown; callbacks and endpoints are still listed');
+  else if (tracking.sites === null) evidence.notes.push('creation-site capture was not armed for these signals: sites are unknown');
+
+  // The heap profile first: what the enumeration below allocates must not
+  // be in it.
+  if (tracking?.heap) await gatherHeap(view, tracking.heap, ctx, evidence);
+
+  let insp: InspectorProbe | null = null;
+  try {
+    insp = openInspector();
+    await gatherHandles(view, insp, tracking, ctx, evidence);
+    if (tracking?.listeners) await gatherListeners(tracking.listeners, insp, ctx, evidence);
+  } catch (err) {
+    view.onError('snapshot inspector', err);
+    evidence.notes.push(`live timers and sockets could not be enumerated (${(err as Error)?.message}); handle counts only`);
+    evidence.suspects.push(...handleCountSuspects(view, tracking, signals));
+  } finally {
+    try {
+      insp?.close();
+    } catch (err) {
+      view.onError('snapshot inspector close', err);
+    }
+  }
+
+  rankSuspects(evidence.suspects, signals.length > 0 ? signals : tracking?.signals ?? []);
+  if (evidence.suspects.length > MAX_SUSPECTS) {
+    bump(evidence.dropped, 'suspects', evidence.suspects.length - MAX_SUSPECTS);
+    evidence.notes.push(`${evidence.suspects.length - MAX_SUSPECTS} lower-ranked suspects left out (cap ${MAX_SUSPECTS})`);
+    evidence.suspects.length = MAX_SUSPECTS;
+  }
+  if (ctx.mapper !== null && ctx.mapper.skipped > 0) evidence.notes.push(`source maps: ${ctx.mapper.skipped} files not mapped (cap reached)`);
+  return evidence;
+}
+
+async function gatherHandles(view: AgentView, insp: InspectorProbe, tracking: Tracking | null, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+  const recordOf = tracking?.sites ? (h: object) => tracking.sites?.recordOf(h) : null;
+  const t0 = Date.now();
+  const timers = await readLiveTimers(insp, recordOf);
+  for (const g of timers.groups) {
+    const filter = TIMER_FILTERS.find((f) => f.test(g));
+    if (filter !== undefined) {
+      bump(evidence.dropped, `excluded.${filter.name}`, g.count);
+      evidence.notes.push(`excluded ${g.count} timer(s) with callback ${g.name || '(anonymous)'}: ${filter.reason}`);
+      continue;
+    }
+    evidence.suspects.push(timerSuspect(g, ctx));
+  }
+  if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
+  const filters = socketFilters(ownEndpoints(view));
+  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null);
+  for (const [name, n] of Object.entries(sockets.excluded)) {
+    bump(evidence.dropped, `excluded.${name}`, n);
+    evidence.notes.push(`excluded ${n} socket(s)/server(s): ${filters.find((f) => f.name === name)?.reason ?? name}`);
+  }
+  for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
+  const s = tracking?.sites?.counts;
+  view.debug(`snapshot: ${timers.groups.length} timer groups, ${sockets.groups.length} socket groups in ${Date.now() - t0}ms (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
+}
+
+async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+  try {
+    const { sites, unattributedBytes, totalBytes } = heap.sites();
+    for (const h of sites.slice(0, MAX_HEAP_SUSPECTS)) evidence.suspects.push(heapSuspect(h, ctx, heap.startedAt));
+    if (sites.length > MAX_HEAP_SUSPECTS) {
+      bump(evidence.dropped, 'heapSites', sites.length - MAX_HEAP_SUSPECTS);
+      evidence.notes.push(`${sites.length - MAX_HEAP_SUSPECTS} smaller heap allocation sites left out (all are in the pprof file)`);
+    }
+    evidence.notes.push(`heap profile: ${(totalBytes / 1_048_576).toFixed(1)} MB sampled live since armed, ${(unattributedBytes / 1_048_576).toFixed(1)} MB of it in Node internals or leakwatch (no user frame); heap sites are per allocating function`);
+  } catch (err) {
+    view.onError('heap profile', err);
+    evidence.notes.push(`heap profile could not be read: ${(err as Error)?.message}`);
+  }
+  const dir = view.config.reportDir;
+  const file = path.join(dir, `${reportBaseName(process.pid, new Date())}.heap.pb.gz`);
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const bytes = await heap.writeProfile(file);
+    evidence.files.push(file);
+    evidence.profiles.push({ kind: 'pprof-heap', path: file, bytes });
+  } catch (err) {
+    view.onError('heap profile write', err);
+    evidence.notes.push(`heap profile not written to ${file}: ${(err as Error)?.message}`);
+  }
+}
+
+async function gatherListeners(capture: ListenerCapture, insp: InspectorProbe, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+  const readings = capture.read();
+  if (capture.dropped > 0) {
+    bump(evidence.dropped, 'listenerWarnings', capture.dropped);
+    evidence.notes.push(`${capture.dropped} MaxListenersExceededWarning(s) beyond the first ${readings.length} not kept`);
+  }
+  if (readings.length === 0) return;
+  let locs: (string | null)[] = readings.map(() => null);
+  try {
+    locs = (await insp.functionLocations(readings.map((r) => r.newest))).map((l) => mapLocation(l, ctx.mapper));
+  } catch {
+    // Locations stay null; the warning's stack still names the site.
+  }
+  readings.forEach((r, i) => {
+    const frames = readHolder(r.warning.holder, 32);
+    const site = pickSite(frames);
+    const type = String(r.warning.type);
+    const count = r.countNow ?? r.warning.countAtWarning;
+    evidence.suspects.push({
+      kind: 'listener',
+      title: `${count} '${type}' listeners on ${r.warning.emitterName}${r.maxListeners !== null ? ` (max ${r.maxListeners})` : ''}`,
+      count,
+      growth: Math.max(0, count - r.warning.countAtWarning),
+      growthPerSec: 0,
+      site: site === null ? null : `${site.file}:${site.line}:${site.column}`,
+      stack: frames.map(formatFrame),
+      callback: { name: (r.newest as { name?: string } | undefined)?.name ?? '', location: locs[i] ?? null },
+      detail: { event: type, emitter: r.warning.emitterName, countAtWarning: r.warning.countAtWarning, emitterCollected: r.countNow === null },
+    });
+  });
+}
+
+/** The fallback when enumeration fails: one suspect per growing handle type. */
+function handleCountSuspects(view: AgentView, tracking: Tracking | null, signals: readonly string[]): Suspect[] {
   const suspects: Suspect[] = [];
   const since = tracking?.armedAt ?? null;
   for (const signal of signals) {
@@ -62,7 +308,7 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
       detail: { type },
     });
   }
-  return { suspects, profiles: [], notes: [], dropped: {}, files: [] };
+  return suspects;
 }
 
 /** Growth of a column since `since` (or over the whole history). */

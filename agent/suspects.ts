@@ -1,0 +1,249 @@
+/**
+ * Turns what the snapshot probes found into ranked report suspects: the
+ * site (innermost user frame of a sampled creation stack, source-mapped),
+ * the stack, growth since arming, and a one-line title. Also the named
+ * filters that keep leakwatch's own handles out of its reports.
+ */
+import type { Suspect } from '../reports/report-schema';
+import { MAX_CAPTURED_FRAMES, type SampledCreation } from '../probes/creation-sites';
+import type { FunctionLocation } from '../probes/inspector-session';
+import type { SocketGroup, SocketMember } from '../probes/sockets';
+import { type Frame, formatFrame, formatLocation, isNodeInternal, isOwnFrame, pickSite, readHolder } from '../probes/stack-frames';
+import type { TimerGroup } from '../probes/timers';
+import type { HeapSite } from './heap-profiler';
+import type { SourceMapper } from './source-maps';
+
+/** Most suspects in one report; the rest are counted in `dropped`. */
+export const MAX_SUSPECTS = 25;
+/** Most frames per suspect stack. */
+export const MAX_STACK_FRAMES = 32;
+
+export interface SuspectContext {
+  /** When creation-site capture was armed, or null. */
+  armedAt: number | null;
+  now: number;
+  mapper: SourceMapper | null;
+  dropped: Record<string, number>;
+}
+
+/** A goleak-style named filter: what it leaves out, and why. */
+export interface OwnFilter<T> {
+  name: string;
+  reason: string;
+  test(x: T): boolean;
+}
+
+export function bump(rec: Record<string, number>, key: string, by = 1): void {
+  if (by > 0) rec[key] = (rec[key] ?? 0) + by;
+}
+
+/** The first frame that is neither Node internals: leakwatch's own? */
+function createdByLeakwatch(frames: readonly Frame[]): boolean {
+  for (const f of frames) {
+    if (isNodeInternal(f.file)) continue;
+    return isOwnFrame(f.file);
+  }
+  return false;
+}
+
+/** Timers leakwatch makes itself. */
+export const TIMER_FILTERS: readonly OwnFilter<TimerGroup>[] = [
+  {
+    name: 'leakwatch-timer',
+    reason: "leakwatch's own sampling and flush timers (callback in leakwatch's code)",
+    test: (g) => g.location !== null && isOwnFrame(g.location.file),
+  },
+  {
+    name: 'leakwatch-created',
+    reason: 'timers leakwatch created while armed (its creation stack starts in leakwatch)',
+    test: (g) => g.samples.length > 0 && g.samples.every((s) => createdByLeakwatch(readHolder(s.holder, 4))),
+  },
+];
+
+/** Endpoints leakwatch owns: exporter peers, its servers, the control socket. */
+export interface OwnEndpoints {
+  exact: ReadonlySet<string>;
+}
+
+/** Sockets and servers leakwatch makes, and the process's stdio. */
+export function socketFilters(own: OwnEndpoints): readonly OwnFilter<SocketMember>[] {
+  return [
+    { name: 'stdio', reason: "the process's stdin, stdout and stderr", test: (m) => m.fd !== null && m.fd <= 2 },
+    { name: 'leakwatch-endpoint', reason: "leakwatch's exporters and control socket (configured addresses)", test: (m) => own.exact.has(m.exact) },
+    {
+      name: 'leakwatch-created',
+      reason: 'sockets leakwatch opened while armed (creation stack starts in leakwatch)',
+      test: (m) => m.record !== undefined && m.record !== 1 && createdByLeakwatch(readHolder(m.record.holder, 4)),
+    },
+  ];
+}
+
+function mapFrame(f: Frame, mapper: SourceMapper | null): Frame {
+  if (mapper === null || isNodeInternal(f.file)) return f;
+  const m = mapper.map(f);
+  return m === null ? f : { fn: f.fn, ...m };
+}
+
+export function mapLocation(loc: FunctionLocation | null, mapper: SourceMapper | null): string | null {
+  if (loc === null) return null;
+  const m = mapper?.map(loc) ?? null;
+  return formatLocation(m ?? loc);
+}
+
+/** Site and stack from sampled creations: the most frequent site wins. */
+export function siteFromSamples(samples: readonly SampledCreation[], ctx: SuspectContext): { site: string | null; stack: string[]; distinctSites: number; oldestAt: number | null } {
+  const bySite = new Map<string, { n: number; frames: Frame[] }>();
+  let oldest: number | null = null;
+  for (const s of samples) {
+    oldest = oldest === null ? s.at : Math.min(oldest, s.at);
+    const frames = readHolder(s.holder, MAX_CAPTURED_FRAMES).map((f) => mapFrame(f, ctx.mapper));
+    const site = pickSite(frames);
+    const key = site === null ? '' : formatLocation(site);
+    const e = bySite.get(key);
+    if (e === undefined) bySite.set(key, { n: 1, frames });
+    else e.n++;
+  }
+  let best: [string, { n: number; frames: Frame[] }] | null = null;
+  for (const e of bySite) if (best === null || e[1].n > best[1].n || (best[0] === '' && e[0] !== '')) best = e;
+  if (best === null) return { site: null, stack: [], distinctSites: 0, oldestAt: oldest };
+  return { site: best[0] === '' ? null : best[0], stack: capStack(best[1].frames.map(formatFrame), ctx), distinctSites: bySite.size, oldestAt: oldest };
+}
+
+function capStack(stack: string[], ctx: SuspectContext): string[] {
+  if (stack.length <= MAX_STACK_FRAMES) return stack;
+  bump(ctx.dropped, 'stackFrames', stack.length - MAX_STACK_FRAMES);
+  return stack.slice(0, MAX_STACK_FRAMES);
+}
+
+function growthOf(createdWhileArmed: number, ctx: SuspectContext): { growth: number; growthPerSec: number } {
+  if (ctx.armedAt === null) return { growth: 0, growthPerSec: 0 };
+  const secs = (ctx.now - ctx.armedAt) / 1_000;
+  return { growth: createdWhileArmed, growthPerSec: secs > 0 ? createdWhileArmed / secs : 0 };
+}
+
+/** `5000` → `5s`, `1500` → `1.5s`, `250` → `250ms`. */
+export function formatMs(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1_000) return `${+(ms / 1_000).toFixed(2)}s`;
+  return `${ms}ms`;
+}
+
+export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
+  const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
+  const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
+  const name = g.name === '' ? '(anonymous)' : g.name;
+  const what = g.repeatMs !== null ? `interval${g.count === 1 ? '' : 's'} of ${formatMs(g.repeatMs)}` : `timeout${g.count === 1 ? '' : 's'} (${formatMs(g.timeoutMs)})`;
+  return {
+    kind: 'timer',
+    title: `${g.count} live ${what}, callback ${name}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
+    count: g.count,
+    growth,
+    growthPerSec,
+    site,
+    stack,
+    callback: { name: g.name, location: mapLocation(g.location, ctx.mapper) },
+    detail: {
+      intervalMs: g.repeatMs,
+      timeoutMs: g.timeoutMs,
+      repeat: g.repeatMs !== null,
+      refed: g.refed,
+      unrefed: g.count - g.refed,
+      createdWhileArmed: g.createdWhileArmed,
+      sampledStacks: g.samples.length,
+      distinctSites,
+      oldestSampledAgeMs: oldestAt === null ? null : ctx.now - oldestAt,
+    },
+  };
+}
+
+const KIND_LABEL: Record<string, string> = { tcp: 'TCP', tls: 'TLS', pipe: 'pipe', udp: 'UDP', tty: 'TTY', unknown: '' };
+
+export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
+  const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
+  const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
+  const label = KIND_LABEL[g.kind] ?? '';
+  const n = g.count;
+  const title =
+    g.role === 'server'
+      ? `${n} listening ${label} server${n === 1 ? '' : 's'} on ${g.endpoint}`
+      : g.role === 'accepted'
+        ? `${n} open accepted ${label} connection${n === 1 ? '' : 's'} on ${g.endpoint}`
+        : g.role === 'udp'
+          ? `${n} open UDP socket${n === 1 ? '' : 's'} ${g.endpoint.startsWith('unconnected') || g.endpoint === 'unbound' ? g.endpoint : `to ${g.endpoint}`}`
+          : `${n} open ${label} socket${n === 1 ? '' : 's'} ${g.endpoint === 'connecting' ? 'still connecting' : `to ${g.endpoint}`}`;
+  const detail: Record<string, string | number | boolean | null> = {
+    role: g.role,
+    type: g.kind,
+    endpoint: g.endpoint,
+    endpoints: g.endpoints.join(' '),
+    refed: g.refed,
+    unrefed: g.count - g.refed,
+    bytesRead: g.bytesRead,
+    bytesWritten: g.bytesWritten,
+    states: Object.entries(g.states).map(([k, v]) => `${k}=${v}`).join(' '),
+    createdWhileArmed: g.createdWhileArmed,
+    sampledStacks: g.samples.length,
+    distinctSites,
+    oldestSampledAgeMs: oldestAt === null ? null : ctx.now - oldestAt,
+  };
+  return { kind: g.role === 'server' ? 'server' : 'socket', title: `${title.replace(/ {2,}/g, ' ')}${growth > 0 ? ` (+${growth} since armed)` : ''}`, count: n, growth, growthPerSec, site, stack, detail };
+}
+
+export function heapSuspect(h: HeapSite, ctx: SuspectContext, since: number): Suspect {
+  const site = mapFrame(h.site, ctx.mapper);
+  const secs = (ctx.now - since) / 1_000;
+  const stack = capStack(
+    h.stack.length > 0 ? h.stack : [formatFrame(h.site)],
+    ctx,
+  );
+  return {
+    kind: 'heap',
+    title: `${(h.bytes / 1_048_576).toFixed(1)} MB live allocated since armed in ${site.fn} (${Math.round(h.count)} objects)`,
+    count: Math.round(h.count),
+    growth: Math.round(h.count),
+    growthPerSec: secs > 0 ? h.count / secs : 0,
+    bytes: Math.round(h.bytes),
+    site: formatLocation(site),
+    stack: ctx.mapper === null ? stack : stack.map((line) => mapFormatted(line, ctx.mapper as SourceMapper)),
+    detail: { function: site.fn, bytesPerSec: secs > 0 ? Math.round(h.bytes / secs) : 0, granularity: 'function' },
+  };
+}
+
+const FORMATTED_RE = /^(.*?) \((.*):(\d+):(\d+)\)$/;
+
+function mapFormatted(line: string, mapper: SourceMapper): string {
+  const m = FORMATTED_RE.exec(line);
+  if (m === null) return line;
+  const f = mapFrame({ fn: m[1] as string, file: m[2] as string, line: Number(m[3]), column: Number(m[4]) }, mapper);
+  return formatFrame(f);
+}
+
+/**
+ * Most likely first: suspects of the kind the growing signals point at,
+ * then those that grew since arming, then by growth, bytes, count.
+ */
+export function rankSuspects(suspects: Suspect[], signals: readonly string[]): Suspect[] {
+  const kinds = kindsForSignals(signals);
+  const score = (s: Suspect) => (kinds.has(s.kind) ? 2 : 0) + (s.growth > 0 ? 1 : 0);
+  return suspects.sort((a, b) =>
+    score(b) - score(a) ||
+    (a.kind === 'heap' && b.kind === 'heap' ? (b.bytes ?? 0) - (a.bytes ?? 0) : 0) ||
+    b.growth - a.growth ||
+    b.count - a.count);
+}
+
+/** Which suspect kinds explain which history columns. */
+export function kindsForSignals(signals: readonly string[]): Set<Suspect['kind']> {
+  const out = new Set<Suspect['kind']>();
+  for (const s of signals) {
+    if (s === 'handles.Timeout' || s === 'handles.Immediate') out.add('timer');
+    else if (s.startsWith('handles.')) {
+      out.add('socket');
+      out.add('server');
+    } else if (s === 'fds') {
+      out.add('socket');
+      out.add('server');
+    } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') out.add('heap');
+  }
+  return out;
+}

@@ -1,0 +1,172 @@
+/**
+ * A short-lived in-process inspector session for snapshots only: it finds
+ * every live object with a given prototype (`Runtime.queryObjects`, which
+ * sees unref'd timers and sockets that `process.getActiveResourcesInfo()`
+ * does not) and where functions are defined (`[[FunctionLocation]]`).
+ *
+ * `Runtime.queryObjects` forces a full GC and walks the heap (measured:
+ * ~120–250 ms with 10,000 live intervals): fine for a report, never per
+ * tick. The objects found are handed back to JavaScript through a
+ * symbol-keyed global that is deleted at once, so the caller works on the
+ * real objects instead of serialising them through the protocol.
+ * https://chromedevtools.github.io/devtools-protocol/v8/Runtime/#method-queryObjects
+ */
+import type * as Inspector from 'node:inspector';
+import { toPath } from './stack-frames';
+
+const STASH = 'leakwatch.inspector.stash';
+const GROUP = 'leakwatch-snapshot';
+
+/** A function's definition: 1-based line and column. */
+export interface FunctionLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface InspectorProbe {
+  /** Every live object whose prototype chain holds `proto`. */
+  queryObjects(proto: object): Promise<unknown[]>;
+  /**
+   * Where each function is defined (bound functions: their target).
+   * Protocol calls per function: about 0.13 ms each in process, measured
+   * with 10,000 closures, so callers resolve representatives, not all.
+   */
+  functionLocations(fns: readonly unknown[]): Promise<(FunctionLocation | null)[]>;
+  /** Protocol round trips made, for the notes. */
+  readonly calls: number;
+  close(): void;
+}
+
+type Post = <T>(method: string, params?: object) => Promise<T>;
+
+interface RemoteObject {
+  objectId?: string;
+  type?: string;
+  value?: unknown;
+}
+interface PropertyDescriptor {
+  name: string;
+  value?: RemoteObject;
+}
+interface Properties {
+  result: PropertyDescriptor[];
+  internalProperties?: PropertyDescriptor[];
+}
+
+export function isSupported(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return typeof (require('node:inspector') as typeof Inspector).Session === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/** Opens a session; the caller must `close()` it. */
+export function openInspector(): InspectorProbe {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const inspector = require('node:inspector') as typeof Inspector;
+  const session = new inspector.Session();
+  session.connect();
+  const scriptUrls = new Map<string, string>();
+  let debuggerOn = false;
+  let calls = 0;
+  const onScript = (m: { params: { scriptId: string; url: string } }) => {
+    scriptUrls.set(m.params.scriptId, m.params.url);
+  };
+  session.on('Debugger.scriptParsed', onScript);
+
+  const post: Post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => {
+      calls++;
+      session.post(method, params ?? {}, (err: Error | null, res?: object) => (err ? reject(err) : resolve(res as T)));
+    });
+
+  const g = globalThis as unknown as Record<symbol, unknown>;
+  const key = Symbol.for(STASH);
+
+  /** The protocol id of a JS value, via the stash. */
+  const idOf = async (value: unknown): Promise<string> => {
+    g[key] = value;
+    try {
+      const r = await post<{ result: RemoteObject }>('Runtime.evaluate', {
+        expression: `globalThis[Symbol.for(${JSON.stringify(STASH)})]`,
+        objectGroup: GROUP,
+        silent: true,
+      });
+      if (r.result.objectId === undefined) throw new Error('inspector returned no object id');
+      return r.result.objectId;
+    } finally {
+      delete g[key];
+    }
+  };
+
+  const locationOf = async (objectId: string, depth: number): Promise<FunctionLocation | null> => {
+    const p = await post<Properties>('Runtime.getProperties', { objectId, ownProperties: true });
+    for (const ip of p.internalProperties ?? []) {
+      if (ip.name === '[[FunctionLocation]]') {
+        const v = ip.value?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+        if (v === undefined) return null;
+        const url = scriptUrls.get(v.scriptId);
+        if (url === undefined || url === '') return null;
+        return { file: toPath(url), line: v.lineNumber + 1, column: v.columnNumber + 1 };
+      }
+    }
+    const target = p.internalProperties?.find((ip) => ip.name === '[[TargetFunction]]')?.value?.objectId;
+    return target !== undefined && depth < 4 ? locationOf(target, depth + 1) : null;
+  };
+
+  return {
+    get calls() {
+      return calls;
+    },
+    async queryObjects(proto) {
+      const protoId = await idOf(proto);
+      const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', { prototypeObjectId: protoId, objectGroup: GROUP });
+      if (found.objects.objectId === undefined) return [];
+      let out: unknown[] = [];
+      try {
+        await post('Runtime.callFunctionOn', {
+          objectId: found.objects.objectId,
+          functionDeclaration: `function () { globalThis[Symbol.for(${JSON.stringify(STASH)})] = this; }`,
+          silent: true,
+        });
+        const v = g[key];
+        if (Array.isArray(v)) out = v;
+      } finally {
+        delete g[key];
+        await post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
+      }
+      return out;
+    },
+    async functionLocations(fns) {
+      if (fns.length === 0) return [];
+      if (!debuggerOn) {
+        // scriptParsed is replayed for every loaded script on enable.
+        await post('Debugger.enable');
+        debuggerOn = true;
+      }
+      try {
+        const arrId = await idOf(fns.slice());
+        const props = await post<Properties>('Runtime.getProperties', { objectId: arrId, ownProperties: true });
+        const out: (FunctionLocation | null)[] = new Array(fns.length).fill(null);
+        for (const p of props.result) {
+          const i = Number(p.name);
+          const id = p.value?.objectId;
+          if (!Number.isInteger(i) || i < 0 || i >= fns.length || id === undefined || p.value?.type !== 'function') continue;
+          out[i] = await locationOf(id, 0);
+        }
+        return out;
+      } finally {
+        await post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
+      }
+    },
+    close() {
+      session.off('Debugger.scriptParsed', onScript);
+      if (debuggerOn) session.post('Debugger.disable', {}, () => {});
+      session.disconnect();
+      scriptUrls.clear();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Stack frames as plain data, and the rule that picks a suspect's `site`:
+ * the innermost frame in the user's own code. Node internals and
+ * leakwatch's own frames are never a site; `node_modules` frames are one
+ * only when no user frame exists (the leak is inside a library). Every
+ * frame stays in the stack.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One frame; `line` and `column` are 1-based. */
+export interface Frame {
+  fn: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * leakwatch's own code: the compiled `dist/{agent,probes,reports,bin}`, or
+ * the TypeScript sources beside them when run from source. Tests and
+ * fixtures are not ours.
+ */
+const OWN_DIRS = ['agent', 'probes', 'reports', 'bin'].map(
+  (d) => path.join(path.resolve(__dirname, '..'), d) + path.sep,
+);
+
+/** `file:///a/b.js` → `/a/b.js`; other names unchanged. */
+export function toPath(file: string): string {
+  if (file.startsWith('file://')) {
+    try {
+      return fileURLToPath(file);
+    } catch {
+      return file;
+    }
+  }
+  return file;
+}
+
+/** Node's own modules (`node:internal/...`) and engine builtins. */
+export function isNodeInternal(file: string): boolean {
+  return (
+    file === '' ||
+    file.startsWith('node:') ||
+    file === 'native' ||
+    // Older Node versions name internals without a scheme.
+    (!path.isAbsolute(file) && !file.includes('://'))
+  );
+}
+
+export function isOwnFrame(file: string): boolean {
+  for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
+  return false;
+}
+
+export function isLibraryFrame(file: string): boolean {
+  return file.includes(`${path.sep}node_modules${path.sep}`);
+}
+
+/** `fn (file:line:column)`, the V8 stack format, for the report. */
+export function formatFrame(f: Frame): string {
+  const at = `${f.file}:${f.line}:${f.column}`;
+  return f.fn === '' ? at : `${f.fn} (${at})`;
+}
+
+export function formatLocation(f: Pick<Frame, 'file' | 'line' | 'column'>): string {
+  return `${f.file}:${f.line}:${f.column}`;
+}
+
+/**
+ * The frame a developer has to change: the innermost user-code frame, else
+ * (the whole path is library code) the innermost library frame. Null when
+ * the stack holds only internals and leakwatch itself.
+ */
+export function pickSite(frames: readonly Frame[]): Frame | null {
+  let library: Frame | null = null;
+  for (const f of frames) {
+    if (isNodeInternal(f.file) || isOwnFrame(f.file)) continue;
+    if (!isLibraryFrame(f.file)) return f;
+    library ??= f;
+  }
+  return library;
+}
+
+/** Structured V8 call sites to frames (unnamed or native ones skipped). */
+export function framesFromCallSites(sites: readonly NodeJS.CallSite[], max: number): Frame[] {
+  const out: Frame[] = [];
+  for (const cs of sites) {
+    if (out.length >= max) break;
+    const file = cs.getFileName() ?? cs.getScriptNameOrSourceURL?.() ?? '';
+    if (!file) continue;
+    const type = cs.isToplevel() ? null : cs.getTypeName();
+    const name = cs.getFunctionName() ?? cs.getMethodName() ?? '';
+    const fn = cs.isConstructor() ? `new ${name}` : type && name && !name.includes('.') ? `${type}.${name}` : name;
+    out.push({ fn, file: toPath(file), line: cs.getLineNumber() ?? 0, column: cs.getColumnNumber() ?? 0 });
+  }
+  return out;
+}
+
+/**
+ * An object whose lazily formatted `stack` came from
+ * `Error.captureStackTrace`: V8 keeps the frames unformatted until the
+ * property is read, which is what makes capture cheap.
+ */
+export interface StackHolder {
+  stack?: unknown;
+}
+
+/**
+ * Reads the structured frames of a holder captured earlier. V8 formats a
+ * captured stack on first read, through `Error.prepareStackTrace`, so
+ * swapping that hook in for the read yields the CallSite objects.
+ * https://v8.dev/docs/stack-trace-api
+ */
+export function readHolder(holder: StackHolder, max: number): Frame[] {
+  const prev = Error.prepareStackTrace;
+  let sites: unknown;
+  try {
+    Error.prepareStackTrace = (_err, cs) => cs;
+    sites = holder.stack;
+  } catch {
+    sites = undefined;
+  } finally {
+    Error.prepareStackTrace = prev;
+  }
+  if (Array.isArray(sites)) return framesFromCallSites(sites as NodeJS.CallSite[], max);
+  // Already formatted as text (read before, or by a user hook): parse it.
+  return typeof sites === 'string' ? parseStackText(sites, max) : [];
+}
+
+const FRAME_RE = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
+
+/** Parses V8's `at fn (file:line:col)` lines. */
+export function parseStackText(text: string, max: number): Frame[] {
+  const out: Frame[] = [];
+  for (const line of text.split('\n')) {
+    if (out.length >= max) break;
+    const m = FRAME_RE.exec(line);
+    if (m === null) continue;
+    out.push({ fn: m[1] ?? '', file: toPath(m[2] as string), line: Number(m[3]), column: Number(m[4]) });
+  }
+  return out;
+}
