@@ -98,6 +98,7 @@ export class LeakwatchAgent implements Agent, AgentView {
       windowMs: config.windowMs,
       minArmedMs: Math.max(2 * config.intervalMs, config.windowMs / 6),
       calmEvalsToDisarm: 6,
+      confirmEvals: 2,
       cooldownMs: config.windowMs,
       maxReportsPerHour: config.maxReportsPerHour,
     };

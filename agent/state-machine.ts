@@ -24,6 +24,8 @@ export interface Machine {
   readonly armedAt: number | null;
   /** Consecutive evaluations without any growing signal, while suspect. */
   readonly calmEvals: number;
+  /** Consecutive evaluations in which the whole-window trend held. */
+  readonly confirmations: number;
   /** Times of reports written in the last hour. */
   readonly reportTimes: readonly number[];
   /** Level of each signal at its last report, to require further growth. */
@@ -49,6 +51,8 @@ export interface Limits {
   readonly minArmedMs: number;
   /** Evaluations without growth before a suspect is dropped. */
   readonly calmEvalsToDisarm: number;
+  /** Consecutive evaluations the whole-window trend must hold (goleak's retry). */
+  readonly confirmEvals: number;
   readonly cooldownMs: number;
   readonly maxReportsPerHour: number;
 }
@@ -68,7 +72,7 @@ export interface Step {
 const HOUR_MS = 3_600_000;
 
 export function initialMachine(now: number): Machine {
-  return { state: 'watching', since: now, armedAt: null, calmEvals: 0, reportTimes: [], reportedLevels: {} };
+  return { state: 'watching', since: now, armedAt: null, calmEvals: 0, confirmations: 0, reportTimes: [], reportedLevels: {} };
 }
 
 const fmt = (t: Trend): string =>
@@ -78,7 +82,7 @@ const fmt = (t: Trend): string =>
 export function step(m: Machine, now: number, judgements: readonly Judgement[], limits: Limits): Step {
   const explain: string[] = [];
   const reportTimes = m.reportTimes.filter((t) => now - t < HOUR_MS);
-  const base = { ...m, reportTimes };
+  const base = { ...m, reportTimes, confirmations: 0 };
   const suspects = judgements.filter((j) => j.half?.growing === true);
 
   switch (m.state) {
@@ -99,10 +103,15 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
     case 'suspect': {
       const leaking = judgements.filter((j) => j.full?.growing === true);
       if (leaking.length > 0) {
+        const confirmations = m.confirmations + 1;
+        if (confirmations < limits.confirmEvals) {
+          explain.push(`suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; confirming (${confirmations}/${limits.confirmEvals})`);
+          return { machine: { ...base, calmEvals: 0, confirmations }, actions: [], explain };
+        }
         const armedFor = now - (m.armedAt ?? now);
         if (armedFor < limits.minArmedMs) {
           explain.push(`suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; waiting ${Math.ceil((limits.minArmedMs - armedFor) / 1000)}s more for tracking to see creation sites`);
-          return { machine: { ...base, calmEvals: 0 }, actions: [], explain };
+          return { machine: { ...base, calmEvals: 0, confirmations }, actions: [], explain };
         }
         if (reportTimes.length >= limits.maxReportsPerHour) {
           explain.push(`no report because ${reportTimes.length} reports were written in the last hour (cap ${limits.maxReportsPerHour}); cooling down`);

@@ -8,10 +8,15 @@
  * 2. Mann–Kendall test on the bucket values: a rank test for a monotone
  *    trend that assumes no distribution and no linearity.
  * 3. Theil–Sen slope (median of pairwise slopes): robust to outliers.
- * 4. Reject growth that levels off: the slope over the last part of the
- *    window must keep a good share of the whole window's slope. Warm-up
+ * 4. Reject growth that levels off: the newest part of the window must
+ *    grow on its own — a significant Mann–Kendall trend there (at a looser
+ *    level) and material growth for its share of the window. Warm-up
  *    plateaus, caches filling to a bound and a step followed by a flat line
- *    all fail this; a linear or stepwise leak passes.
+ *    all fail this; a linear or stepwise leak passes. For the leak verdict
+ *    the window is also cut into `segments` parts whose levels (median of
+ *    their bucket values) must rise from one part to the next in all but
+ *    one step: a single step — a cache loaded once — does not pass even
+ *    while it is inside the newest half.
  * 5. Growth must be material: slope × window above an absolute and a
  *    relative threshold per signal.
  */
@@ -35,10 +40,27 @@ export interface TrendParams {
   readonly buckets: number;
   /** Two-sided p-value below which the trend is significant. */
   readonly alpha: number;
-  /** Fraction of the buckets (newest) whose slope must keep up. */
+  /** Fraction of the buckets (newest) that must grow on their own. */
   readonly tailFraction: number;
-  /** The tail slope must be at least this share of the whole slope. */
-  readonly tailRatio: number;
+  /** Two-sided p-value the newest part's own trend must be below. */
+  readonly tailAlpha: number;
+  /** Parts whose levels must rise in turn (0 turns the check off). */
+  readonly segments: number;
+}
+
+/**
+ * Counts how many consecutive parts of `v` rise by at least `minStep`.
+ * @returns rises and the number of steps between parts
+ */
+export function risingSegments(v: readonly number[], segments: number, minStep: number): { rises: number; steps: number } {
+  if (segments < 2 || v.length < segments * 2) return { rises: 0, steps: 0 };
+  const levels: number[] = [];
+  for (let k = 0; k < segments; k++) {
+    levels.push(median(v.slice(Math.floor((k * v.length) / segments), Math.floor(((k + 1) * v.length) / segments))));
+  }
+  let rises = 0;
+  for (let k = 1; k < segments; k++) if ((levels[k] as number) - (levels[k - 1] as number) >= minStep) rises++;
+  return { rises, steps: segments - 1 };
 }
 
 export interface Trend {
@@ -156,10 +178,11 @@ export function detectTrend(
   const mk = mannKendall(pts.v);
   const secs = pts.t.map((x) => x / 1_000);
   const slope = pts.v.length >= 2 ? theilSen(secs, pts.v) : 0;
-  const tailStart = Math.min(pts.v.length - 2, Math.floor(pts.v.length * (1 - params.tailFraction)));
-  const tailSlope = pts.v.length >= 3 && tailStart >= 0
-    ? theilSen(secs.slice(tailStart), pts.v.slice(tailStart))
-    : slope;
+  const tailStart = Math.max(0, Math.min(pts.v.length - 3, Math.floor(pts.v.length * (1 - params.tailFraction))));
+  const tailV = pts.v.slice(tailStart);
+  const tailSecs = secs.slice(tailStart);
+  const tailSlope = tailV.length >= 2 ? theilSen(tailSecs, tailV) : slope;
+  const tailMk = mannKendall(tailV);
   const spanMs = count >= 2 ? (t[count - 1] as number) - (t[0] as number) : 0;
   // The fitted line through the median point gives robust end levels.
   const midT = median(secs.slice());
@@ -170,7 +193,11 @@ export function detectTrend(
   const growth = slope * (spanMs / 1_000);
   const significant = mk.pValue < params.alpha && mk.s > 0;
   const material = growth >= spec.minGrowth && growth >= spec.minRelativeGrowth * Math.max(0, from);
-  const sustained = slope > 0 && tailSlope >= params.tailRatio * slope;
+  const tailSpanS = (spanMs / 1_000) * params.tailFraction;
+  const parts = risingSegments(pts.v, params.segments, spec.minGrowth / (2 * Math.max(1, params.segments)));
+  const sustained = slope > 0 && tailMk.s > 0 && tailMk.pValue < params.tailAlpha &&
+    tailSlope * tailSpanS >= spec.minGrowth * params.tailFraction &&
+    (parts.steps === 0 || parts.rises === parts.steps);
   return {
     n: mk.n,
     s: mk.s,
