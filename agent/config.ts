@@ -290,3 +290,17 @@ export function reportDirFromEnv(env: Env = process.env): string {
     ? path.resolve(raw.trim())
     : DEFAULTS.reportDir;
 }
+
+/**
+ * Whether the CLI's viewers colour their output. `FORCE_COLOR` decides
+ * first, read as Node's own tty.getColorDepth reads it ('', 1, 2, 3, true:
+ * on; anything else: off); then `NO_COLOR` (https://no-color.org) turns
+ * colour off; otherwise only a terminal that is not `TERM=dumb` gets it.
+ * @param isTTY whether the output stream is a terminal
+ */
+export function colorFromEnv(isTTY: boolean, env: Env = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return ['', '1', '2', '3', 'true'].includes(force);
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY && env.TERM !== 'dumb';
+}

@@ -1,0 +1,277 @@
+/**
+ * The one model both viewers (terminal and HTML) render from: a report's
+ * facts, formatted once, and its series reduced to what a chart can show.
+ * Pure: no I/O. Strings taken from the report are kept raw here; each
+ * renderer escapes them for its medium.
+ */
+import type { LeakReport, SignalTrend, SuspectKind } from './report-schema';
+import { downsampleMinMax } from './view-downsample';
+import {
+  columnLabel,
+  columnUnit,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatPValue,
+  formatRate,
+  formatValue,
+} from './view-format';
+
+/**
+ * Points per chart series in the HTML page: 1,000 buckets of (min, max).
+ * A chart 1,000-2,000 px wide cannot show more, and the page stays small
+ * (bench/html-render.js: 100,000 samples → under 1 MB of HTML).
+ */
+export const DEFAULT_MAX_POINTS = 2_000;
+/** Handle types charted; the rest are named in a note. */
+export const MAX_HANDLE_SERIES = 10;
+/** Frames shown before "… n more" in the short stack. */
+export const SHORT_STACK_FRAMES = 5;
+/**
+ * The heap limit line is hidden at first (one click in the legend shows it)
+ * when it is this many times above the largest heap reading: drawn, it would
+ * flatten the curves that matter into the bottom pixel rows.
+ */
+export const LIMIT_HIDE_RATIO = 4;
+
+export interface ChartSeriesView {
+  /** History column, or `heap.limit` for the limit line. */
+  name: string;
+  label: string;
+  unit: SignalTrend['unit'];
+  values: (number | null)[];
+  /** Shown when the page opens (all series can be toggled). */
+  show: boolean;
+}
+
+export interface ChartView {
+  id: 'heap' | 'handles' | 'loop';
+  title: string;
+  unit: SignalTrend['unit'];
+  series: ChartSeriesView[];
+  notes: string[];
+}
+
+export interface SignalView {
+  name: string;
+  label: string;
+  leaking: boolean;
+  slope: string;
+  window: string;
+  growth: string;
+  from: string;
+  to: string;
+  pValue: string;
+}
+
+export interface SuspectView {
+  rank: number;
+  kind: SuspectKind | string;
+  title: string;
+  count: string;
+  growth: string;
+  rate: string;
+  bytes: string | null;
+  site: string | null;
+  stack: string[];
+  shortStack: string[];
+  moreFrames: number;
+  callback: string | null;
+  detail: [string, string][];
+}
+
+export interface ViewModel {
+  source: string;
+  verdict: string;
+  service: string;
+  pid: number;
+  hostname: string;
+  nodeVersion: string;
+  agentVersion: string;
+  argv: string[];
+  startedAtMs: number;
+  detectedAtMs: number;
+  armedAtMs: number | null;
+  intervalMs: number;
+  /** The detection window: `[detectedAt - windowMs, detectedAt]`. */
+  windowStartMs: number;
+  windowMs: number;
+  signals: SignalView[];
+  /** e.g. `3h 20m (heap floor reaches the 4.0 GiB v8-heap limit)`. */
+  timeToOom: string | null;
+  limitBytes: number | null;
+  /** Samples in the report, points drawn, samples per bucket. */
+  samples: number;
+  points: number;
+  bucketSize: number;
+  /** Times (ms since epoch) of the drawn points, shared by every chart. */
+  t: number[];
+  charts: ChartView[];
+  suspects: SuspectView[];
+  profiles: { kind: string; path: string; size: string }[];
+  notes: string[];
+  dropped: [string, number][];
+}
+
+export interface ViewModelOptions {
+  /** Points per chart series after downsampling (default 2,000). */
+  maxPoints?: number;
+}
+
+// A report passed parseReport's checks, but its inner fields come from a
+// watched process: read them defensively, so a malformed field shows as
+// "?" instead of crashing the viewer.
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : v == null ? fallback : String(v));
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+const time = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : NaN);
+
+/** Builds the view model of a parsed report. */
+export function buildViewModel(report: LeakReport, source: string, options: ViewModelOptions = {}): ViewModel {
+  const detectedAtMs = time(report.detectedAt);
+  const windowMs = num(report.config?.windowMs);
+  const t = Array.isArray(report.series.t) ? report.series.t.map(num) : [];
+  const columns: Record<string, (number | null)[]> = {};
+  for (const [name, values] of Object.entries(report.series.columns)) {
+    if (Array.isArray(values)) columns[name] = values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+  }
+  const wanted = chartColumns(columns);
+  const reduced = downsampleMinMax(t, columns, [...wanted.heap, ...wanted.handles, ...wanted.loop], options.maxPoints ?? DEFAULT_MAX_POINTS);
+  const limitBytes = report.timeToOom ? num(report.timeToOom.limitBytes) : NaN;
+  const suspects = report.suspects.map(suspectView);
+  return {
+    source,
+    verdict: str(report.verdict, '?'),
+    service: str(report.service, '?'),
+    pid: num(report.pid),
+    hostname: str(report.hostname, '?'),
+    nodeVersion: str(report.nodeVersion, '?'),
+    agentVersion: str(report.agentVersion, '?'),
+    argv: Array.isArray(report.argv) ? report.argv.map((a) => str(a)) : [],
+    startedAtMs: time(report.startedAt),
+    detectedAtMs,
+    armedAtMs: report.armedAt == null ? null : time(report.armedAt),
+    intervalMs: num(report.config?.intervalMs),
+    windowStartMs: detectedAtMs - windowMs,
+    windowMs,
+    signals: report.signals.map(signalView),
+    timeToOom: timeToOomText(report),
+    limitBytes: Number.isFinite(limitBytes) ? limitBytes : null,
+    samples: t.length,
+    points: reduced.t.length,
+    bucketSize: reduced.bucketSize,
+    t: reduced.t,
+    charts: buildCharts(reduced.columns, wanted, Number.isFinite(limitBytes) ? limitBytes : null, reduced.t.length),
+    suspects: suspects.map((s, i) => ({ ...s, rank: i + 1 })),
+    profiles: report.profiles.map((p) => ({ kind: str(p?.kind, '?'), path: str(p?.path, '?'), size: formatBytes(num(p?.bytes)) })),
+    notes: Array.isArray(report.notes) ? report.notes.map((n) => str(n)) : [],
+    dropped: report.dropped && typeof report.dropped === 'object' ? Object.entries(report.dropped).map(([k, v]) => [k, num(v)]) : [],
+  };
+}
+
+interface WantedColumns {
+  heap: string[];
+  handles: string[];
+  handlesOmitted: string[];
+  loop: string[];
+}
+
+/** Which columns the charts draw; handle types ranked by growth, then size. */
+function chartColumns(columns: Record<string, (number | null)[]>): WantedColumns {
+  const has = (name: string) => columns[name] !== undefined;
+  const handleTypes = Object.keys(columns)
+    .filter((name) => name.startsWith('handles.'))
+    .map((name) => ({ name, ...range(columns[name] as (number | null)[]) }))
+    .filter((h) => h.max > 0)
+    .sort((a, b) => b.last - b.first - (a.last - a.first) || b.max - a.max || a.name.localeCompare(b.name));
+  return {
+    heap: ['heap.used', 'heap.floor', 'rss'].filter(has),
+    handles: [...handleTypes.slice(0, MAX_HANDLE_SERIES).map((h) => h.name), ...(has('fds') ? ['fds'] : [])],
+    handlesOmitted: handleTypes.slice(MAX_HANDLE_SERIES).map((h) => h.name),
+    loop: ['loop.p50', 'loop.p99', 'loop.max'].filter(has),
+  };
+}
+
+function range(values: readonly (number | null)[]): { first: number; last: number; max: number } {
+  let first = NaN;
+  let last = NaN;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v === null) continue;
+    if (Number.isNaN(first)) first = v;
+    last = v;
+    if (v > max) max = v;
+  }
+  return { first: Number.isNaN(first) ? 0 : first, last: Number.isNaN(last) ? 0 : last, max };
+}
+
+function buildCharts(columns: Record<string, (number | null)[]>, wanted: WantedColumns, limitBytes: number | null, points: number): ChartView[] {
+  const series = (name: string, show = true): ChartSeriesView => ({
+    name,
+    label: columnLabel(name),
+    unit: columnUnit(name),
+    values: columns[name] ?? [],
+    show,
+  });
+  const heap: ChartView = { id: 'heap', title: 'Heap', unit: 'bytes', series: wanted.heap.map((n) => series(n, n !== 'rss')), notes: [] };
+  if (limitBytes !== null) {
+    const largest = Math.max(0, ...wanted.heap.map((n) => range(columns[n] ?? []).max));
+    const show = limitBytes <= largest * LIMIT_HIDE_RATIO;
+    heap.series.push({ name: 'heap.limit', label: 'heap limit', unit: 'bytes', values: new Array(points).fill(limitBytes), show });
+    if (!show) heap.notes.push(`The heap limit (${formatBytes(limitBytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`);
+  }
+  const handles: ChartView = { id: 'handles', title: 'Handles by type', unit: 'count', series: wanted.handles.map((n) => series(n)), notes: [] };
+  if (wanted.handlesOmitted.length > 0) {
+    handles.notes.push(`Not drawn (${wanted.handlesOmitted.length} more types, smaller growth): ${wanted.handlesOmitted.map(columnLabel).join(', ')}.`);
+  }
+  const loop: ChartView = { id: 'loop', title: 'Event-loop lag', unit: 'ms', series: wanted.loop.map((n) => series(n)), notes: [] };
+  return [heap, handles, loop];
+}
+
+function signalView(s: SignalTrend): SignalView {
+  const unit = (['bytes', 'count', 'ms', 'ratio'] as const).includes(s.unit) ? s.unit : columnUnit(str(s.name));
+  return {
+    name: str(s.name, '?'),
+    label: columnLabel(str(s.name, '?')),
+    leaking: s.leaking === true,
+    slope: formatRate(num(s.slopePerSec), unit),
+    window: formatDuration(num(s.windowMs)),
+    growth: `${num(s.growth) > 0 ? '+' : ''}${formatValue(num(s.growth), unit)}`,
+    from: formatValue(num(s.from), unit),
+    to: formatValue(num(s.to), unit),
+    pValue: formatPValue(num(s.pValue)),
+  };
+}
+
+function timeToOomText(report: LeakReport): string | null {
+  const oom = report.timeToOom;
+  if (!oom || typeof oom !== 'object') return null;
+  const limit = `the ${formatBytes(num(oom.limitBytes))} ${str(oom.limitSource, '?')} limit`;
+  const signal = columnLabel(str(oom.signal, '?'));
+  const seconds = num(oom.seconds);
+  if (!Number.isFinite(seconds)) return `not growing toward ${limit} (${signal})`;
+  return `${formatDuration(seconds * 1_000)} (${signal} reaches ${limit})`;
+}
+
+function suspectView(s: LeakReport['suspects'][number]): Omit<SuspectView, 'rank'> {
+  const stack = s.stack.map((f) => str(f));
+  const detail: [string, string][] = [];
+  if (s.detail && typeof s.detail === 'object') {
+    for (const [k, v] of Object.entries(s.detail)) detail.push([k, v === null ? 'null' : str(v)]);
+  }
+  const growth = num(s.growth);
+  const cb = s.callback && typeof s.callback === 'object' ? s.callback : null;
+  return {
+    kind: str(s.kind, '?'),
+    title: str(s.title) || `${str(s.kind, '?')} suspect`,
+    count: formatCount(num(s.count)),
+    growth: `${growth > 0 ? '+' : ''}${formatCount(growth)}`,
+    rate: formatRate(num(s.growthPerSec), 'count'),
+    bytes: typeof s.bytes === 'number' ? formatBytes(s.bytes) : null,
+    site: typeof s.site === 'string' && s.site !== '' ? s.site : null,
+    stack,
+    shortStack: stack.slice(0, SHORT_STACK_FRAMES),
+    moreFrames: Math.max(0, stack.length - SHORT_STACK_FRAMES),
+    callback: cb ? `${str(cb.name) || '(anonymous)'}${cb.location ? ` (${str(cb.location)})` : ''}` : null,
+    detail,
+  };
+}
