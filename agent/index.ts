@@ -6,6 +6,7 @@ import type { Agent } from './agent';
 import { type StartOptions, resolveConfig } from './config';
 import { writeStderr } from './debug';
 import { noopAgent } from './noop';
+import type { PromRegistry, PrometheusRegistration } from '../reports/prometheus';
 
 /**
  * Starts an agent in this process. Options override `LEAKWATCH_*`
@@ -22,11 +23,28 @@ export function start(options: StartOptions = {}): Agent {
   return new LeakwatchAgent(config).start();
 }
 
+/**
+ * Registers leakwatch's metrics into an application's prom-client registry
+ * (e.g. `require('prom-client').register`), for services that already serve
+ * `/metrics` and so need no port of leakwatch's own. Names the registry
+ * already has (from `collectDefaultMetrics()`) are skipped and listed.
+ * @param registry a prom-client `Registry`
+ * @param agent the agent from `start()`; by default the preloaded one
+ * @throws TypeError when `registry` is not a registry or no agent runs
+ */
+export function registerPrometheusMetrics(registry: PromRegistry, agent?: Agent): PrometheusRegistration {
+  const running = agent ?? (globalThis as { [key: symbol]: unknown })[Symbol.for('leakwatch.agent')];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { registerIntoPromRegistry } = require('../reports/exporters') as typeof import('../reports/exporters');
+  return registerIntoPromRegistry(running as import('./agent').AgentView | undefined, registry);
+}
+
 export { VERSION } from './version';
 export type { Agent } from './agent';
 export type { Config, StartOptions } from './config';
 export type { DurationString, Milliseconds } from './duration';
 export type { LeakState } from './state-machine';
+export type { PromRegistry, PrometheusRegistration } from '../reports/prometheus';
 export type {
   LeakReport,
   ProfileFile,

@@ -4,6 +4,7 @@
  */
 import type { AgentView } from '../agent/agent';
 import type { LeakReport } from './report-schema';
+import type { PromRegistry, PrometheusRegistration } from './prometheus';
 
 /** A metric channel driven by the agent's tick. */
 export interface Exporter {
@@ -16,12 +17,102 @@ export interface Exporter {
   stop(): Promise<void>;
 }
 
+/**
+ * The channels of one agent. The agent holds this as its one exporter; a
+ * channel added later (a prom-client registry) joins the same tick.
+ */
+class ExporterHub implements Exporter {
+  readonly name = 'metrics';
+  readonly channels: Exporter[] = [];
+
+  constructor(private readonly view: AgentView) {}
+
+  onTick(): void {
+    const channels = this.channels;
+    for (let i = 0; i < channels.length; i++) {
+      const c = channels[i] as Exporter;
+      try {
+        c.onTick();
+      } catch (err) {
+        this.view.onError(`exporter ${c.name}`, err);
+      }
+    }
+  }
+
+  onReport(report: LeakReport, file: string): void {
+    for (const c of this.channels) {
+      try {
+        c.onReport?.(report, file);
+      } catch (err) {
+        this.view.onError(`exporter ${c.name}`, err);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const channels = this.channels.splice(0);
+    await Promise.allSettled(channels.map((c) => c.stop()));
+  }
+}
+
+/** The hub of each running agent, for `registerPrometheusMetrics`. */
+const hubs = new WeakMap<object, ExporterHub>();
+
 /** Starts the exporters the config names. */
 export function startExporters(view: AgentView): Exporter[] {
-  const out: Exporter[] = [];
+  const hub = new ExporterHub(view);
+  hubs.set(view, hub);
   const { config } = view;
-  if (config.dogstatsd !== null || config.prometheus !== null || config.otlp !== null) {
-    view.debug('metric exporters are not built in this version; nothing is exported');
+  const start = (name: string, make: () => Exporter) => {
+    try {
+      hub.channels.push(make());
+    } catch (err) {
+      view.onError(`exporter ${name}`, err);
+    }
+  };
+  // Each channel's module is required here, only when configured.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (config.dogstatsd !== null) {
+    const ep = config.dogstatsd;
+    start('dogstatsd', () => (require('./dogstatsd') as typeof import('./dogstatsd')).createDogStatsDExporter(view, ep));
   }
-  return out;
+  if (config.prometheus !== null) {
+    const where = config.prometheus;
+    start('prometheus', () => (require('./prometheus') as typeof import('./prometheus')).createPrometheusExporter(view, where));
+  }
+  if (config.otlp !== null) {
+    const url = config.otlp;
+    start('otlp', () => (require('./otlp') as typeof import('./otlp')).createOtlpExporter(view, url));
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return [hub];
+}
+
+/**
+ * Registers leakwatch's metrics into an application's prom-client registry
+ * (`registerPrometheusMetrics` in the public API).
+ * @throws TypeError when `registry` is not a prom-client registry or no
+ *   agent is running.
+ */
+export function registerIntoPromRegistry(view: AgentView | undefined, registry: PromRegistry): PrometheusRegistration {
+  if (registry === null || typeof registry !== 'object' ||
+      typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
+    throw new TypeError('leakwatch: registerPrometheusMetrics needs a prom-client Registry (e.g. require("prom-client").register)');
+  }
+  const hub = view === undefined ? undefined : hubs.get(view);
+  if (view === undefined || hub === undefined) {
+    throw new TypeError('leakwatch: registerPrometheusMetrics needs a running agent (preload leakwatch/register or call start() first)');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const prom = require('./prometheus') as typeof import('./prometheus');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MetricPoints } = require('./metric-points') as typeof import('./metric-points');
+  const points = new MetricPoints(view);
+  const result = prom.registerIntoRegistry(view, registry, points);
+  hub.channels.push({
+    name: 'prometheus-registry',
+    onTick: () => points.observe(),
+    stop: async () => {},
+  });
+  return result;
 }

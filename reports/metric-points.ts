@@ -1,0 +1,369 @@
+/**
+ * Turns the agent's readings and self metrics into channel-neutral points:
+ * the one place a reading becomes a metric value. DogStatsD, Prometheus and
+ * OTLP only format these points, so a reading is never formatted twice.
+ *
+ * Each channel owns one `MetricPoints`: `observe()` after every tick folds
+ * the tick into the channel's window (O(1) work, no allocation except the
+ * first time a new handle type appears); `collect()` at flush or scrape time
+ * fills the points and starts a new window.
+ */
+import { STATE_CODE } from '../agent/state-machine';
+import type { AgentView } from '../agent/agent';
+import { GC_KINDS } from '../probes/gc';
+import { spaceNames } from '../probes/heap';
+import {
+  ATTR_NAMES,
+  type AttrKind,
+  GC_BUCKETS_S,
+  GC_KIND_NAMES,
+  METRICS,
+  type MetricDef,
+} from './metric-names';
+
+/** A series label, pre-formatted once for every channel. */
+export interface Attr {
+  /** DogStatsD tag, `heap_space:old_space`. */
+  readonly dd: string;
+  /** Prometheus label pair, `space="old"`. */
+  readonly prom: string;
+  readonly promKey: string;
+  readonly promValue: string;
+  readonly otelKey: string;
+  readonly otelValue: string;
+}
+
+/** A gauge level or a counter's running total. */
+export interface ScalarPoint {
+  readonly def: MetricDef;
+  readonly attr: Attr | null;
+  value: number;
+  /** False when there is no value yet (e.g. no major GC so far). */
+  present: boolean;
+  /** Channel-private: the total last sent, for DogStatsD deltas. */
+  sent: number;
+}
+
+/** GC pauses: running totals since start, plus the current window. */
+export interface HistogramPoint {
+  readonly def: MetricDef;
+  readonly attr: Attr | null;
+  /** Pauses since the agent started. */
+  count: number;
+  /** Sum of pauses since start (s). */
+  sum: number;
+  /** Pauses per bucket since start: `GC_BUCKETS_S` bounds, then +Inf (not cumulative). */
+  readonly buckets: Float64Array;
+  /** The window closed by the latest collect (all s): */
+  wCount: number;
+  wSum: number;
+  wMin: number;
+  wMax: number;
+  wP50: number;
+  wP95: number;
+  /** Channel-private: totals last sent, for DogStatsD deltas. */
+  sentCount: number;
+  sentSum: number;
+  /** The open window's accumulators, published into w* by collect. */
+  aCount: number;
+  aSum: number;
+  aMin: number;
+  aMax: number;
+}
+
+export interface Series<P> {
+  readonly def: MetricDef;
+  readonly points: P[];
+}
+
+/** Pause samples kept per window for percentiles; beyond, min/max/sum stay exact. */
+const WINDOW_PAUSES = 2_048;
+const MS_PER_S = 1_000;
+const US_PER_S = 1e6;
+
+export class MetricPoints {
+  /** Gauges and counters, grouped by metric, in a stable order. */
+  readonly scalars: Series<ScalarPoint>[] = [];
+  readonly histograms: Series<HistogramPoint>[] = [];
+  /** When the totals started (ms since epoch): OTLP's start time. */
+  readonly startTimeMs: number;
+  /** Ticks folded into the current window. */
+  windowTicks = 0;
+  /** Pause samples beyond `WINDOW_PAUSES` in the current window. */
+  windowPausesUnsampled = 0;
+
+  private readonly view: AgentView;
+  private readonly attrCache = new Map<string, Attr>();
+  private readonly byKey = new Map<string, ScalarPoint>();
+  private readonly handleSeries: Series<ScalarPoint>;
+  private readonly handlePoints = new Map<string, ScalarPoint>();
+  private readonly spacePoints: ScalarPoint[];
+  private readonly gcKind: HistogramPoint[];
+  private readonly gcAll: HistogramPoint;
+  // Window accumulators.
+  private loopMin = Infinity;
+  private loopMax = 0;
+  private loopMeanSum = 0;
+  private loopP50 = 0;
+  private loopP90 = 0;
+  private loopP95 = 0;
+  private loopP99 = 0;
+  private eluSum = 0;
+  private cpuUserSum = 0;
+  private cpuSystemSum = 0;
+  private lastTicks = 0;
+  private lastTickCostUs = 0;
+  private readonly pauseS = new Float64Array(WINDOW_PAUSES);
+  private readonly pauseKind = new Int8Array(WINDOW_PAUSES);
+  private pauseN = 0;
+  private readonly scratch = new Float64Array(WINDOW_PAUSES);
+
+  constructor(view: AgentView, now = Date.now()) {
+    this.view = view;
+    this.startTimeMs = now;
+    this.lastTicks = view.self.ticks;
+    this.lastTickCostUs = view.self.tickCostTotalUs;
+    for (const key of ['heapUsed', 'heapTotal', 'heapTotalV8', 'external', 'rss', 'heapLimit'] as const) this.scalar(key);
+    const spaces: ScalarPoint[] = spaceNames.map((s) => newScalar(METRICS.spaceUsed, this.attr('space', s)));
+    this.scalars.push({ def: METRICS.spaceUsed, points: spaces });
+    this.spacePoints = spaces;
+    for (const key of ['heapFloor', 'cpuUser', 'cpuSystem', 'cpuTotal', 'uptime',
+      'loopMin', 'loopMax', 'loopMean', 'loopP50', 'loopP90', 'loopP95', 'loopP99', 'loopUtilization'] as const) this.scalar(key);
+    this.handleSeries = { def: METRICS.handles, points: [] };
+    this.scalars.push(this.handleSeries);
+    for (const key of ['handlesTotal', 'openFds', 'state', 'tickDuration', 'ticks', 'errors',
+      'reportsWritten', 'reportsSuppressed', 'exportsDropped'] as const) this.scalar(key);
+    this.gcKind = GC_KINDS.map((k) => newHistogram(METRICS.gcPauseByKind, this.attr('gc', k)));
+    this.histograms.push({ def: METRICS.gcPauseByKind, points: this.gcKind });
+    this.gcAll = newHistogram(METRICS.gcPause, null);
+    this.histograms.push({ def: METRICS.gcPause, points: [this.gcAll] });
+  }
+
+  /** Folds the newest tick into the window. Call after every tick. */
+  observe(): void {
+    const { loop, process: proc, gc, handles } = this.view.readings;
+    this.windowTicks++;
+    if (loop.minMs < this.loopMin) this.loopMin = loop.minMs;
+    if (loop.maxMs > this.loopMax) this.loopMax = loop.maxMs;
+    this.loopMeanSum += loop.meanMs;
+    // A window's p-quantile is at most the highest p-quantile of its ticks:
+    // reporting that maximum is a bound that never hides a bad second.
+    if (loop.p50Ms > this.loopP50) this.loopP50 = loop.p50Ms;
+    if (loop.p90Ms > this.loopP90) this.loopP90 = loop.p90Ms;
+    if (loop.p95Ms > this.loopP95) this.loopP95 = loop.p95Ms;
+    if (loop.p99Ms > this.loopP99) this.loopP99 = loop.p99Ms;
+    this.eluSum += loop.utilization;
+    this.cpuUserSum += proc.cpuUserPercent;
+    this.cpuSystemSum += proc.cpuSystemPercent;
+    for (let i = 0; i < gc.pauses.length; i++) {
+      const s = (gc.pauses[i] as number) / MS_PER_S;
+      const k = gc.pauseKinds[i] ?? -1;
+      recordPause(this.gcAll, s);
+      if (k >= 0 && k < this.gcKind.length) recordPause(this.gcKind[k] as HistogramPoint, s);
+      if (this.pauseN < WINDOW_PAUSES) {
+        this.pauseS[this.pauseN] = s;
+        this.pauseKind[this.pauseN] = k;
+        this.pauseN++;
+      } else {
+        this.windowPausesUnsampled++;
+      }
+    }
+    // New handle types are rare (a handful per process): their points are
+    // made once and kept, so steady-state ticks allocate nothing.
+    if (handles.byType.size !== this.handlePoints.size) {
+      for (const type of handles.byType.keys()) {
+        if (!this.handlePoints.has(type)) {
+          const p = newScalar(METRICS.handles, this.attr('handle', type));
+          this.handlePoints.set(type, p);
+          this.handleSeries.points.push(p);
+        }
+      }
+    }
+  }
+
+  /** Fills every point from the readings and the window, then starts a new window. */
+  collect(): void {
+    const v = this.view;
+    const { heap, loop, process: proc, gc, handles } = v.readings;
+    this.set('heapUsed', heap.usedBytes);
+    this.set('heapTotal', heap.totalBytes);
+    this.set('heapTotalV8', heap.totalBytes);
+    this.set('external', heap.externalBytes);
+    this.set('rss', heap.rssBytes);
+    this.set('heapLimit', v.heapLimitBytes);
+    for (let i = 0; i < this.spacePoints.length; i++) {
+      const p = this.spacePoints[i] as ScalarPoint;
+      p.value = heap.spaceUsedBytes[i] ?? 0;
+      p.present = true;
+    }
+    this.set('heapFloor', gc.floorBytes, !Number.isNaN(gc.floorBytes));
+    const n = this.windowTicks;
+    const cpuUser = n > 0 ? this.cpuUserSum / n : proc.cpuUserPercent;
+    const cpuSystem = n > 0 ? this.cpuSystemSum / n : proc.cpuSystemPercent;
+    this.set('cpuUser', cpuUser);
+    this.set('cpuSystem', cpuSystem);
+    this.set('cpuTotal', cpuUser + cpuSystem);
+    this.set('uptime', process.uptime());
+    this.set('loopMin', (n > 0 ? this.loopMin : loop.minMs) / MS_PER_S);
+    this.set('loopMax', (n > 0 ? this.loopMax : loop.maxMs) / MS_PER_S);
+    this.set('loopMean', (n > 0 ? this.loopMeanSum / n : loop.meanMs) / MS_PER_S);
+    this.set('loopP50', (n > 0 ? this.loopP50 : loop.p50Ms) / MS_PER_S);
+    this.set('loopP90', (n > 0 ? this.loopP90 : loop.p90Ms) / MS_PER_S);
+    this.set('loopP95', (n > 0 ? this.loopP95 : loop.p95Ms) / MS_PER_S);
+    this.set('loopP99', (n > 0 ? this.loopP99 : loop.p99Ms) / MS_PER_S);
+    this.set('loopUtilization', n > 0 ? this.eluSum / n : loop.utilization);
+    let total = 0;
+    for (const [type, count] of handles.byType) {
+      total += count;
+      const p = this.handlePoints.get(type);
+      if (p !== undefined) {
+        p.value = count;
+        p.present = true;
+      }
+    }
+    this.set('handlesTotal', total);
+    this.set('openFds', handles.openFds, handles.openFds >= 0);
+    this.set('state', STATE_CODE[v.state]);
+    const s = v.self;
+    const ticks = s.ticks - this.lastTicks;
+    const costUs = s.tickCostTotalUs - this.lastTickCostUs;
+    this.set('tickDuration', (ticks > 0 ? costUs / ticks : s.tickCostUs) / US_PER_S);
+    this.lastTicks = s.ticks;
+    this.lastTickCostUs = s.tickCostTotalUs;
+    this.set('ticks', s.ticks);
+    this.set('errors', s.errors);
+    this.set('reportsWritten', s.reportsWritten);
+    this.set('reportsSuppressed', s.reportsSuppressed);
+    this.set('exportsDropped', s.exportsDropped);
+    this.closeGcWindow();
+    this.resetWindow();
+  }
+
+  /** Window percentiles of the GC pauses, per kind and for all kinds. */
+  private closeGcWindow(): void {
+    for (const h of this.gcKind) closeHistogramWindow(h);
+    closeHistogramWindow(this.gcAll);
+    const all = this.pauseS.subarray(0, this.pauseN);
+    fillPercentiles(this.gcAll, this.scratch, all, null, this.pauseKind);
+    for (let k = 0; k < this.gcKind.length; k++) {
+      fillPercentiles(this.gcKind[k] as HistogramPoint, this.scratch, all, k, this.pauseKind);
+    }
+  }
+
+  private resetWindow(): void {
+    this.windowTicks = 0;
+    this.windowPausesUnsampled = 0;
+    this.loopMin = Infinity;
+    this.loopMax = this.loopMeanSum = this.loopP50 = this.loopP90 = this.loopP95 = this.loopP99 = 0;
+    this.eluSum = this.cpuUserSum = this.cpuSystemSum = 0;
+    this.pauseN = 0;
+  }
+
+  private scalar(key: keyof typeof METRICS): void {
+    const p = newScalar(METRICS[key], null);
+    this.byKey.set(key, p);
+    this.scalars.push({ def: p.def, points: [p] });
+  }
+
+  private set(key: keyof typeof METRICS, value: number, present = true): void {
+    const p = this.byKey.get(key) as ScalarPoint;
+    p.value = value;
+    p.present = present && Number.isFinite(value);
+  }
+
+  /** One pre-formatted label per (kind, value), made once. */
+  private attr(kind: AttrKind, value: string): Attr {
+    const id = `${kind}\0${value}`;
+    let a = this.attrCache.get(id);
+    if (a === undefined) {
+      a = makeAttr(kind, value);
+      this.attrCache.set(id, a);
+    }
+    return a;
+  }
+}
+
+/** Builds a label for every channel. Exported for tests. */
+export function makeAttr(kind: AttrKind, value: string): Attr {
+  const names = ATTR_NAMES[kind];
+  let prom = value;
+  let dd = value;
+  let otel = value;
+  if (kind === 'space') {
+    // prom-client labels `old_space` as `old`.
+    prom = value.endsWith('_space') ? value.slice(0, -'_space'.length) : value;
+  } else if (kind === 'gc') {
+    const i = (GC_KINDS as readonly string[]).indexOf(value);
+    dd = GC_KIND_NAMES.dd[i] ?? value;
+    prom = GC_KIND_NAMES.prom[i] ?? value;
+    otel = GC_KIND_NAMES.otel[i] ?? value;
+  }
+  return Object.freeze({
+    dd: `${names.dd}:${ddTagValue(dd)}`,
+    prom: `${names.prom}="${promLabelValue(prom)}"`,
+    promKey: names.prom,
+    promValue: prom,
+    otelKey: names.otel,
+    otelValue: otel,
+  });
+}
+
+/** DogStatsD tags cannot hold `,` `|` `#` or newlines. */
+export function ddTagValue(v: string): string {
+  return v.replace(/[,|#\s]/g, '_');
+}
+
+/** Prometheus label value escaping: backslash, double quote, newline. */
+export function promLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function newScalar(def: MetricDef, attr: Attr | null): ScalarPoint {
+  return { def, attr, value: 0, present: false, sent: 0 };
+}
+
+function newHistogram(def: MetricDef, attr: Attr | null): HistogramPoint {
+  return {
+    def, attr, count: 0, sum: 0, buckets: new Float64Array(GC_BUCKETS_S.length + 1),
+    wCount: 0, wSum: 0, wMin: 0, wMax: 0, wP50: 0, wP95: 0, sentCount: 0, sentSum: 0,
+    aCount: 0, aSum: 0, aMin: Infinity, aMax: 0,
+  };
+}
+
+function recordPause(h: HistogramPoint, s: number): void {
+  h.count++;
+  h.sum += s;
+  let b = 0;
+  while (b < GC_BUCKETS_S.length && s > (GC_BUCKETS_S[b] as number)) b++;
+  h.buckets[b] = (h.buckets[b] as number) + 1;
+  h.aCount++;
+  h.aSum += s;
+  if (s < h.aMin) h.aMin = s;
+  if (s > h.aMax) h.aMax = s;
+}
+
+/** Publishes the open window and starts a new one. */
+function closeHistogramWindow(h: HistogramPoint): void {
+  h.wCount = h.aCount;
+  h.wSum = h.aSum;
+  h.wMin = h.aCount > 0 ? h.aMin : 0;
+  h.wMax = h.aMax;
+  h.wP50 = 0;
+  h.wP95 = 0;
+  h.aCount = 0;
+  h.aSum = 0;
+  h.aMin = Infinity;
+  h.aMax = 0;
+}
+
+/** Nearest-rank percentiles of the kept samples of one kind (or all: kind null). */
+function fillPercentiles(h: HistogramPoint, scratch: Float64Array, all: Float64Array, kind: number | null, kinds: Int8Array): void {
+  let n = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (kind === null || kinds[i] === kind) scratch[n++] = all[i] as number;
+  }
+  if (n === 0) return;
+  const sorted = scratch.subarray(0, n).sort();
+  h.wP50 = sorted[Math.max(0, Math.ceil(0.5 * n) - 1)] as number;
+  h.wP95 = sorted[Math.max(0, Math.ceil(0.95 * n) - 1)] as number;
+}

@@ -1,0 +1,229 @@
+/**
+ * Prometheus: `/metrics` in the text exposition format (0.0.4), with
+ * prom-client's default metric names and labels, served on loopback by
+ * default; or, for an application that already runs prom-client, the same
+ * metrics registered into its registry (`registerPrometheusMetrics`).
+ *
+ * The format is written here rather than through prom-client: it is a few
+ * lines of text, and prom-client would keep a second copy of every value
+ * (see docs/metrics.md for the load cost measured).
+ * https://prometheus.io/docs/instrumenting/exposition_formats/
+ */
+import type * as http from 'node:http';
+import type { AgentView } from '../agent/agent';
+import type { Exporter } from './exporters';
+import { GC_BUCKETS_S } from './metric-names';
+import { type HistogramPoint, MetricPoints, type ScalarPoint, type Series } from './metric-points';
+
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Prometheus float text: Go's ParseFloat reads what JavaScript writes. */
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+function helpText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Every point with a Prometheus name, as exposition text. */
+export function formatExposition(points: MetricPoints): string {
+  const out: string[] = [];
+  for (const series of points.scalars) {
+    const name = series.def.prom;
+    if (name === null) continue;
+    let header = false;
+    for (const p of series.points) {
+      if (!p.present) continue;
+      if (!header) {
+        out.push(`# HELP ${name} ${helpText(series.def.help)}`, `# TYPE ${name} ${series.def.kind === 'counter' ? 'counter' : 'gauge'}`);
+        header = true;
+      }
+      out.push(`${name}${p.attr === null ? '' : `{${p.attr.prom}}`} ${num(p.value)}`);
+    }
+  }
+  for (const series of points.histograms) {
+    const name = series.def.prom;
+    if (name === null) continue;
+    out.push(`# HELP ${name} ${helpText(series.def.help)}`, `# TYPE ${name} histogram`);
+    for (const h of series.points) {
+      const lbl = h.attr === null ? '' : h.attr.prom;
+      const sep = lbl === '' ? '' : ',';
+      let cum = 0;
+      for (let b = 0; b < GC_BUCKETS_S.length; b++) {
+        cum += h.buckets[b] as number;
+        out.push(`${name}_bucket{${lbl}${sep}le="${GC_BUCKETS_S[b]}"} ${cum}`);
+      }
+      out.push(`${name}_bucket{${lbl}${sep}le="+Inf"} ${h.count}`);
+      out.push(`${name}_sum${lbl === '' ? '' : `{${lbl}}`} ${num(h.sum)}`);
+      out.push(`${name}_count${lbl === '' ? '' : `{${lbl}}`} ${h.count}`);
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+/** Serves `/metrics` on config.prometheus; unref'd, never in the host's way. */
+export function createPrometheusExporter(view: AgentView, where: { host: string; port: number }): Exporter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const httpMod = require('node:http') as typeof http;
+  const points = new MetricPoints(view);
+  const addr = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
+  const server = httpMod.createServer((req, res) => {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('leakwatch serves /metrics\n');
+        return;
+      }
+      points.collect();
+      const body = formatExposition(points);
+      res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      view.onError('prometheus scrape', err);
+      try {
+        res.writeHead(500);
+        res.end();
+      } catch {
+        // The response was already under way.
+      }
+    }
+  });
+  // Scrapers keep connections alive: those sockets must not hold the host.
+  server.on('connection', (socket) => {
+    socket.unref();
+    socket.on('error', () => {});
+  });
+  server.on('clientError', (_err, socket) => {
+    view.onDrop(`prometheus ${addr}`, 1, 'malformed scrape request');
+    socket.destroy();
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    // One line; the host keeps running without the endpoint.
+    view.onError('prometheus', `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`);
+  });
+  server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
+  server.listen(where.port, where.host);
+  server.unref();
+
+  return {
+    name: 'prometheus',
+    onTick() {
+      points.observe();
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+        if (!server.listening) resolve();
+      });
+    },
+  };
+}
+
+/** The part of a prom-client `Registry` leakwatch uses. */
+export interface PromRegistry {
+  registerMetric(metric: unknown): void;
+  getSingleMetric(name: string): unknown;
+}
+
+/** What `registerPrometheusMetrics` did. */
+export interface PrometheusRegistration {
+  /** Metric names added to the registry. */
+  readonly registered: readonly string[];
+  /** Names the registry already had (e.g. from `collectDefaultMetrics()`). */
+  readonly skipped: readonly string[];
+}
+
+interface PromValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+/**
+ * Registers every leakwatch metric into a prom-client registry, as metric
+ * objects with prom-client's `get()` contract, so prom-client itself is
+ * never loaded by leakwatch. Values are collected once per scrape.
+ */
+export function registerIntoRegistry(view: AgentView, registry: PromRegistry, points: MetricPoints): PrometheusRegistration {
+  let fresh = false;
+  const collect = () => {
+    if (fresh) return;
+    points.collect();
+    fresh = true;
+    // One collect per scrape: every metric's get() of one scrape runs
+    // before the next turn of the event loop.
+    setImmediate(() => {
+      fresh = false;
+    }).unref();
+  };
+  const labelCache = new Map<object, Record<string, string>>();
+  const labels = (p: ScalarPoint | HistogramPoint): Record<string, string> => {
+    let l = labelCache.get(p);
+    if (l === undefined) {
+      l = p.attr === null ? {} : { [p.attr.promKey]: p.attr.promValue };
+      labelCache.set(p, l);
+    }
+    return l;
+  };
+  const registered: string[] = [];
+  const skipped: string[] = [];
+  const add = (name: string, help: string, type: string, values: () => PromValue[]) => {
+    if (registry.getSingleMetric(name) !== undefined) {
+      skipped.push(name);
+      return;
+    }
+    registry.registerMetric({
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      get: async () => {
+        try {
+          collect();
+          return { name, help, type, aggregator: 'sum', values: values() };
+        } catch (err) {
+          view.onError('prometheus registry', err);
+          return { name, help, type, aggregator: 'sum', values: [] };
+        }
+      },
+      reset: () => {},
+    });
+    registered.push(name);
+  };
+  for (const series of points.scalars) {
+    const name = series.def.prom;
+    if (name === null) continue;
+    const s: Series<ScalarPoint> = series;
+    add(name, series.def.help, series.def.kind, () =>
+      s.points.filter((p) => p.present).map((p) => ({ value: p.value, labels: labels(p) })));
+  }
+  for (const series of points.histograms) {
+    const name = series.def.prom;
+    if (name === null) continue;
+    const s: Series<HistogramPoint> = series;
+    add(name, series.def.help, 'histogram', () => {
+      const values: PromValue[] = [];
+      for (const h of s.points) {
+        const base = labels(h);
+        let cum = 0;
+        for (let b = 0; b < GC_BUCKETS_S.length; b++) {
+          cum += h.buckets[b] as number;
+          values.push({ metricName: `${name}_bucket`, labels: { ...base, le: GC_BUCKETS_S[b] as number }, value: cum });
+        }
+        values.push({ metricName: `${name}_bucket`, labels: { ...base, le: '+Inf' }, value: h.count });
+        values.push({ metricName: `${name}_sum`, labels: base, value: h.sum });
+        values.push({ metricName: `${name}_count`, labels: base, value: h.count });
+      }
+      return values;
+    });
+  }
+  view.debug(`prometheus: registered ${registered.length} metrics into the application's registry${skipped.length > 0 ? `; skipped ${skipped.join(', ')} (already registered)` : ''}`);
+  return { registered, skipped };
+}
