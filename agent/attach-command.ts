@@ -86,9 +86,23 @@ function parseArgs(command: string, args: string[]): Parsed {
   return out;
 }
 
+/** checkProcess, and for a pid that is gone, its stale control socket goes too. */
+async function checkTarget(pid: number): Promise<void> {
+  const { checkProcess, removeStaleSocket } = await import('./control-client');
+  try {
+    checkProcess(pid);
+  } catch (err) {
+    if ((err as AttachError).code === 'LEAKWATCH_ERR_ATTACH_ESRCH') {
+      const { controlSocketPath } = await import('./control');
+      removeStaleSocket(controlSocketPath(pid));
+    }
+    throw err;
+  }
+}
+
 async function runAttach(p: Parsed): Promise<number> {
-  const { checkProcess, requestControl } = await import('./control-client');
-  checkProcess(p.pid);
+  const { requestControl } = await import('./control-client');
+  await checkTarget(p.pid);
   // Attach twice is a no-op: an agent with a control socket answers here,
   // without opening the inspector at all.
   const status = await requestControl(p.pid, 'status', 5_000).catch((err: unknown) => {
@@ -123,8 +137,8 @@ async function runAttach(p: Parsed): Promise<number> {
 }
 
 async function runControl(command: ControlCommand, p: Parsed): Promise<number> {
-  const { checkProcess, requestControl } = await import('./control-client');
-  checkProcess(p.pid);
+  const { requestControl } = await import('./control-client');
+  await checkTarget(p.pid);
   let res: ControlResponse;
   let via = 'control socket';
   try {

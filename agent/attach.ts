@@ -290,6 +290,8 @@ function loadExpression(call: string): string {
 /** Attaches: loads and starts the agent in `pid`. */
 export async function attachTo(pid: number, options: EntryOptions, opts: SessionOptions): Promise<{ answer: EntryAnswer; inspector: InspectorUse }> {
   const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`attach(${JSON.stringify(options)})`)));
+  // The agent answered, but the process may have ended right after.
+  if (!isRunning(pid)) throw exited(pid);
   return { answer: value as EntryAnswer, inspector };
 }
 

@@ -87,8 +87,9 @@ function connectError(pid: number, file: string, err: NodeJS.ErrnoException): Er
     case 'ENOENT':
       return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent runs in pid ${pid} (no control socket ${file})`, { pid, socket: file });
     case 'ECONNREFUSED':
-      // The file outlived its process (SIGKILL), or pid was reused.
-      if (!isAlive(pid)) removeStale(file);
+      // Nobody listens: the file outlived its process (SIGKILL skips the
+      // agent's exit cleanup), and the pid is free or reused.
+      removeStaleSocket(file);
       return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent answers in pid ${pid} (stale control socket ${file})`, { pid, socket: file });
     case 'EACCES':
     case 'EPERM':
@@ -98,7 +99,8 @@ function connectError(pid: number, file: string, err: NodeJS.ErrnoException): Er
   }
 }
 
-function removeStale(file: string): void {
+/** Removes a socket file nobody listens on (never any other kind of file). */
+export function removeStaleSocket(file: string): void {
   try {
     if (fs.lstatSync(file).isSocket()) fs.unlinkSync(file);
   } catch {

@@ -36,11 +36,12 @@ export interface CliResult {
 
 const cliChildren = new Set<ChildProcess>();
 
-/** Runs `leakwatch <args>`; `uid` runs it as another user (root only). */
-export function runCli(args: string[], opts: { uid?: number; gid?: number } = {}): Promise<CliResult> {
+/** Runs `leakwatch <args>`; `uid` runs it as another user (root only), `env` adds variables. */
+export function runCli(args: string[], opts: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && v !== undefined) env[k] = v;
+    Object.assign(env, opts.env);
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: os.tmpdir(),
       env,

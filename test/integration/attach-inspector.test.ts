@@ -246,10 +246,10 @@ describe.sequential('attach to a running service', () => {
     });
   }
 
-  // Issue 7 failure: a target that exits mid-attach (the moment its
-  // inspector opens).
-  it('a target that exits mid-attach: TARGET_EXITED, exit 7, port closed', async () => {
-    const t = await startTarget('attach-exit-on-inspect.js');
+  // Issue 7 failure: a target that exits mid-attach: the moment its
+  // inspector opens, or the moment the agent starts in it.
+  for (const fixture of ['attach-exit-on-inspect.js', 'attach-exit-on-agent.js']) it(`a target that exits mid-attach (${fixture}): TARGET_EXITED, exit 7, port closed`, async () => {
+    const t = await startTarget(fixture);
     const r = await runCli(['attach', String(t.pid), '--json']);
     expect(r.code).toBe(7);
     expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_TARGET_EXITED');
