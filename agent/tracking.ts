@@ -176,7 +176,10 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
 
   // The heap profile first: what the enumeration below allocates must not
   // be in it.
-  if (tracking?.heap) await gatherHeap(view, tracking.heap, ctx, evidence);
+  if (tracking?.heap) {
+    await gatherHeap(view, tracking.heap, ctx, evidence);
+    view.debug(`snapshot: heap profile summarised and written in ${Date.now() - now}ms`);
+  }
 
   let insp: InspectorProbe | null = null;
   try {
@@ -209,6 +212,7 @@ async function gatherHandles(view: AgentView, insp: InspectorProbe, tracking: Tr
   const recordOf = tracking?.sites ? (h: object) => tracking.sites?.recordOf(h) : null;
   const t0 = Date.now();
   const timers = await readLiveTimers(insp, recordOf);
+  const t1 = Date.now();
   for (const g of timers.groups) {
     const filter = TIMER_FILTERS.find((f) => f.test(g));
     if (filter !== undefined) {
@@ -227,7 +231,7 @@ async function gatherHandles(view: AgentView, insp: InspectorProbe, tracking: Tr
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
   const s = tracking?.sites?.counts;
-  view.debug(`snapshot: ${timers.groups.length} timer groups, ${sockets.groups.length} socket groups in ${Date.now() - t0}ms (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
+  view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms, ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
 }
 
 async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectContext, evidence: Evidence): Promise<void> {

@@ -16,6 +16,8 @@ import { toPath } from './stack-frames';
 
 const STASH = 'leakwatch.inspector.stash';
 const GROUP = 'leakwatch-snapshot';
+/** Function lookups between two yields to the event loop (~8 ms of work). */
+const YIELD_EVERY = 64;
 
 /** A function's definition: 1-based line and column. */
 export interface FunctionLocation {
@@ -61,6 +63,15 @@ export function isSupported(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Lets the event loop run between protocol calls: an in-process session
+ * answers synchronously, so without this a whole snapshot would be one
+ * long block of the host's loop.
+ */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Opens a session; the caller must `close()` it. */
@@ -122,6 +133,7 @@ export function openInspector(): InspectorProbe {
       return calls;
     },
     async queryObjects(proto) {
+      await yieldToLoop();
       const protoId = await idOf(proto);
       const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', { prototypeObjectId: protoId, objectGroup: GROUP });
       if (found.objects.objectId === undefined) return [];
@@ -142,6 +154,7 @@ export function openInspector(): InspectorProbe {
     },
     async functionLocations(fns) {
       if (fns.length === 0) return [];
+      await yieldToLoop();
       if (!debuggerOn) {
         // scriptParsed is replayed for every loaded script on enable.
         await post('Debugger.enable');
@@ -151,7 +164,9 @@ export function openInspector(): InspectorProbe {
         const arrId = await idOf(fns.slice());
         const props = await post<Properties>('Runtime.getProperties', { objectId: arrId, ownProperties: true });
         const out: (FunctionLocation | null)[] = new Array(fns.length).fill(null);
+        let done = 0;
         for (const p of props.result) {
+          if (++done % YIELD_EVERY === 0) await yieldToLoop();
           const i = Number(p.name);
           const id = p.value?.objectId;
           if (!Number.isInteger(i) || i < 0 || i >= fns.length || id === undefined || p.value?.type !== 'function') continue;

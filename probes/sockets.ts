@@ -3,9 +3,11 @@
  * included, grouped by endpoint. `process._getActiveHandles()` misses
  * unref'd sockets (measured on Node 20: a TCP or UDP socket after
  * `.unref()` is in neither it nor `getActiveResourcesInfo()`), so this goes
- * through the inspector (`Runtime.queryObjects` on the prototypes).
+ * through the inspector (`Runtime.queryObjects` on EventEmitter.prototype,
+ * then sorted by class).
  */
 import dgram = require('node:dgram');
+import { EventEmitter } from 'node:events';
 import net = require('node:net');
 import type { CreationRecord, SampledCreation } from './creation-sites';
 import type { InspectorProbe } from './inspector-session';
@@ -125,8 +127,21 @@ export async function readLiveSockets(
     }
   };
 
-  for (const o of (await insp.queryObjects(net.Socket.prototype)) as object[]) {
+  // One heap walk for all three kinds: each `queryObjects` forces a full
+  // GC, and sockets, servers and UDP sockets are all EventEmitters.
+  const emitters = (await insp.queryObjects(EventEmitter.prototype)) as object[];
+  const sockets: net.Socket[] = [];
+  const servers: net.Server[] = [];
+  const udp: dgram.Socket[] = [];
+  for (const o of emitters) {
     if (isPrototypeObject(o)) continue;
+    if (o instanceof net.Socket) sockets.push(o);
+    else if (o instanceof net.Server) servers.push(o);
+    else if (o instanceof dgram.Socket) udp.push(o);
+  }
+  emitters.length = 0;
+
+  for (const o of sockets) {
     const s = o as net.Socket & { server?: unknown; encrypted?: boolean; pending?: boolean };
     if (s.destroyed) {
       inactive++;
@@ -149,9 +164,7 @@ export async function readLiveSockets(
     });
   }
 
-  for (const o of (await insp.queryObjects(net.Server.prototype)) as object[]) {
-    if (isPrototypeObject(o)) continue;
-    const s = o as net.Server;
+  for (const s of servers) {
     const h = handleOf(s);
     if (!s.listening || h === null) {
       inactive++;
@@ -165,9 +178,7 @@ export async function readLiveSockets(
     add('server', kind, endpoint, s, 'listening', { refed: safe(() => h.hasRef?.() ?? false, false), fd: typeof h.fd === 'number' && h.fd >= 0 ? h.fd : null, read: 0, written: 0, exact });
   }
 
-  for (const o of (await insp.queryObjects(dgram.Socket.prototype)) as object[]) {
-    if (isPrototypeObject(o)) continue;
-    const s = o as dgram.Socket;
+  for (const s of udp) {
     const state = udpState(s);
     if (state === null) {
       inactive++;
