@@ -1,0 +1,142 @@
+// Issue 3: the Prometheus endpoint of a preloaded child, scraped by a real
+// Prometheus server (Debian's package), queried through its HTTP API; and
+// the prom-client registry integration.
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, killSurvivors, runNode } from '../helpers';
+
+const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
+const PROMETHEUS = '/usr/bin/prometheus';
+
+let prom: ChildProcess | null = null;
+afterEach(() => {
+  killSurvivors();
+  if (prom !== null && prom.exitCode === null) prom.kill('SIGKILL');
+  prom = null;
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function getText(url: string): Promise<string> {
+  const res = await fetch(url);
+  return res.text();
+}
+
+/** Queries Prometheus's HTTP API: the instant vector's values by label set. */
+async function query(promPort: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    return body.status === 'success' ? body.data?.result ?? [] : [];
+  } catch {
+    return []; // not up yet
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('Prometheus exporter', () => {
+  it.skipIf(!fs.existsSync(PROMETHEUS))('is scraped by a real Prometheus: nodejs_active_handles and heap metrics arrive', async () => {
+    const TIMERS = 6;
+    const appPort = await freePort();
+    const run = runNode(['--expose-gc', FIXTURE], {
+      env: { TIMERS: String(TIMERS), LEAKWATCH_PROMETHEUS: `127.0.0.1:${appPort}`, LEAKWATCH_INTERVAL: '100ms' },
+    });
+    await run.waitFor(/ready/);
+    // The endpoint itself answers in the exposition format.
+    const text = await until('the /metrics endpoint', async () => {
+      try {
+        const t = await getText(`http://127.0.0.1:${appPort}/metrics`);
+        return t.includes('nodejs_active_handles{type="Timeout"}') ? t : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+    expect(text).toContain('# TYPE leakwatch_reports_written_total counter');
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    expect((await fetch(`http://127.0.0.1:${appPort}/other`)).status).toBe(404);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
+    const promPort = await freePort();
+    fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: leakwatch',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${appPort}']`,
+      '',
+    ].join('\n'));
+    prom = spawn(PROMETHEUS, [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ], { stdio: 'ignore' });
+
+    const handles = await until('nodejs_active_handles in Prometheus', async () => {
+      const r = await query(promPort, 'nodejs_active_handles{job="leakwatch",type="Timeout"}');
+      return r.length > 0 ? r : undefined;
+    });
+    expect(Number(handles[0]?.value[1])).toBe(TIMERS);
+    const used = await query(promPort, 'nodejs_heap_size_used_bytes{job="leakwatch"}');
+    const total = await query(promPort, 'nodejs_heap_size_total_bytes{job="leakwatch"}');
+    expect(Number(used[0]?.value[1])).toBeGreaterThan(1_000_000);
+    expect(Number(used[0]?.value[1])).toBeLessThanOrEqual(Number(total[0]?.value[1]));
+    const spaces = await query(promPort, 'nodejs_heap_space_size_used_bytes{job="leakwatch"}');
+    expect(spaces.map((s) => s.metric.space)).toEqual(expect.arrayContaining(['old', 'new', 'code']));
+    const state = await query(promPort, 'leakwatch_state{job="leakwatch"}');
+    expect(state[0]?.value[1]).toBe('0');
+    // Prometheus parsed the histogram: a +Inf bucket equal to the count.
+    const inf = await until('GC histogram', async () => {
+      const r = await query(promPort, 'nodejs_gc_duration_seconds_bucket{job="leakwatch",kind="major",le="+Inf"}');
+      return r.length > 0 && Number(r[0]?.value[1]) > 0 ? r : undefined;
+    });
+    const count = await query(promPort, 'nodejs_gc_duration_seconds_count{job="leakwatch",kind="major"}');
+    expect(Number(inf[0]?.value[1])).toBeLessThanOrEqual(Number(count[0]?.value[1]));
+    const up = await query(promPort, 'up{job="leakwatch"}');
+    expect(up[0]?.value[1]).toBe('1');
+  });
+
+  it('registers into an application\'s prom-client registry instead of opening a port', async () => {
+    const run = runNode([FIXTURE], { env: { TIMERS: '4', PROM_REGISTRY: 'plain', LEAKWATCH_INTERVAL: '100ms' } });
+    const m = await run.waitFor(/^(\{"result".*)$/m);
+    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
+    expect(result.skipped).toEqual([]);
+    expect(result.registered).toEqual(expect.arrayContaining(['nodejs_active_handles', 'leakwatch_state', 'nodejs_gc_duration_seconds']));
+    expect(text).toMatch(/^nodejs_active_handles\{type="Timeout"\} 4$/m);
+    expect(text).toMatch(/^leakwatch_state 0$/m);
+    expect(text).toMatch(/^nodejs_gc_duration_seconds_bucket\{kind="major",le="\+Inf"\} \d+$/m);
+    expect(text).toMatch(/^leakwatch_reports_written_total 0$/m);
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('skips the names prom-client\'s own default metrics already registered', async () => {
+    const run = runNode([FIXTURE], { env: { TIMERS: '2', PROM_REGISTRY: 'defaults', LEAKWATCH_INTERVAL: '100ms' } });
+    const m = await run.waitFor(/^(\{"result".*)$/m);
+    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
+    expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_heap_size_used_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']));
+    expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes']));
+    expect(text).toMatch(/^leakwatch_state 0$/m);
+    expect((await run.exited).code).toBe(0);
+  });
+});
