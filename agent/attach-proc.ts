@@ -57,6 +57,31 @@ export function readTarget(pid: number): TargetInfo | null {
   };
 }
 
+/**
+ * Where the agent in `pid` keeps its control socket: its owner's uid and
+ * the temporary directory its environment names (as os.tmpdir() reads
+ * TMPDIR there), not the CLI's: root asking about another user's process,
+ * or a service started with its own TMPDIR, must still be found.
+ */
+export function targetSocketBase(pid: number): { uid: number; tmpdir: string } | null {
+  let uid: number;
+  try {
+    uid = fs.statSync(`/proc/${pid}`).uid;
+  } catch {
+    return null;
+  }
+  const env = readNulList(`/proc/${pid}/environ`);
+  let tmpdir = '/tmp';
+  for (const name of ['TMPDIR', 'TMP', 'TEMP']) {
+    const v = env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
+    if (v !== undefined && v !== '') {
+      tmpdir = v.length > 1 && v.endsWith('/') ? v.slice(0, -1) : v;
+      break;
+    }
+  }
+  return { uid, tmpdir };
+}
+
 /** True when `pid` exists and is not a zombie. */
 export function isRunning(pid: number): boolean {
   return readTarget(pid)?.alive ?? false;

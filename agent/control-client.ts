@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { AttachError } from './attach-errors';
+import { targetSocketBase } from './attach-proc';
 import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse, controlSocketPath } from './control';
 
 /** An answer larger than this is not a control answer. */
@@ -30,14 +31,10 @@ export function checkProcess(pid: number): void {
   }
 }
 
-/** True when a process with that pid exists (ours or not). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The control socket of `pid`, under its owner's uid and TMPDIR (see targetSocketBase). */
+export function socketPathOf(pid: number): string {
+  const base = targetSocketBase(pid);
+  return base === null ? controlSocketPath(pid) : controlSocketPath(pid, base.uid, base.tmpdir);
 }
 
 /**
@@ -46,7 +43,7 @@ export function isAlive(pid: number): boolean {
  * @throws AttachError NO_AGENT when nothing listens there, TIMEOUT, EPERM
  */
 export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS): Promise<ControlResponse> {
-  const file = controlSocketPath(pid);
+  const file = socketPathOf(pid);
   const line = await new Promise<string>((resolve, reject) => {
     const socket = net.connect(file);
     let buf = '';

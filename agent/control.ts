@@ -44,14 +44,14 @@ export type ControlResponse =
   | ({ ok: true; v: number } & Record<string, unknown>)
   | { ok: false; v: number; code: string; message: string };
 
-/** The directory holding the control sockets of this user's processes. */
-export function controlDir(uid: number = currentUid()): string {
-  return path.join(os.tmpdir(), `leakwatch-${uid}`);
+/** The directory holding the control sockets of a user's processes. */
+export function controlDir(uid: number = currentUid(), tmpdir: string = os.tmpdir()): string {
+  return path.join(tmpdir, `leakwatch-${uid}`);
 }
 
-/** The control socket of a process (of the current user). */
-export function controlSocketPath(pid: number, uid: number = currentUid()): string {
-  return path.join(controlDir(uid), `${pid}.sock`);
+/** The control socket of a process. */
+export function controlSocketPath(pid: number, uid: number = currentUid(), tmpdir: string = os.tmpdir()): string {
+  return path.join(controlDir(uid, tmpdir), `${pid}.sock`);
 }
 
 function currentUid(): number {
@@ -117,6 +117,7 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   try {
     ensurePrivateDir(path.dirname(file));
     removeStaleSocket(file);
+    removeDeadPeers(path.dirname(file));
   } catch (err) {
     agent.onError('control', err);
     return null;
@@ -176,6 +177,22 @@ function removeStaleSocket(file: string): void {
   }
   if (!st.isSocket()) throw new Error(`${file} exists and is not a socket; not removing it`);
   fs.unlinkSync(file);
+}
+
+/** Sockets of this user's processes that died by SIGKILL are removed, a bounded number per start. */
+const MAX_PEERS_CHECKED = 256;
+
+function removeDeadPeers(dir: string): void {
+  const names = fs.readdirSync(dir).slice(0, MAX_PEERS_CHECKED);
+  for (const name of names) {
+    const m = /^(\d+)\.sock$/.exec(name);
+    if (m === null || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') removeStaleSocket(path.join(dir, name));
+    }
+  }
 }
 
 function serve(agent: ControlledAgent, socket: net.Socket): void {

@@ -4,6 +4,7 @@
  * file never opens 9229). Each test gets its own TMPDIR, so the socket
  * directory is the test's own.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -117,16 +118,29 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
 
     // A stale file whose pid now belongs to a live process (pid reuse):
     // nobody listens, so it is no agent, and the file goes.
-    const reused = path.join(dir, `${process.pid}.sock`);
+    const reuser = spawn('sleep', ['30'], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
+    const reused = path.join(dir, `${reuser.pid}.sock`);
     const lingering = runNode(['-e', `require('net').createServer().listen(${JSON.stringify(reused)}, () => console.log('up'))`], { preload: false });
     await lingering.waitFor(/up/);
     lingering.child.kill('SIGKILL');
     await lingering.exited;
     expect(fs.existsSync(reused)).toBe(true);
-    const r2 = await runCli(['status', String(process.pid), '--json'], { env });
+    const r2 = await runCli(['status', String(reuser.pid), '--json'], { env });
+    reuser.kill('SIGKILL');
     expect(r2.code).toBe(9);
     expect(String(r2.json?.message)).toContain('stale control socket');
     expect(fs.existsSync(reused)).toBe(false);
+
+    // An agent starting in the same directory removes sockets of dead pids.
+    const dead = path.join(dir, `${killed.pid}.sock`);
+    const lingering2 = runNode(['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => console.log('up'))`], { preload: false });
+    await lingering2.waitFor(/up/);
+    lingering2.child.kill('SIGKILL');
+    await lingering2.exited;
+    expect(fs.existsSync(dead)).toBe(true);
+    const fresh = await startTarget('attach-server.js', { preload: true, env });
+    await waitUntil('the new agent\'s socket', () => fs.existsSync(path.join(dir, `${fresh.pid}.sock`)) || null, 10_000, 20);
+    expect(fs.existsSync(dead)).toBe(false);
   });
 
   it('a control directory that is not private is refused; the agent keeps running', async () => {

@@ -153,6 +153,19 @@ describe.sequential('attach to a running service', () => {
     await expectServing(t);
   });
 
+  // --duration: the attached agent detaches by itself; the process goes on.
+  it('attach --duration: the agent detaches by itself', async () => {
+    const t = await startTarget('attach-server.mjs');
+    const r = await runCli(['attach', String(t.pid), '--duration', '1s', '--report-dir', tmpDir()]);
+    expect(r.code).toBe(0);
+    await waitUntil('the agent to detach itself', async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null), 30_000, 200);
+    await expectInspectorClosed();
+    await expectServing(t);
+    // And it can be attached again afterwards.
+    expect((await runCli(['attach', String(t.pid), '--json'])).json).toMatchObject({ outcome: 'started' });
+    await expectInspectorClosed();
+  });
+
   // Issue 7 failure: no such pid.
   it('no such pid: ESRCH, exit 3', async () => {
     const gone = runNode(['-e', '0'], { preload: false });
