@@ -21,9 +21,12 @@ export interface Frame {
  * the TypeScript sources beside them when run from source. Tests and
  * fixtures are not ours.
  */
-const OWN_DIRS = ['agent', 'probes', 'reports', 'bin'].map(
-  (d) => path.join(path.resolve(__dirname, '..'), d) + path.sep,
-);
+const OWN_ROOT = path.resolve(__dirname, '..');
+const OWN_DIRS = ['agent', 'probes', 'reports', 'bin'].flatMap((d) => [
+  path.join(OWN_ROOT, d) + path.sep,
+  // Run from source (tests), the compiled copy beside it is ours too.
+  path.join(OWN_ROOT, 'dist', d) + path.sep,
+]);
 
 /** `file:///a/b.js` → `/a/b.js`; other names unchanged. */
 export function toPath(file: string): string {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Suspect } from '../../reports/report-schema';
+import { formatMs, kindsForSignals, rankSuspects } from '../../agent/suspects';
+import { planArming } from '../../agent/tracking';
+
+const s = (kind: Suspect['kind'], growth: number, count: number, bytes?: number): Suspect => ({
+  kind, title: `${kind} ${growth} ${count}`, count, growth, growthPerSec: 0, site: null, stack: [], ...(bytes === undefined ? {} : { bytes }),
+});
+
+describe('rankSuspects (issue 5)', () => {
+  it('puts the kinds the growing signals point at first, then growth, then count', () => {
+    const list = [s('heap', 900, 900, 5e7), s('timer', 0, 5000), s('timer', 200, 200), s('socket', 50, 50)];
+    expect(rankSuspects([...list], ['handles.Timeout']).map((x) => x.title)).toEqual(['timer 200 200', 'timer 0 5000', 'heap 900 900', 'socket 50 50']);
+    expect(rankSuspects([...list], ['heap.floor'])[0]?.kind).toBe('heap');
+    expect(rankSuspects([...list], ['fds'])[0]?.kind).toBe('socket');
+  });
+
+  it('orders heap suspects by live bytes', () => {
+    const ranked = rankSuspects([s('heap', 10, 10, 1e6), s('heap', 5, 5, 9e6)], ['heap.floor']);
+    expect(ranked.map((x) => x.bytes)).toEqual([9e6, 1e6]);
+  });
+
+  it('maps signals to kinds', () => {
+    expect([...kindsForSignals(['handles.TCPSocketWrap'])].sort()).toEqual(['server', 'socket']);
+    expect([...kindsForSignals(['rss'])]).toEqual(['heap']);
+  });
+});
+
+describe('planArming (issue 5)', () => {
+  it('arms timer capture for timer signals, socket capture for socket signals', () => {
+    expect(planArming(['handles.Timeout'])).toEqual({ timers: true, sockets: false, heap: false });
+    expect(planArming(['handles.TCPSocketWrap'])).toEqual({ timers: false, sockets: true, heap: false });
+  });
+
+  it('arms everything for memory signals, since unref\'d handles show only there', () => {
+    expect(planArming(['heap.floor'])).toEqual({ timers: true, sockets: true, heap: true });
+    expect(planArming([])).toEqual({ timers: true, sockets: true, heap: true });
+  });
+});
+
+describe('formatMs', () => {
+  it('reads like a duration', () => {
+    expect([formatMs(250), formatMs(5000), formatMs(1500), formatMs(120_000)]).toEqual(['250ms', '5s', '1.5s', '2m']);
+  });
+});
