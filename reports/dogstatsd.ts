@@ -163,6 +163,13 @@ function describe(ep: Endpoint): string {
   return ep.protocol === 'udp' ? `udp://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}` : `unix://${ep.path}`;
 }
 
+/** Why a send failed, worded the same whichever path reported it. */
+function sendError(err: unknown, ep: Endpoint): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return `ECONNREFUSED: nothing listens on ${describe(ep)}`;
+  return `${code ?? (err as Error).message} sending to ${describe(ep)}`;
+}
+
 /** A datagram sink: one per endpoint kind. */
 interface Transport {
   /** Sends the datagrams; reports how many failed and why. */
@@ -230,13 +237,13 @@ function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: AgentVie
           s.send(d, (err) => {
             if (err) {
               failed++;
-              why = `${(err as NodeJS.ErrnoException).code ?? err.message} sending to ${describe(ep)}`;
+              why = sendError(err, ep);
             }
             finish();
           });
         } catch (err) {
           failed++;
-          why = `${(err as NodeJS.ErrnoException).code ?? (err as Error).message} sending to ${describe(ep)}`;
+          why = sendError(err, ep);
           finish();
         }
       }

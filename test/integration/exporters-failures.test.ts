@@ -1,0 +1,159 @@
+// Issue 3: with the receiver down, the port taken or the host unresolvable,
+// the child runs normally, says so in one clear line per failure in debug
+// mode, and counts every failure in its own metrics.
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, killSurvivors, runNode } from '../helpers';
+
+const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
+/**
+ * Unresolvable without any network traffic: glibc rejects the empty label
+ * before asking a DNS server (checked with strace: no packet to port 53).
+ */
+const UNRESOLVABLE = 'a..b';
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  killSurvivors();
+  for (const c of closers.splice(0)) c();
+});
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function freeTcpPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+interface Outcome {
+  code: number | null;
+  self: { errors: number; exportsDropped: number; ticks: number };
+  stderr: string;
+}
+
+/** Runs the fixture for a while with `env`, debug on; returns its own counters. */
+async function runFor(env: Record<string, string>, ms = 1_500): Promise<Outcome> {
+  const run = runNode([FIXTURE], {
+    env: { TIMERS: '2', EXIT_AFTER_MS: String(ms), LEAKWATCH_DEBUG: '1', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms', ...env },
+  });
+  const m = await run.waitFor(/^(\{"self".*)$/m);
+  const { code } = await run.exited;
+  const { self } = JSON.parse(m[1] as string) as { self: Outcome['self'] };
+  return { code, self, stderr: run.stderr() };
+}
+
+/** The debug lines about dropped sends, and the sum of what they count. */
+function dropLines(stderr: string, where: string): { lines: string[]; total: number } {
+  const lines = stderr.split('\n').filter((l) => l.includes(`${where}: dropped `));
+  const total = lines.reduce((a, l) => a + Number(/dropped (\d+) /.exec(l)?.[1] ?? NaN), 0);
+  return { lines, total };
+}
+
+function expectNoStackTraces(stderr: string): void {
+  expect(stderr.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
+}
+
+describe('exporter failures', () => {
+  it('DogStatsD receiver down: datagrams refused are counted, one line per flush', async () => {
+    const port = await freeUdpPort();
+    const out = await runFor({ LEAKWATCH_DOGSTATSD: `udp://127.0.0.1:${port}` });
+    expect(out.code).toBe(0);
+    expect(out.self.ticks).toBeGreaterThan(5);
+    const { lines, total } = dropLines(out.stderr, `dogstatsd udp://127.0.0.1:${port}`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toContain(`(ECONNREFUSED: nothing listens on udp://127.0.0.1:${port})`);
+    expect(total).toBe(out.self.exportsDropped);
+    expect(out.self.exportsDropped).toBeGreaterThan(0);
+    expectNoStackTraces(out.stderr);
+  });
+
+  it('DogStatsD host unresolvable: every flush is counted as dropped', async () => {
+    const out = await runFor({ LEAKWATCH_DOGSTATSD: `udp://${UNRESOLVABLE}:8125` });
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `dogstatsd udp://${UNRESOLVABLE}:8125`);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.some((l) => l.includes(`ENOTFOUND connecting to udp://${UNRESOLVABLE}:8125`))).toBe(true);
+    expect(total).toBe(out.self.exportsDropped);
+    expect(out.self.exportsDropped).toBeGreaterThan(0);
+    expectNoStackTraces(out.stderr);
+  });
+
+  it('DogStatsD Unix socket missing: counted, the child runs on', async () => {
+    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-uds-')), 'absent.socket');
+    const out = await runFor({ LEAKWATCH_DOGSTATSD: `unix://${sock}` });
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `dogstatsd unix://${sock}`);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(total).toBe(out.self.exportsDropped);
+    expect(out.self.exportsDropped).toBeGreaterThan(0);
+    expectNoStackTraces(out.stderr);
+  });
+
+  it('Prometheus port already taken: one line, one counted error, the host keeps running', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    closers.push(() => taken.close());
+    const port = (taken.address() as net.AddressInfo).port;
+    const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}` });
+    expect(out.code).toBe(0);
+    const lines = out.stderr.split('\n').filter((l) => l.includes('prometheus'));
+    expect(lines).toEqual([expect.stringContaining(`EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken)`)]);
+    expect(out.self.errors).toBe(1);
+    expectNoStackTraces(out.stderr);
+  });
+
+  it('OTLP receiver down: each failed export is counted', async () => {
+    const port = await freeTcpPort();
+    const url = `http://127.0.0.1:${port}/v1/metrics`;
+    const out = await runFor({ LEAKWATCH_OTLP: url });
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `otlp ${url}`);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l).toContain(`(ECONNREFUSED posting to ${url})`);
+    expect(total).toBe(out.self.exportsDropped);
+    expectNoStackTraces(out.stderr);
+  });
+
+  it('OTLP host unresolvable: counted as ENOTFOUND', async () => {
+    const url = `http://${UNRESOLVABLE}:4318/v1/metrics`;
+    const out = await runFor({ LEAKWATCH_OTLP: url });
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `otlp ${url}`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toContain(`(ENOTFOUND posting to ${url})`);
+    expect(total).toBe(out.self.exportsDropped);
+  });
+
+  it('OTLP receiver answering 500: counted with the status', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500);
+        res.end('no');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/metrics`;
+    const out = await runFor({ LEAKWATCH_OTLP: url });
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `otlp ${url}`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toContain(`(HTTP 500 from ${url})`);
+    expect(total).toBe(out.self.exportsDropped);
+  });
+});

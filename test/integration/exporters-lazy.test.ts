@@ -1,0 +1,36 @@
+// Issue 3: a service with no exporter configured loads none of the exporter
+// modules or libraries; a configured channel loads its own module only.
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, killSurvivors, runNode } from '../helpers';
+
+const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
+const CHANNEL_MODULES = /[\\/]dist[\\/]reports[\\/](dogstatsd|prometheus|otlp|metric-points|metric-names)\.js$/;
+const LIBRARIES = /[\\/]node_modules[\\/](unix-dgram|prom-client|hot-shots|@opentelemetry|protobufjs)[\\/]/;
+
+afterEach(killSurvivors);
+
+async function loadedBy(env: Record<string, string>): Promise<string[]> {
+  const run = runNode([FIXTURE], { env: { TIMERS: '1', EXIT_AFTER_MS: '600', LEAKWATCH_INTERVAL: '100ms', ...env } });
+  const m = await run.waitFor(/^(\{"self".*)$/m);
+  expect((await run.exited).code).toBe(0);
+  const { self, modules } = JSON.parse(m[1] as string) as { self: { ticks: number }; modules: string[] };
+  // The agent did run: the check below is about an agent that ticked.
+  expect(self.ticks).toBeGreaterThan(0);
+  return modules;
+}
+
+describe('exporter loading', () => {
+  it('with no exporter configured, no exporter module or library is in require.cache', async () => {
+    const modules = await loadedBy({});
+    expect(modules.some((m) => m.endsWith(`${path.sep}dist${path.sep}agent${path.sep}agent.js`))).toBe(true);
+    expect(modules.filter((m) => CHANNEL_MODULES.test(m) || LIBRARIES.test(m))).toEqual([]);
+  });
+
+  it('with DogStatsD over UDP only, its module loads and the others stay out', async () => {
+    const modules = await loadedBy({ LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:9' });
+    const names = modules.filter((m) => CHANNEL_MODULES.test(m)).map((m) => path.basename(m)).sort();
+    expect(names).toEqual(['dogstatsd.js', 'metric-names.js', 'metric-points.js']);
+    expect(modules.filter((m) => LIBRARIES.test(m))).toEqual([]);
+  });
+});
