@@ -1,0 +1,306 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run bench`: what leakwatch costs a service, against what the tools a
+ * user would pick instead cost, measured side by side in one run.
+ *
+ * For each service and configuration, a *visit* starts a fresh no-agent
+ * process and a fresh process of the configuration, side by side, and
+ * alternates bounded loopback load (autocannon: fixed connections, fixed
+ * time, 127.0.0.1 only) between them in short slices, ABBA order:
+ * none, X, X, none, none, X, ... Each configuration slice is thus measured
+ * right next to a no-agent slice, which matters on a machine shared with
+ * other work: its speed drifts by tens of percent within a minute, and only
+ * neighbours are comparable. A visit of a second no-agent process (the A/A
+ * control) shows how far apart two identical processes measure: ratios
+ * inside that spread are noise. Configurations rotate between cycles.
+ *
+ *   node bench/overhead.js            full: 3 cycles × 4 pairs of 1 s slices (~11 min)
+ *   node bench/overhead.js --quick    1 cycle × 3 pairs of 1 s slices (~3 min)
+ *   options: --cycles N --pairs N --slice S --warm S --connections N
+ *            --only name,name  --services http,promise  --json FILE
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { configurations, SERVICES } = require('./lib/configs');
+const { runLoad } = require('./lib/load');
+const { startService, readMemory, readCpuMs } = require('./lib/proc');
+const { startSinks } = require('./lib/sinks');
+const { summarise, formatRange, markdownTable, median } = require('./lib/stats');
+
+const MB = 1_048_576;
+/** Idle time after start-up before the idle RSS is read (a few agent ticks). */
+const IDLE_MS = 1_500;
+
+function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const value = (name, def) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+  };
+  const o = {
+    quick,
+    cycles: Number(value('cycles', quick ? 1 : 3)),
+    pairs: Number(value('pairs', quick ? 3 : 4)),
+    sliceS: Number(value('slice', 1)),
+    warmS: Number(value('warm', quick ? 0.5 : 1)),
+    connections: Number(value('connections', 10)),
+    only: value('only', null)?.split(',') ?? null,
+    services: value('services', null)?.split(',') ?? null,
+    json: value('json', null),
+  };
+  for (const k of ['cycles', 'pairs', 'connections']) {
+    if (!(Number.isInteger(o[k]) && o[k] > 0 && o[k] <= 1_000)) throw new RangeError(`--${k} must be a positive integer`);
+  }
+  for (const k of ['sliceS', 'warmS']) {
+    if (!(o[k] >= 0.5 && o[k] <= 60)) throw new RangeError(`--${k.slice(0, -1)} must be seconds between 0.5 and 60`);
+  }
+  return o;
+}
+
+/** An environment without the harness's own agent or Datadog settings. */
+function cleanEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('LEAKWATCH_') || k.startsWith('DD_') || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** Configurations in the order of one cycle: rotated so none is always first. */
+function schedule(configs, cycle) {
+  const k = cycle % configs.length;
+  return [...configs.slice(k), ...configs.slice(0, k)];
+}
+
+/** Starts one service process for a configuration; resolves when it listens. */
+async function launch(service, config, tmpRoot) {
+  const tmpDir = fs.mkdtempSync(path.join(tmpRoot, `${config.name}-`));
+  const spec = config.command(service, tmpDir);
+  const svc = startService({ ...spec, env: cleanEnv({ PORT: '0', ...spec.env }), script: service.script });
+  const cleanup = async () => {
+    await svc.stop();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  try {
+    const port = await svc.ready;
+    return { svc, port, pid: svc.servicePid(), cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** One slice of load on one process, with its CPU time per request. */
+async function slice(proc, service, o, seconds) {
+  const cpu0 = readCpuMs(proc.pid);
+  const load = await runLoad({ port: proc.port, path: service.path, connections: o.connections, seconds });
+  const cpu1 = readCpuMs(proc.pid);
+  return { ...load, cpuUsPerReq: load.requests > 0 ? ((cpu1 - cpu0) * 1_000) / load.requests : Number.NaN };
+}
+
+/**
+ * One visit: a fresh no-agent process and a fresh process of `config`, both
+ * alive; after a warm-up of each, `pairs` pairs of slices alternate the load
+ * between them in ABBA order (base-config, config-base, ...), so each
+ * configuration slice has a no-agent slice right beside it and drift over
+ * the visit cancels out. Returns the medians of the per-pair ratios.
+ */
+async function visit(service, base, config, o, tmpRoot) {
+  const procs = [];
+  try {
+    const [b, c] = await Promise.all([launch(service, base, tmpRoot), launch(service, config, tmpRoot)]);
+    procs.push(b, c);
+    // Footprint before any load: the agent's own code and state, a few
+    // ticks in, without the heap growth load brings (which varies by MBs
+    // between identical processes).
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleRssAddedMb = (readMemory(c.pid).rss - readMemory(b.pid).rss) / MB;
+    await slice(b, service, o, o.warmS);
+    await slice(c, service, o, o.warmS);
+    const ratios = { rps: [], p99: [], cpu: [] };
+    const baseSlices = [];
+    let errors = 0;
+    for (let k = 0; k < o.pairs; k++) {
+      const order = k % 2 === 0 ? [b, c] : [c, b];
+      const r = {};
+      for (const p of order) r[p === b ? 'base' : 'conf'] = await slice(p, service, o, o.sliceS);
+      errors += r.base.errors + r.conf.errors + r.base.non2xx + r.conf.non2xx;
+      ratios.rps.push(r.conf.rps / r.base.rps);
+      ratios.p99.push(r.conf.p99Ms / r.base.p99Ms);
+      ratios.cpu.push(r.conf.cpuUsPerReq / r.base.cpuUsPerReq);
+      baseSlices.push(r.base);
+    }
+    const memB = readMemory(b.pid);
+    const memC = readMemory(c.pid);
+    const armed = /LEAKWATCH_ARMED (.*)/.exec(c.svc.stderr.text)?.[1] ?? null;
+    if (c.svc.exited !== null) throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
+    return {
+      ok: true,
+      rps: median(ratios.rps),
+      p99: median(ratios.p99),
+      cpu: median(ratios.cpu),
+      rssAddedMb: (memC.hwm - memB.hwm) / MB,
+      idleRssAddedMb,
+      basePeakRssMb: memB.hwm / MB,
+      baseRps: median(baseSlices.map((x) => x.rps)),
+      baseP99Ms: median(baseSlices.map((x) => x.p99Ms)),
+      baseCpuUsPerReq: median(baseSlices.map((x) => x.cpuUsPerReq)),
+      pairs: ratios,
+      errors,
+      armed: armed === null ? null : JSON.parse(armed),
+    };
+  } catch (err) {
+    return { ok: false, error: String(err?.message ?? err).split('\n').slice(0, 6).join('\n') };
+  } finally {
+    await Promise.all(procs.map((p) => p.cleanup()));
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / MB / 1024)} GB RAM, Linux ${os.release()}, Node ${process.version}`;
+}
+
+/** Pools the per-pair ratios of every visit of a service × configuration. */
+function pool(visits, service, config) {
+  const mine = visits.filter((v) => v.service === service && v.config === config);
+  const ok = mine.filter((v) => v.result.ok).map((v) => v.result);
+  return {
+    visits: ok.length,
+    failed: mine.length - ok.length,
+    error: mine.find((v) => !v.result.ok)?.result.error ?? null,
+    rps: ok.flatMap((r) => r.pairs.rps),
+    p99: ok.flatMap((r) => r.pairs.p99),
+    cpu: ok.flatMap((r) => r.pairs.cpu),
+    rss: ok.map((r) => r.rssAddedMb),
+    idleRss: ok.map((r) => r.idleRssAddedMb),
+    base: ok,
+  };
+}
+
+function tables(services, configs, visits, o, sinks) {
+  const out = [];
+  for (const service of services) {
+    const all = visits.filter((v) => v.service === service.name && v.result.ok).map((v) => v.result);
+    out.push(`\n### ${service.label}\n`);
+    if (all.length > 0) {
+      out.push(`No-agent slices (medians over visits): ${Math.round(median(all.map((r) => r.baseRps))).toLocaleString('en-US')} req/s, p99 ${median(all.map((r) => r.baseP99Ms)).toFixed(2)} ms, ${median(all.map((r) => r.baseCpuUsPerReq)).toFixed(0)} µs CPU per request, peak RSS ${median(all.map((r) => r.basePeakRssMb)).toFixed(1)} MB.\n`);
+    }
+    const rows = [];
+    for (const c of configs) {
+      if (c.name === 'none') continue;
+      if (c.missing !== null) {
+        rows.push([c.label, 'skipped', c.missing, '', '', '', '0']);
+        continue;
+      }
+      const p = pool(visits, service.name, c.name);
+      if (p.visits === 0) {
+        rows.push([c.label, 'failed', (p.error ?? 'not run').split('\n')[0], '', '', '', '0']);
+        continue;
+      }
+      rows.push([
+        c.label,
+        formatRange(summarise(p.rps)),
+        formatRange(summarise(p.p99)),
+        formatRange(summarise(p.cpu)),
+        formatRange(summarise(p.idleRss), 1),
+        formatRange(summarise(p.rss), 1),
+        `${p.visits}×${o.pairs}${p.failed ? ` (+${p.failed} failed)` : ''}`,
+      ]);
+    }
+    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle RSS added (MB)', 'peak RSS added (MB)', 'pairs'], rows));
+  }
+  out.push('');
+  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle RSS added: VmRSS of the configuration's process minus the no-agent process of the same visit, ${IDLE_MS / 1_000} s after start-up and before any load; peak RSS added: the same for VmHWM after the load; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
+  const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
+  if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
+  if (configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
+    out.push(`\ndd-trace sink: ${sinks.counts.datagrams} DogStatsD datagrams and ${sinks.counts.httpRequests} trace-agent requests received on 127.0.0.1 (runtime metrics flush every 10 s by default: a visit shorter than that sends none, the collection still runs).`);
+  }
+  return out.join('\n');
+}
+
+function goals(services, visits, configs) {
+  const lines = ['\nGoals (issue 8), medians:'];
+  const get = (svc, c, f) => median(pool(visits, svc, c)[f]);
+  const mark = (v, ok) => (Number.isNaN(v) ? 'n/a' : ok ? 'met' : 'MISSED');
+  if (services.some((s) => s.name === 'http')) {
+    const w = get('http', 'leakwatch', 'rps');
+    const a = get('http', 'leakwatch-armed', 'rps');
+    const rss = get('http', 'leakwatch', 'idleRss');
+    const noise = summarise(pool(visits, 'http', 'none-aa').rps);
+    lines.push(`- HTTP service, watching costs < 1% of req/s: ratio ${w.toFixed(3)} → ${mark(w, w >= 0.99)}`);
+    lines.push(`- HTTP service, armed costs < 5% of req/s: ratio ${a.toFixed(3)} → ${mark(a, a >= 0.95)}`);
+    lines.push(`- agent RSS < 10 MB (HTTP service, watching, idle RSS added): ${rss.toFixed(1)} MB → ${mark(rss, rss < 10)}; peak RSS added under load ${get('http', 'leakwatch', 'rss').toFixed(1)} MB (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').rss), 1)} MB)`);
+    if (noise.n > 0) lines.push(`- noise floor (A/A, HTTP service): ${formatRange(noise)}`);
+  }
+  for (const svc of services) {
+    const lw = get(svc.name, 'leakwatch', 'rps');
+    const peers = configs.filter((c) => !['none', 'none-aa', 'leakwatch', 'leakwatch-armed'].includes(c.name) && pool(visits, svc.name, c.name).visits > 0);
+    const ahead = peers.filter((c) => get(svc.name, c.name, 'rps') >= lw);
+    lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(3)}) ahead of every peer on req/s: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, 'rps').toFixed(3)}`).join(', ')} measured at or above it`}`);
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const sinks = await startSinks();
+  const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
+  try {
+    const all = configurations(sinks);
+    const base = all.find((c) => c.name === 'none');
+    const control = { ...base, name: 'none-aa', label: 'no agent (A/A control: noise floor)' };
+    let configs = [control, ...all.filter((c) => c.name !== 'none')];
+    if (o.only !== null) configs = configs.filter((c) => o.only.includes(c.name));
+    const services = SERVICES.filter((s) => o.services === null || o.services.includes(s.name));
+    const runnable = configs.filter((c) => c.missing === null);
+    const perVisit = 1 + IDLE_MS / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
+    const total = o.cycles * services.length * runnable.length;
+    const started = new Date();
+    process.stderr.write(`leakwatch overhead benchmark: ${services.length} service(s) × ${runnable.length} configuration(s) × ${o.cycles} cycle(s) = ${total} visits of ${o.pairs} pairs of ${o.sliceS} s slices, ${o.connections} connections; about ${Math.ceil((total * perVisit) / 60)} min\n`);
+    for (const c of configs) if (c.missing !== null) process.stderr.write(`  skipping ${c.name}: ${c.missing}\n`);
+    const loadBefore = os.loadavg()[0];
+    const visits = [];
+    for (let cycle = 0; cycle < o.cycles; cycle++) {
+      for (const service of services) {
+        for (const config of schedule(runnable, cycle + services.indexOf(service))) {
+          const result = await visit(service, base, config, o, tmpRoot);
+          visits.push({ cycle, service: service.name, config: config.name, result });
+          const r = result;
+          process.stderr.write(r.ok
+            ? `[${visits.length}/${total}] ${service.name} · ${config.name}: req/s ×${r.rps.toFixed(3)}, p99 ×${r.p99.toFixed(3)}, CPU/req ×${r.cpu.toFixed(3)}, RSS +${r.rssAddedMb.toFixed(1)} MB (no agent: ${Math.round(r.baseRps)} req/s)${r.errors ? `, ${r.errors} errors` : ''}\n`
+            : `[${visits.length}/${total}] ${service.name} · ${config.name}: FAILED ${r.error}\n`);
+        }
+      }
+    }
+    const seconds = (Date.now() - started.getTime()) / 1_000;
+    const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run\n\n${started.toISOString()}; ${machine()}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (a shared machine: other work ran beside the benchmark); took ${Math.round(seconds)} s.\nCommand: \`${['node bench/overhead.js', ...process.argv.slice(2)].join(' ')}\``;
+    process.stdout.write(`${header}\n${tables(services, configs, visits, o, sinks)}\n${goals(services, visits, configs)}\n`);
+    if (o.json !== null) {
+      fs.writeFileSync(o.json, JSON.stringify({ startedAt: started.toISOString(), machine: machine(), options: o, visits }, null, 2));
+      process.stderr.write(`raw visits written to ${o.json}\n`);
+    }
+    return visits.some((v) => v.result.ok) ? 0 : 1;
+  } finally {
+    await sinks.close();
+    fs.rmSync(tmpRoot, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+module.exports = { schedule };
