@@ -11,7 +11,7 @@ import { REPORT_FILE_RE } from './report-writer';
 /** One row of `leakwatch view <dir>`. */
 export interface ReportListEntry {
   file: string;
-  /** When the report was detected; the file's mtime when unreadable. */
+  /** When the report was detected; from the name (or mtime) when unreadable. */
   detectedAtMs: number;
   pid: number;
   service: string;
@@ -21,10 +21,17 @@ export interface ReportListEntry {
   error: string | null;
 }
 
-/** Reads and validates one report. @throws ReportError, or fs errors */
-export async function readReport(file: string): Promise<LeakReport> {
-  return parseReport(await fs.readFile(file, 'utf8'), file);
+/**
+ * Reads and validates one report.
+ * @param source how error messages name the file (default: its path)
+ * @throws ReportError, or fs errors
+ */
+export async function readReport(file: string, source = file): Promise<LeakReport> {
+  return parseReport(await fs.readFile(file, 'utf8'), source);
 }
+
+/** `leakwatch-4242-2026-11-26T20-31-05-123Z.json` → pid and time. */
+const NAME_PARTS_RE = /^leakwatch-(\d+)-(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/;
 
 /**
  * Lists the reports in `dir` (files named like `leakwatch-<pid>-<time>.json`),
@@ -39,7 +46,7 @@ export async function listReports(dir: string): Promise<ReportListEntry[]> {
 
 async function readEntry(file: string): Promise<ReportListEntry> {
   try {
-    const report = await readReport(file);
+    const report = await readReport(file, 'the file');
     const top = report.suspects[0];
     return {
       file,
@@ -54,7 +61,10 @@ async function readEntry(file: string): Promise<ReportListEntry> {
       error: null,
     };
   } catch (err) {
-    const mtime = await fs.stat(file).then((s) => s.mtimeMs, () => 0);
-    return { file, detectedAtMs: mtime, pid: NaN, service: '?', verdict: '?', topSuspect: null, error: (err as Error).message };
+    // What the name tells: the writer puts the pid and time in it.
+    const m = NAME_PARTS_RE.exec(path.basename(file));
+    const at = m === null ? NaN : Date.parse(`${m[2]}T${m[3]}:${m[4]}:${m[5]}.${m[6]}Z`);
+    const mtime = Number.isFinite(at) ? at : await fs.stat(file).then((s) => s.mtimeMs, () => 0);
+    return { file, detectedAtMs: mtime, pid: m === null ? NaN : Number(m[1]), service: '?', verdict: 'unreadable', topSuspect: null, error: (err as Error).message };
   }
 }

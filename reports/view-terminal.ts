@@ -226,7 +226,8 @@ export function renderListText(dir: string, entries: readonly ReportListEntry[],
   for (const e of entries) {
     out.push('');
     if (e.error !== null) {
-      out.push(`${p.red('unreadable')}  ${s(e.file)}`, ...wrap(s(e.error), width, '    '));
+      const pid = Number.isNaN(e.pid) ? '' : `  pid ${e.pid}`;
+      out.push(`${formatTime(e.detectedAtMs)}  ${p.red('unreadable')}${pid}`, ...wrap(s(e.error), width, '    '), p.dim(`    ${s(e.file)}`));
       continue;
     }
     const verdict = e.verdict === 'leaking' ? p.red('leaking') : p.cyan(s(e.verdict));

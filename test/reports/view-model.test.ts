@@ -1,0 +1,128 @@
+/** The viewers' shared model, downsampling and sparklines (issue 6). */
+import { describe, expect, it } from 'vitest';
+import type { LeakReport } from '../../reports/report-schema';
+import { drawSparkline } from '../../reports/sparkline';
+import { downsampleMinMax } from '../../reports/view-downsample';
+import { formatBytes, formatDuration, formatRate } from '../../reports/view-format';
+import { buildViewModel, DEFAULT_MAX_POINTS, MAX_HANDLE_SERIES } from '../../reports/view-model';
+import { sanitizeText, truncateMiddle, wrap } from '../../reports/view-terminal';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { makeReport } = require('../fixtures/reports/make-report.js') as { makeReport: (o?: object) => LeakReport };
+
+describe('downsampleMinMax', () => {
+  it('keeps every sample when they fit', () => {
+    const d = downsampleMinMax([1, 2, 3], { a: [5, null, 7] }, ['a'], 10);
+    expect(d).toEqual({ t: [1, 2, 3], columns: { a: [5, null, 7] }, bucketSize: 1 });
+  });
+
+  it('keeps each bucket\'s lowest and highest reading, in the order they happened', () => {
+    const t = Array.from({ length: 12 }, (_, i) => i * 1000);
+    //           bucket 0        bucket 1         bucket 2
+    const a = [1, 9, 5, 3, /**/ 8, 2, 4, 4, /**/ null, null, null, null];
+    const d = downsampleMinMax(t, { a }, ['a'], 6);
+    expect(d.bucketSize).toBe(4);
+    expect(d.t).toEqual([0, 3000, 4000, 7000, 8000, 11000]);
+    expect(d.columns.a).toEqual([1, 9, 8, 2, null, null]);
+  });
+
+  it('bounds the points, and a spike in 100,000 samples survives', () => {
+    const n = 100_000;
+    const t = Array.from({ length: n }, (_, i) => i);
+    const lag = Array.from({ length: n }, (_, i) => (i === 61_234 ? 500 : 1 + (i % 7) / 10));
+    const d = downsampleMinMax(t, { lag }, ['lag'], 2000);
+    expect(d.t.length).toBeLessThanOrEqual(2000);
+    expect(d.columns.lag).toHaveLength(d.t.length);
+    expect(Math.max(...(d.columns.lag as number[]))).toBe(500);
+    expect(Math.min(...(d.columns.lag as number[]))).toBe(1);
+    // Time stays ordered.
+    for (let i = 1; i < d.t.length; i++) expect(d.t[i]!).toBeGreaterThan(d.t[i - 1]!);
+  });
+
+  it('pads a column shorter than the time axis with nulls', () => {
+    const d = downsampleMinMax([1, 2, 3], { a: [4] }, ['a', 'missing'], 10);
+    expect(d.columns).toEqual({ a: [4, null, null], missing: [null, null, null] });
+  });
+});
+
+describe('drawSparkline', () => {
+  it('draws a rise from the lowest to the highest block', () => {
+    const s = drawSparkline([0, 1, 2, 3, 4, 5, 6, 7], 8);
+    expect(s.text).toBe('▁▂▃▄▅▆▇█');
+    expect(s).toMatchObject({ min: 0, max: 7, first: 0, last: 7 });
+  });
+
+  it('draws each bucket at its maximum, so a one-sample spike shows', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => (i === 503 ? 100 : 1));
+    expect(drawSparkline(values, 10).text).toBe('▁▁▁▁▁█▁▁▁▁');
+  });
+
+  it('draws flat as flat, gaps as spaces, and small noise small with minSpan', () => {
+    expect(drawSparkline([5, 5, 5, 5], 4).text).toBe('▁▁▁▁');
+    expect(drawSparkline([1, null, null, 3], 4).text).toBe('▁  █');
+    expect(drawSparkline([8, 11, 8, 11], 4, { minSpan: 10 }).text).toBe('▁▃▁▃');
+    expect(drawSparkline([], 10).text).toBe('');
+  });
+});
+
+describe('formatting', () => {
+  it('reads as people read it', () => {
+    expect(formatBytes(40 * 1024 * 1024)).toBe('40.0 MiB');
+    expect(formatBytes(4144 * 1024 * 1024)).toBe('4.0 GiB');
+    expect(formatDuration(24_000_000)).toBe('6h 40m');
+    expect(formatDuration(150_000)).toBe('2m 30s');
+    expect(formatRate(2, 'count')).toBe('+2/s');
+    expect(formatRate(0.05, 'count')).toBe('+3/min');
+    expect(formatRate((8 * 1024 * 1024) / 60, 'bytes')).toBe('+8.0 MiB/min');
+    expect(formatRate(512, 'bytes')).toBe('+1.8 MiB/h');
+  });
+
+  it('makes report strings safe for a terminal', () => {
+    expect(sanitizeText('a\u001b[2Jb\rc\u009bd')).toBe('a\\x1b[2Jb\\x0dc\\x9bd');
+    expect(truncateMiddle('abcdefghij', 5)).toBe('ab…ij');
+    expect(wrap('one two three four', 14, '  ')).toEqual(['  one two', '  three four']);
+  });
+});
+
+describe('buildViewModel', () => {
+  it('charts heap (used, floor, limit), handles by type and loop lag over one time axis', () => {
+    const m = buildViewModel(makeReport({ kind: 'socket' }), 'x.json');
+    expect(m.charts.map((c) => c.id)).toEqual(['heap', 'handles', 'loop']);
+    const heap = m.charts[0]!;
+    expect(heap.series.map((s) => s.name)).toEqual(['heap.used', 'heap.floor', 'rss', 'heap.limit']);
+    // 4 GiB limit over a ~100 MiB heap: drawn only on request, and said so.
+    expect(heap.series.find((s) => s.name === 'heap.limit')?.show).toBe(false);
+    expect(heap.notes[0]).toContain('4.0 GiB');
+    const handles = m.charts[1]!.series.map((s) => s.name);
+    expect(handles[0]).toBe('handles.TCPSocketWrap');
+    expect(handles).toContain('fds');
+    expect(m.charts[2]!.series.map((s) => s.name)).toEqual(['loop.p50', 'loop.p99', 'loop.max']);
+    for (const c of m.charts) for (const s of c.series) expect(s.values).toHaveLength(m.t.length);
+    expect(m.windowStartMs).toBe(m.detectedAtMs - 150_000);
+  });
+
+  it('downsamples 100,000 samples and caps the handle types drawn', () => {
+    const r = makeReport({ kind: 'timer', samples: 100_000 });
+    for (let i = 0; i < 15; i++) r.series.columns[`handles.Extra${i}`] = r.series.t.map(() => i + 1);
+    const m = buildViewModel(r, 'x.json');
+    expect(m.samples).toBe(100_000);
+    expect(m.points).toBeLessThanOrEqual(DEFAULT_MAX_POINTS);
+    expect(m.bucketSize).toBe(100);
+    const handles = m.charts[1]!;
+    expect(handles.series.filter((s) => s.name.startsWith('handles.'))).toHaveLength(MAX_HANDLE_SERIES);
+    expect(handles.notes[0]).toMatch(/^Not drawn \(\d+ more types/);
+  });
+
+  it('shows what it can of malformed inner fields instead of throwing', () => {
+    const r = makeReport({ kind: 'timer' }) as unknown as Record<string, unknown>;
+    r.config = null;
+    r.timeToOom = 'soon';
+    r.signals = [{ name: 42 }];
+    r.suspects = [{ kind: 'timer', count: 3, stack: [7, null], title: null, site: 5, detail: { a: null } }];
+    r.profiles = [null];
+    r.notes = 'none';
+    const m = buildViewModel(r as unknown as LeakReport, 'x.json');
+    expect(m.suspects[0]).toMatchObject({ title: 'timer suspect', site: null, stack: ['7', ''], detail: [['a', 'null']] });
+    expect(m.signals[0]!.slope).toBe('?');
+    expect(m.notes).toEqual([]);
+  });
+});
