@@ -30,6 +30,8 @@ export const ATTACH_ERRORS = Object.freeze({
   LEAKWATCH_ERR_ATTACH_AGENT: 12,
   /** The inspector would listen beyond loopback (`--inspect-port=0.0.0.0:…`). */
   LEAKWATCH_ERR_ATTACH_UNSAFE_HOST: 13,
+  /** attach needs Linux's /proc for its safety checks; other platforms are refused. */
+  LEAKWATCH_ERR_ATTACH_UNSUPPORTED: 14,
   /** Anything else: the message says what. */
   LEAKWATCH_ERR_ATTACH_FAILED: 1,
 });

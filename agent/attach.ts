@@ -54,6 +54,9 @@ type Evaluate = (expression: string) => Promise<unknown>;
  */
 export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (evaluate: Evaluate) => Promise<T>): Promise<{ value: T; inspector: InspectorUse }> {
   checkProcess(pid);
+  if (process.platform !== 'linux') {
+    throw new AttachError('LEAKWATCH_ERR_ATTACH_UNSUPPORTED', `attach reads /proc to check a process before signalling it, so it runs on Linux only (this is ${process.platform}); preload leakwatch instead (node --require leakwatch/register)`, { pid });
+  }
   const target = readTarget(pid);
   if (target === null || !target.alive) throw exited(pid);
   if (!target.catchesSigusr1) {

@@ -14,9 +14,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LeakwatchAgent } from './agent';
-import { reportBaseName } from '../reports/report-writer';
-import { COLUMN, HANDLE_PREFIX } from './sampler';
-import { VERSION } from './version';
+import { describeAgent } from './control-status';
 
 /** Protocol version; a client refuses answers of another major. */
 export const CONTROL_PROTOCOL = 1;
@@ -24,11 +22,9 @@ export const CONTROL_PROTOCOL = 1;
 const MAX_REQUEST_BYTES = 4_096;
 /** A connection idle this long is dropped. */
 const IDLE_TIMEOUT_MS = 10_000;
-/** `status` lists at most this many report paths. */
-const MAX_LISTED_REPORTS = 20;
 
 /** The process-wide holders shared by every copy of leakwatch loaded. */
-const AGENT_KEY = Symbol.for('leakwatch.agent');
+export const AGENT_KEY = Symbol.for('leakwatch.agent');
 const CONTROL_KEY = Symbol.for('leakwatch.control');
 /** Set by attach-entry: when and how this agent was attached. */
 export const ATTACHED_KEY = Symbol.for('leakwatch.attached');
@@ -87,7 +83,7 @@ export interface ControlServer {
   close(): void;
 }
 
-type Holder = { [AGENT_KEY]?: unknown; [CONTROL_KEY]?: ControlServer; [ATTACHED_KEY]?: AttachedMark };
+export type Holder = { [AGENT_KEY]?: unknown; [CONTROL_KEY]?: ControlServer; [ATTACHED_KEY]?: AttachedMark };
 
 /** What attach-entry records about an attached agent. */
 export interface AttachedMark {
@@ -279,64 +275,4 @@ export async function detachAgent(agent: ControlledAgent): Promise<void> {
   if (mark.timer !== undefined) clearTimeout(mark.timer);
   const cache = require.cache;
   for (const key of Object.keys(cache)) if (key.startsWith(mark.root)) delete cache[key];
-}
-
-/** How this agent came to run: `attached`, `preloaded` (register) or `programmatic`. */
-function modeOf(agent: ControlledAgent): string {
-  const holder = globalThis as Holder;
-  if (holder[AGENT_KEY] !== agent) return 'programmatic';
-  return holder[ATTACHED_KEY] !== undefined ? 'attached' : 'preloaded';
-}
-
-/** The `status` answer: plain JSON. */
-export async function describeAgent(agent: ControlledAgent): Promise<Record<string, unknown>> {
-  const h = agent.history;
-  const samples: Record<string, number | null> = {};
-  for (const name of [COLUMN.heapUsed, COLUMN.heapFloor, COLUMN.heapExternal, COLUMN.rss, COLUMN.loopP99, COLUMN.loopUtilization, COLUMN.fds]) {
-    samples[name] = finite(h.last(name));
-  }
-  const handles: Record<string, number> = {};
-  for (const name of h.names()) {
-    if (!name.startsWith(HANDLE_PREFIX)) continue;
-    const n = h.last(name);
-    if (n > 0) handles[name.slice(HANDLE_PREFIX.length)] = n;
-  }
-  const mark = (globalThis as Holder)[ATTACHED_KEY];
-  return {
-    version: VERSION,
-    pid: process.pid,
-    node: process.version,
-    mode: modeOf(agent),
-    attachedAt: mark?.at ?? null,
-    startedAt: agent.startedAt,
-    state: agent.state,
-    config: agent.config,
-    reportDir: agent.config.reportDir,
-    samples,
-    handles,
-    lastSampleAt: finite(h.lastTime()),
-    ticks: agent.self.ticks,
-    errors: agent.self.errors,
-    reportsWritten: agent.self.reportsWritten,
-    reportsSuppressed: agent.self.reportsSuppressed,
-    reports: await listReports(agent.config.reportDir),
-  };
-}
-
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
-/** This process's reports in the report directory, newest last. */
-async function listReports(dir: string): Promise<string[]> {
-  const prefix = reportBaseName(process.pid, new Date(0)).replace(/1970.*$/, '');
-  try {
-    return (await fs.promises.readdir(dir))
-      .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
-      .sort()
-      .slice(-MAX_LISTED_REPORTS)
-      .map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
 }
