@@ -43,6 +43,8 @@ export interface Judgement {
   readonly level: number;
   /** Growth that counts as material for this signal over a window. */
   readonly minGrowth: number;
+  /** Judged for the report only; never moves the state machine. */
+  readonly informational?: boolean;
 }
 
 export interface Limits {
@@ -83,12 +85,13 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
   const explain: string[] = [];
   const reportTimes = m.reportTimes.filter((t) => now - t < HOUR_MS);
   const base = { ...m, reportTimes, confirmations: 0 };
-  const suspects = judgements.filter((j) => j.half?.growing === true);
+  const triggers = judgements.filter((j) => j.informational !== true);
+  const suspects = triggers.filter((j) => j.half?.growing === true);
 
   switch (m.state) {
     case 'watching': {
       if (suspects.length === 0) {
-        const best = strongest(judgements);
+        const best = strongest(triggers);
         explain.push(best ? `watching: no signal grows (strongest ${best.signal}: ${fmt(best.half as Trend)})` : 'watching: not enough history for a half window yet');
         return { machine: base, actions: [], explain };
       }
@@ -101,7 +104,7 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
       };
     }
     case 'suspect': {
-      const leaking = judgements.filter((j) => j.full?.growing === true);
+      const leaking = triggers.filter((j) => j.full?.growing === true);
       if (leaking.length > 0) {
         const confirmations = m.confirmations + 1;
         if (confirmations < limits.confirmEvals) {

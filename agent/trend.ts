@@ -33,6 +33,11 @@ export interface SignalSpec {
   readonly minGrowth: number;
   /** ... nor growth below this fraction of the starting level. */
   readonly minRelativeGrowth: number;
+  /**
+   * Judged and reported, but never a reason to suspect or report on its
+   * own (RSS: V8 and the allocator grow it while the heap warms up).
+   */
+  readonly informational?: boolean;
 }
 
 export interface TrendParams {

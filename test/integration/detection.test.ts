@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseReport } from '../../reports/report-schema';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { runScenario } = require('../scenarios/lib/run-scenario.js') as {
+  runScenario: (name: string, opts?: Record<string, unknown>) => Promise<{ reported: boolean; detectedAfterMs: number | null; reportFile: string | null; requests: number; failures: number; stderr: string }>;
+};
+
+// Scenario corpus (test/scenarios): real children with the agent preloaded,
+// real load on loopback, a 30 s window. Each waits in real time, so they
+// run concurrently.
+describe.concurrent('detection on the scenario corpus', () => {
+  // Scenario "founding-story": a metrics client per request whose close()
+  // clears one of its two intervals.
+  it('founding-story is reported as a Timeout leak', async () => {
+    const r = await runScenario('founding-story');
+    expect(r.failures).toBe(0);
+    expect(r.reported, r.stderr.slice(-3000)).toBe(true);
+    const report = parseReport(fs.readFileSync(r.reportFile as string, 'utf8'));
+    expect(report.verdict).toBe('leaking');
+    const timeout = report.signals.find((s) => s.name === 'handles.Timeout');
+    expect(timeout?.leaking).toBe(true);
+    expect(timeout?.slopePerSec).toBeGreaterThan(10);
+    // The debug log explained the path there.
+    expect(r.stderr).toMatch(/suspect: handles\.Timeout grows over the last half window/);
+    expect(r.stderr).toMatch(/leaking: handles\.Timeout grows over the whole window/);
+  }, 120_000);
+
+  // Scenario "warmup-plateau": lookup tables filled by the first requests.
+  it('warmup-plateau is never reported', async () => {
+    const r = await runScenario('warmup-plateau');
+    expect(r.failures).toBe(0);
+    expect(r.reported, r.stderr.slice(-3000)).toBe(false);
+    expect(r.stderr).toMatch(/watching: no signal grows/);
+  }, 120_000);
+
+  // Scenario "gc-sawtooth": 2 MB of garbage per request.
+  it('gc-sawtooth is never reported', async () => {
+    const r = await runScenario('gc-sawtooth');
+    expect(r.failures).toBe(0);
+    expect(r.reported, r.stderr.slice(-3000)).toBe(false);
+  }, 120_000);
+});
