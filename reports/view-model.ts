@@ -130,11 +130,14 @@ export function buildViewModel(report: LeakReport, source: string, options: View
   const detectedAtMs = time(report.detectedAt);
   const windowMs = num(report.config?.windowMs);
   const t = Array.isArray(report.series.t) ? report.series.t.map(num) : [];
+  const raw: Record<string, readonly unknown[]> = {};
+  for (const [name, values] of Object.entries(report.series.columns)) if (Array.isArray(values)) raw[name] = values;
+  const wanted = chartColumns(raw);
+  // Only the charted columns are cleaned (a report has dozens).
   const columns: Record<string, (number | null)[]> = {};
-  for (const [name, values] of Object.entries(report.series.columns)) {
-    if (Array.isArray(values)) columns[name] = values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+  for (const name of [...wanted.heap, ...wanted.handles, ...wanted.loop]) {
+    columns[name] = (raw[name] as readonly unknown[]).map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
   }
-  const wanted = chartColumns(columns);
   const reduced = downsampleMinMax(t, columns, [...wanted.heap, ...wanted.handles, ...wanted.loop], options.maxPoints ?? DEFAULT_MAX_POINTS);
   const limitBytes = report.timeToOom ? num(report.timeToOom.limitBytes) : NaN;
   const suspects = report.suspects.map(suspectView);
@@ -176,11 +179,11 @@ interface WantedColumns {
 }
 
 /** Which columns the charts draw; handle types ranked by growth, then size. */
-function chartColumns(columns: Record<string, (number | null)[]>): WantedColumns {
+function chartColumns(columns: Record<string, readonly unknown[]>): WantedColumns {
   const has = (name: string) => columns[name] !== undefined;
   const handleTypes = Object.keys(columns)
     .filter((name) => name.startsWith('handles.'))
-    .map((name) => ({ name, ...range(columns[name] as (number | null)[]) }))
+    .map((name) => ({ name, ...range(columns[name] as readonly unknown[]) }))
     .filter((h) => h.max > 0)
     .sort((a, b) => b.last - b.first - (a.last - a.first) || b.max - a.max || a.name.localeCompare(b.name));
   return {
@@ -191,12 +194,13 @@ function chartColumns(columns: Record<string, (number | null)[]>): WantedColumns
   };
 }
 
-function range(values: readonly (number | null)[]): { first: number; last: number; max: number } {
+/** First, last and largest finite reading. */
+function range(values: readonly unknown[]): { first: number; last: number; max: number } {
   let first = NaN;
   let last = NaN;
   let max = -Infinity;
   for (const v of values) {
-    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
     if (Number.isNaN(first)) first = v;
     last = v;
     if (v > max) max = v;
