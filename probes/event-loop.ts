@@ -23,7 +23,7 @@ export interface EventLoopReading {
  * 10 ms; finer costs more wake-ups and the leak detector does not need it.
  * https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions
  */
-const RESOLUTION_MS = 10;
+export const RESOLUTION_MS = 10;
 const NS_PER_MS = 1e6;
 
 export function isSupported(): boolean {

@@ -76,7 +76,8 @@ export function formatPoints(points: MetricPoints, tags: string, emit: (line: st
         p.sent = p.value;
         emit(line(def.dd, delta, 'c', tag, tags));
       } else {
-        emit(line(def.dd, p.value * def.ddScale, 'g', tag, tags));
+        const v = def.ddOffset === 0 ? p.value : Math.max(0, p.value - def.ddOffset);
+        emit(line(def.dd, v * def.ddScale, 'g', tag, tags));
       }
     }
   }

@@ -16,6 +16,8 @@
  * A `null` name means the metric is not sent on that channel.
  */
 
+import { RESOLUTION_MS } from '../probes/event-loop';
+
 /** A point's value per series: gauge (a level), counter (monotonic total) or histogram. */
 export type MetricKind = 'gauge' | 'counter' | 'histogram';
 
@@ -34,6 +36,13 @@ export interface MetricDef {
   readonly unit: string;
   /** Multiplier from the held value to the DogStatsD value. */
   readonly ddScale: number;
+  /**
+   * Subtracted (held units) before scaling for DogStatsD, floored at 0. The
+   * delay histogram samples on a timer, so every sample includes its
+   * resolution; dd-trace subtracts it on such Node versions so that an idle
+   * loop reads 0 (runtime_metrics.js captureEventLoopDelay).
+   */
+  readonly ddOffset: number;
   readonly attr: AttrKind | null;
   readonly help: string;
   /** The Node API (or agent field) the value comes from. */
@@ -41,9 +50,11 @@ export interface MetricDef {
 }
 
 const NS_PER_S = 1e9;
+/** The delay histogram's sampling resolution (s). */
+const LOOP_RESOLUTION_S = RESOLUTION_MS / 1_000;
 
 function def(d: Partial<MetricDef> & Pick<MetricDef, 'kind' | 'unit' | 'help' | 'source'>): MetricDef {
-  return Object.freeze({ dd: null, prom: null, otel: null, ddScale: 1, attr: null, ...d });
+  return Object.freeze({ dd: null, prom: null, otel: null, ddScale: 1, ddOffset: 0, attr: null, ...d });
 }
 
 /** Attribute names per channel. */
@@ -95,14 +106,14 @@ export const METRICS = Object.freeze({
   uptime: def({ dd: 'runtime.node.process.uptime', kind: 'gauge', unit: 's', help: 'Process uptime.', source: 'process.uptime()' }),
 
   // monitorEventLoopDelay() histogram, reset every tick; window min/max/mean
-  loopMin: def({ dd: 'runtime.node.event_loop.delay.min', prom: 'nodejs_eventloop_lag_min_seconds', otel: 'nodejs.eventloop.delay.min', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, minimum.', source: 'perf_hooks.monitorEventLoopDelay().min' }),
-  loopMax: def({ dd: 'runtime.node.event_loop.delay.max', prom: 'nodejs_eventloop_lag_max_seconds', otel: 'nodejs.eventloop.delay.max', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, maximum.', source: 'perf_hooks.monitorEventLoopDelay().max' }),
-  loopMean: def({ dd: 'runtime.node.event_loop.delay.avg', prom: 'nodejs_eventloop_lag_mean_seconds', otel: 'nodejs.eventloop.delay.mean', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, mean.', source: 'perf_hooks.monitorEventLoopDelay().mean' }),
+  loopMin: def({ dd: 'runtime.node.event_loop.delay.min', prom: 'nodejs_eventloop_lag_min_seconds', otel: 'nodejs.eventloop.delay.min', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, minimum.', source: 'perf_hooks.monitorEventLoopDelay().min' }),
+  loopMax: def({ dd: 'runtime.node.event_loop.delay.max', prom: 'nodejs_eventloop_lag_max_seconds', otel: 'nodejs.eventloop.delay.max', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, maximum.', source: 'perf_hooks.monitorEventLoopDelay().max' }),
+  loopMean: def({ dd: 'runtime.node.event_loop.delay.avg', prom: 'nodejs_eventloop_lag_mean_seconds', otel: 'nodejs.eventloop.delay.mean', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, mean.', source: 'perf_hooks.monitorEventLoopDelay().mean' }),
   // monitorEventLoopDelay().percentile(p): the highest per-tick value in the window
-  loopP50: def({ dd: 'runtime.node.event_loop.delay.median', prom: 'nodejs_eventloop_lag_p50_seconds', otel: 'nodejs.eventloop.delay.p50', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, 50th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(50)' }),
-  loopP90: def({ prom: 'nodejs_eventloop_lag_p90_seconds', otel: 'nodejs.eventloop.delay.p90', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, 90th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(90)' }),
-  loopP95: def({ dd: 'runtime.node.event_loop.delay.95percentile', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, 95th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(95)' }),
-  loopP99: def({ prom: 'nodejs_eventloop_lag_p99_seconds', otel: 'nodejs.eventloop.delay.p99', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Event-loop delay, 99th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(99)' }),
+  loopP50: def({ dd: 'runtime.node.event_loop.delay.median', prom: 'nodejs_eventloop_lag_p50_seconds', otel: 'nodejs.eventloop.delay.p50', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, 50th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(50)' }),
+  loopP90: def({ prom: 'nodejs_eventloop_lag_p90_seconds', otel: 'nodejs.eventloop.delay.p90', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, 90th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(90)' }),
+  loopP95: def({ dd: 'runtime.node.event_loop.delay.95percentile', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, 95th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(95)' }),
+  loopP99: def({ prom: 'nodejs_eventloop_lag_p99_seconds', otel: 'nodejs.eventloop.delay.p99', kind: 'gauge', unit: 's', ddScale: NS_PER_S, ddOffset: LOOP_RESOLUTION_S, help: 'Event-loop delay, 99th percentile.', source: 'perf_hooks.monitorEventLoopDelay().percentile(99)' }),
   // performance.eventLoopUtilization() between ticks, mean over the window
   loopUtilization: def({ dd: 'runtime.node.event_loop.utilization', prom: 'nodejs_eventloop_utilization_ratio', otel: 'nodejs.eventloop.utilization', kind: 'gauge', unit: '1', help: 'Event-loop utilization (0 idle, 1 busy).', source: 'performance.eventLoopUtilization()' }),
 

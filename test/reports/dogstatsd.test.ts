@@ -23,8 +23,10 @@ describe('DogStatsD formatting', () => {
     expect(out).toContain('runtime.node.mem.heap_used:10000000|g|#service:svc');
     expect(out).toContain('runtime.node.handles.by.type:5|g|#handle_type:Timeout,service:svc');
     expect(out).toContain('runtime.node.heap.used_size.by.space:' + (1_000 * 3) + '|g|#heap_space:' + 'old_space,service:svc');
-    // ms readings go out in nanoseconds, percent as percent.
-    expect(out).toContain('runtime.node.event_loop.delay.max:14000000|g|#service:svc');
+    // ms readings go out in nanoseconds, less the 10 ms sampling resolution
+    // as dd-trace reports them (floored at 0); percent as percent.
+    expect(out).toContain('runtime.node.event_loop.delay.max:4000000|g|#service:svc');
+    expect(out).toContain('runtime.node.event_loop.delay.min:0|g|#service:svc');
     expect(out).toContain('runtime.node.cpu.total:15|g|#service:svc');
     expect(out).toContain('leakwatch.agent.ticks:1|c|#service:svc');
   });
