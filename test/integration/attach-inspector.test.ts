@@ -5,10 +5,12 @@
  * machine-wide lock keeps another run of this file off the port meanwhile.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { withInspector } from '../../agent/attach';
 import { parseReport } from '../../reports/report-schema';
 import { killSurvivors, runNode } from '../helpers';
 import {
@@ -149,6 +151,36 @@ describe.sequential('attach to a running service', () => {
     // The first attach's settings still hold.
     const status = await runCli(['status', String(t.pid), '--json']);
     expect(status.json).toMatchObject({ reportDir: dir, config: { windowMs: 300_000 } });
+    await expectInspectorClosed();
+    await expectServing(t);
+  });
+
+  // Issue 7: "the target continues as if it had never been attached":
+  // the same globals, modules, exit listeners and handles as before.
+  it('detach leaves the process as it was before the attach', async () => {
+    const t = await startTarget('attach-server.mjs');
+    const look = async () => (await withInspector(t.pid, { timeoutMs: 10_000 }, (evaluate) => evaluate(`JSON.stringify({
+      modules: Object.keys(require.cache).filter((k) => k.includes('leakwatch') || k.includes('/dist/')),
+      globals: ['agent', 'attached', 'control'].filter((k) => globalThis[Symbol.for('leakwatch.' + k)] !== undefined),
+      exitListeners: process.listenerCount('exit'),
+      resources: process.getActiveResourcesInfo().sort(),
+    })`))).value;
+    // Node initialises process.stderr the first time any socket is
+    // destroyed (net.js _destroy compares with it); the control socket's
+    // connections would do that, as would the service's own clients. Make
+    // it happen before the baseline, so the comparison is about leakwatch.
+    await new Promise<void>((resolve) => net.connect(t.port, '127.0.0.1', function (this: net.Socket) {
+      this.end();
+    }).on('close', () => resolve()));
+    await new Promise((r) => setTimeout(r, 200));
+    const before = await look();
+    expect((await runCli(['attach', String(t.pid), '--report-dir', tmpDir()])).code).toBe(0);
+    const during = JSON.parse(String(await look())) as { globals: string[]; modules: string[] };
+    expect(during.globals.sort()).toEqual(['agent', 'attached', 'control']);
+    expect(during.modules.length).toBeGreaterThan(5);
+    expect((await runCli(['detach', String(t.pid)])).code).toBe(0);
+    await waitUntil('the agent to be gone', async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null), 10_000);
+    expect(JSON.parse(String(await look()))).toEqual(JSON.parse(String(before)));
     await expectInspectorClosed();
     await expectServing(t);
   });
