@@ -102,26 +102,34 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
       notes.push(`creation sites not armed: ${(err as Error)?.message}`);
     }
   }
+  let armed = true;
   if (plan.heap) {
-    try {
-      heap = startHeapProfiler();
-    } catch (err) {
-      view.onError('arm heap profiler', err);
-      notes.push(`heap profiler not started: ${(err as Error)?.message}`);
-    }
+    // Loading the native profiler takes 20–130 ms here (bench/snapshot.js):
+    // start it on the next turn of the loop so arm() itself stays cheap.
+    setImmediate(() => {
+      if (!armed) return;
+      try {
+        heap = startHeapProfiler();
+        view.debug('heap profiler started');
+      } catch (err) {
+        view.onError('arm heap profiler', err);
+        notes.push(`heap profiler not started: ${(err as Error)?.message}`);
+      }
+    }).unref();
   }
   try {
     listeners = armListenerWarnings();
   } catch (err) {
     view.onError('arm listener warnings', err);
   }
-  view.debug(`armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${heap !== null ? 'on' : 'off'}`);
-  let armed = true;
+  view.debug(`armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`);
   return {
     armedAt,
     signals,
     sites,
-    heap,
+    get heap() {
+      return heap;
+    },
     listeners,
     notes,
     disarm() {

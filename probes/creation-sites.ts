@@ -57,6 +57,20 @@ export interface ArmOptions {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/**
+ * Every wrapper this module ever installed, with what it wrapped. A
+ * wrapper left in place by a disarm (someone wrapped on top of it, or an
+ * arm raced a pending disarm) is skipped when arming again, so repeated
+ * cycles never stack dead layers.
+ */
+const WRAPPED = new WeakMap<AnyFn, { original: AnyFn; isArmed: () => boolean }>();
+
+function unwrapDead(fn: AnyFn): AnyFn {
+  let f = fn;
+  for (let w = WRAPPED.get(f); w !== undefined && !w.isArmed(); w = WRAPPED.get(f)) f = w.original;
+  return f;
+}
+
 interface Patch {
   target: Record<string, unknown>;
   key: string;
@@ -98,9 +112,10 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
 
   const patch = (target: object, key: string, make: (original: AnyFn) => AnyFn) => {
     const t = target as Record<string, unknown>;
-    const original = t[key];
-    if (typeof original !== 'function') return;
-    const wrapper = make(original as AnyFn);
+    if (typeof t[key] !== 'function') return;
+    const original = unwrapDead(t[key] as AnyFn);
+    const wrapper = make(original);
+    WRAPPED.set(wrapper, { original, isArmed: () => armed });
     // Keep what callers may read off the original: name, length and
     // `util.promisify.custom` (setTimeout/setImmediate carry one).
     for (const k of Reflect.ownKeys(original)) {
@@ -174,7 +189,14 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
       if (!armed) return;
       armed = false;
       for (const p of patches) {
-        if (p.target[p.key] === p.wrapper) p.target[p.key] = p.original;
+        // Ours on top (possibly over dead layers of ours): put back the
+        // first live function below. Someone else's on top: leave it; our
+        // layer under it now passes straight through.
+        const top = p.target[p.key] as AnyFn;
+        if (WRAPPED.has(top)) {
+          const below = unwrapDead(top);
+          if (below !== top) p.target[p.key] = below;
+        }
       }
       patches.length = 0;
     },

@@ -35,6 +35,11 @@ export interface InspectorProbe {
    * with 10,000 closures, so callers resolve representatives, not all.
    */
   functionLocations(fns: readonly unknown[]): Promise<(FunctionLocation | null)[]>;
+  /**
+   * The value of a variable `name` closed over by `fn` (read through its
+   * `[[Scopes]]`), or undefined when there is none.
+   */
+  closureVariable(fn: (...a: never[]) => unknown, name: string): Promise<unknown>;
   /** Protocol round trips made, for the notes. */
   readonly calls: number;
   close(): void;
@@ -94,6 +99,13 @@ export function openInspector(): InspectorProbe {
       session.post(method, params ?? {}, (err: Error | null, res?: object) => (err ? reject(err) : resolve(res as T)));
     });
 
+  /** scriptParsed is replayed for every loaded script on enable. */
+  const enableDebugger = async () => {
+    if (debuggerOn) return;
+    await post('Debugger.enable');
+    debuggerOn = true;
+  };
+
   const g = globalThis as unknown as Record<symbol, unknown>;
   const key = Symbol.for(STASH);
 
@@ -152,14 +164,42 @@ export function openInspector(): InspectorProbe {
       }
       return out;
     },
+    async closureVariable(fn, name) {
+      await enableDebugger();
+      try {
+        const fnId = await idOf(fn);
+        const props = await post<Properties>('Runtime.getProperties', { objectId: fnId, ownProperties: true });
+        const scopesId = props.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+        if (scopesId === undefined) return undefined;
+        const scopes = await post<Properties>('Runtime.getProperties', { objectId: scopesId, ownProperties: true });
+        for (const scope of scopes.result) {
+          const id = scope.value?.objectId;
+          // The global scope is huge and never holds module internals.
+          if (id === undefined || scope.value?.type !== 'object' || /^Global/.test(String((scope.value as { description?: string }).description))) continue;
+          const vars = await post<Properties>('Runtime.getProperties', { objectId: id, ownProperties: true });
+          const hit = vars.result.find((v) => v.name === name)?.value;
+          if (hit === undefined) continue;
+          if (hit.objectId === undefined) return hit.value;
+          try {
+            await post('Runtime.callFunctionOn', {
+              objectId: hit.objectId,
+              functionDeclaration: `function () { globalThis[Symbol.for(${JSON.stringify(STASH)})] = this; }`,
+              silent: true,
+            });
+            return g[key];
+          } finally {
+            delete g[key];
+          }
+        }
+        return undefined;
+      } finally {
+        await post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
+      }
+    },
     async functionLocations(fns) {
       if (fns.length === 0) return [];
       await yieldToLoop();
-      if (!debuggerOn) {
-        // scriptParsed is replayed for every loaded script on enable.
-        await post('Debugger.enable');
-        debuggerOn = true;
-      }
+      await enableDebugger();
       try {
         const arrId = await idOf(fns.slice());
         const props = await post<Properties>('Runtime.getProperties', { objectId: arrId, ownProperties: true });

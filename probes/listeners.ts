@@ -46,6 +46,15 @@ interface MaxListenersWarning extends Error {
   count?: unknown;
 }
 
+/**
+ * One `warning` listener on `process` however many captures are armed: an
+ * agent must never itself push `process` over its listener limit.
+ */
+const active = new Set<(w: MaxListenersWarning) => void>();
+const dispatch = (w: MaxListenersWarning): void => {
+  for (const f of active) f(w);
+};
+
 export function armListenerWarnings(): ListenerCapture {
   const warnings: ListenerWarning[] = [];
   let dropped = 0;
@@ -70,7 +79,8 @@ export function armListenerWarnings(): ListenerCapture {
       // A malformed warning: nothing to keep.
     }
   };
-  process.on('warning', onWarning);
+  if (active.size === 0) process.on('warning', dispatch);
+  active.add(onWarning);
   return {
     warnings,
     get dropped() {
@@ -98,7 +108,8 @@ export function armListenerWarnings(): ListenerCapture {
       });
     },
     disarm() {
-      process.off('warning', onWarning);
+      if (!active.delete(onWarning)) return;
+      if (active.size === 0) process.off('warning', dispatch);
     },
   };
 }

@@ -98,3 +98,26 @@ describe('creation-site capture (issue 5)', () => {
     }
   });
 });
+
+describe('creation-site capture: arm/disarm cycles (issue 5)', () => {
+  it('restores the originals after overlapping cycles, stacking no dead layers', () => {
+    const before = originals();
+    // An arm that races a pending disarm wraps the previous wrapper.
+    const a = armCreationSites({ timers: true, sockets: true });
+    const b = armCreationSites({ timers: true, sockets: true });
+    a.disarm();
+    const c = armCreationSites({ timers: true, sockets: true });
+    b.disarm();
+    c.disarm();
+    for (const k of Object.keys(before) as (keyof typeof before)[]) expect(originals()[k], k).toBe(before[k]);
+    // Twenty quick cycles in a row end where they started.
+    const open: CreationSites[] = [];
+    for (let i = 0; i < 20; i++) {
+      open.push(armCreationSites({ timers: true, sockets: false }));
+      if (i % 3 === 2) open.shift()?.disarm();
+    }
+    for (const s of open) s.disarm();
+    expect(globalThis.setTimeout).toBe(before.setTimeout);
+    expect(timers.setTimeout).toBe(before.timersSetTimeout);
+  });
+});

@@ -32,3 +32,13 @@ describe('listener warnings (issue 5)', () => {
     expect(reading.warning.emitter).toBeInstanceOf(WeakRef);
   });
 });
+
+describe('listener warnings: one process listener (issue 5)', () => {
+  it('adds a single warning listener to process however many captures are armed', () => {
+    const base = process.listenerCount('warning');
+    const caps = Array.from({ length: 15 }, () => armListenerWarnings());
+    expect(process.listenerCount('warning')).toBe(base + 1);
+    for (const c of caps) c.disarm();
+    expect(process.listenerCount('warning')).toBe(base);
+  });
+});

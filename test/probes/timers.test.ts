@@ -26,10 +26,10 @@ afterEach(() => {
   sites = null;
 });
 
-async function read(recordOf: Parameters<typeof readLiveTimers>[1] = null) {
+async function read(recordOf: Parameters<typeof readLiveTimers>[1] = null, via: 'timer-lists' | 'heap-walk' = 'timer-lists') {
   const insp = openInspector();
   try {
-    return await readLiveTimers(insp, recordOf);
+    return await readLiveTimers(insp, recordOf, via);
   } finally {
     insp.close();
   }
@@ -41,6 +41,8 @@ describe('readLiveTimers (issue 5)', () => {
     const cleared = makers.makeIntervals(7);
     for (const t of cleared) clearInterval(t);
     const r = await read();
+    // Node 20 keeps its timer lists where we look: no heap walk needed.
+    expect(r.via).toBe('timer-lists');
     const g = r.groups.filter((x) => x.name === 'tickA');
     expect(g).toHaveLength(1);
     expect(g[0]?.count).toBe(30);
@@ -49,7 +51,19 @@ describe('readLiveTimers (issue 5)', () => {
     expect(g[0]?.createdWhileArmed).toBe(0);
     expect(g[0]?.location?.file).toBe(FIXTURE);
     expect(g[0]?.location?.line).toBe(lineOf('tickA'));
-    // The cleared ones are still referenced (`cleared`), yet not live.
+    expect(cleared).toHaveLength(7);
+  });
+
+  it('finds the same timers by walking the heap when the timer lists are not used', async () => {
+    made.push(...makers.makeIntervals(30));
+    const cleared = makers.makeIntervals(7);
+    for (const t of cleared) clearInterval(t);
+    const r = await read(null, 'heap-walk');
+    expect(r.via).toBe('heap-walk');
+    const g = r.groups.filter((x) => x.name === 'tickA');
+    expect(g.map((x) => [x.count, x.refed, x.location?.line])).toEqual([[30, 0, lineOf('tickA')]]);
+    // The cleared ones are still referenced (`cleared`), so the heap walk
+    // finds them, yet they are not live.
     expect(r.inactive).toBeGreaterThanOrEqual(7);
     expect(cleared).toHaveLength(7);
   });

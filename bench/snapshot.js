@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * Snapshot cost (issue 5): how long `agent.snapshot()` takes with 10,000
+ * live timers and 1,000 live sockets, and the longest event-loop block it
+ * causes; plus the cost of `arm()` / `disarm()` (called from the state
+ * machine, or from a preload script).
+ *
+ *   npm run build && node bench/snapshot.js [timers=10000] [sockets=1000] [runs=3]
+ *
+ * The sockets are client connections to an upstream in a child process, so
+ * this process holds exactly that many. The longest block is measured two
+ * ways: `monitorEventLoopDelay` (max) and the largest gap between 1 ms
+ * ticks of a probe timer while the snapshot runs.
+ */
+'use strict';
+const { fork } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
+
+const ROOT = path.resolve(__dirname, '..');
+const TIMERS = Number(process.argv[2] ?? 10_000);
+const SOCKETS = Number(process.argv[3] ?? 1_000);
+const RUNS = Number(process.argv[4] ?? 3);
+
+if (process.argv[2] === 'upstream') {
+  const server = net.createServer((s) => s.on('error', () => {}));
+  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+  return;
+}
+
+const { LeakwatchAgent } = require(path.join(ROOT, 'dist/agent/agent.js'));
+const { resolveConfig } = require(path.join(ROOT, 'dist/agent/config.js'));
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs `fn` while measuring the longest loop block. */
+async function measure(fn) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let last = performance.now();
+  let maxGap = 0;
+  const probe = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  const t0 = performance.now();
+  const result = await fn();
+  const ms = performance.now() - t0;
+  clearInterval(probe);
+  h.disable();
+  return { ms, maxGap: Math.max(maxGap, performance.now() - last), delayMax: h.max / 1e6, result };
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-bench-snap-'));
+  const agent = new LeakwatchAgent(resolveConfig({ interval: '1s', window: '10m', reportDir: dir, maxReportFiles: 1000, control: false, debug: process.env.BENCH_DEBUG === '1' }).config).start();
+
+  // arm()/disarm() cost: what the state machine or a preload script pays.
+  const armUs = [];
+  const disarmUs = [];
+  for (let i = 0; i < 20; i++) {
+    let t = process.hrtime.bigint();
+    agent.arm(['handles.Timeout', 'handles.TCPSocketWrap']);
+    armUs.push(Number(process.hrtime.bigint() - t) / 1e3);
+    t = process.hrtime.bigint();
+    agent.disarm();
+    disarmUs.push(Number(process.hrtime.bigint() - t) / 1e3);
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  let t = process.hrtime.bigint();
+  agent.arm(['heap.floor']);
+  const armAllUs = Number(process.hrtime.bigint() - t) / 1e3;
+  agent.disarm();
+  await new Promise((r) => setTimeout(r, 20));
+
+  const empty = [];
+  for (let i = 0; i < RUNS; i++) empty.push(await measure(() => agent.snapshot()));
+
+  // Half the timers before arming (no creation record), half after.
+  agent.arm(['handles.Timeout', 'handles.TCPSocketWrap']);
+  const timers = [];
+  const callbacks = [function pollA() {}, function pollB() {}, function pollC() {}, function pollD() {}];
+  for (let i = 0; i < TIMERS; i++) {
+    const cb = callbacks[i % callbacks.length];
+    const t = setInterval(() => cb(i), 60_000 + (i % 3) * 1000);
+    if (i % 2 === 0) t.unref();
+    timers.push(t);
+  }
+  const up = fork(__filename, ['upstream'], { stdio: 'ignore' });
+  const port = await new Promise((r) => up.once('message', r));
+  const sockets = [];
+  for (let i = 0; i < SOCKETS; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    sockets.push(new Promise((r) => s.once('connect', () => r(s))));
+  }
+  const socks = await Promise.all(sockets);
+
+  const full = [];
+  for (let i = 0; i < RUNS; i++) full.push(await measure(() => agent.snapshot()));
+  const report = JSON.parse(fs.readFileSync(full[full.length - 1].result, 'utf8'));
+  const timerCount = report.suspects.filter((s) => s.kind === 'timer').reduce((a, s) => a + s.count, 0);
+  const socketCount = report.suspects.filter((s) => s.kind === 'socket' && s.detail.role === 'client').reduce((a, s) => a + s.count, 0);
+
+  const row = (name, xs) =>
+    console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms`);
+  console.log(`leakwatch snapshot bench, Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
+  console.log(`arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`);
+  row('snapshot, idle process', empty);
+  row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
+  console.log(`report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets; notes: ${report.notes.length}`);
+  if (timerCount < TIMERS || socketCount < SOCKETS) console.log('WARNING: the report did not list every timer/socket (see notes)', report.notes);
+
+  for (const t of timers) clearInterval(t);
+  for (const s of socks) s.destroy();
+  up.kill();
+  await agent.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
