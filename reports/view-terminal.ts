@@ -80,13 +80,17 @@ const truncateEnd = (text: string, width: number): string => {
   return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 };
 
-/** Word-wraps `text` to `width`, each line starting with `indent`. */
-export function wrap(text: string, width: number, indent: string): string[] {
-  const room = Math.max(10, width - cells(indent));
-  if (cells(text) <= room) return [indent + text];
+/**
+ * Word-wraps `text` to `width`: the first line starts with `indent`, the
+ * others with `hanging` (default: the same indent).
+ */
+export function wrap(text: string, width: number, indent: string, hanging = indent): string[] {
+  const roomOf = (prefix: string) => Math.max(10, width - cells(prefix));
+  if (cells(text) <= roomOf(indent)) return [indent + text];
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/ +/)) {
+    const room = roomOf(lines.length === 0 ? indent : hanging);
     if (line === '') line = word;
     else if (cells(line) + 1 + cells(word) <= room) line += ` ${word}`;
     else {
@@ -96,7 +100,10 @@ export function wrap(text: string, width: number, indent: string): string[] {
   }
   lines.push(line);
   // A single word longer than the room (a path) is cut in the middle.
-  return lines.map((l) => indent + truncateMiddle(l, room));
+  return lines.map((l, i) => {
+    const prefix = i === 0 ? indent : hanging;
+    return prefix + truncateMiddle(l, roomOf(prefix));
+  });
 }
 
 /** Renders one report for the terminal. */
@@ -145,10 +152,10 @@ export function renderReportText(model: ViewModel, options: TextOptions): string
   }
   if (model.notes.length > 0) {
     out.push('', p.bold('Notes'));
-    for (const n of model.notes) out.push(...wrap(`- ${s(n)}`, width, '  ').map((l, i) => (i === 0 ? l : `  ${l}`)));
+    for (const n of model.notes) out.push(...wrap(`- ${s(n)}`, width, '  ', '    '));
   }
   const dropped = model.dropped.filter(([, n]) => n > 0);
-  if (dropped.length > 0) out.push('', ...wrap(`Dropped: ${dropped.map(([k, n]) => `${s(k)} ${n}`).join(', ')}`, width, ''));
+  if (dropped.length > 0) out.push('', ...wrap(`Dropped: ${dropped.map(([k, n]) => `${s(k)} ${n}`).join(', ')}`, width, '', '  '));
   return `${out.join('\n')}\n`;
 }
 

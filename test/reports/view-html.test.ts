@@ -178,6 +178,24 @@ describe('leakwatch view --html', () => {
     await page.context().close();
   });
 
+  it('--open hands the page to the desktop opener, and says so when there is none', () => {
+    // A stand-in xdg-open on PATH records what it was asked to open.
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const log = path.join(dir, 'opened.txt');
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${log}'\n`, { mode: 0o755 });
+    const out = path.join(dir, 'open.html');
+    const r = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: bin });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    for (let i = 0; i < 200 && !fs.existsSync(log); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    expect(fs.readFileSync(log, 'utf8')).toBe(pathToFileURL(out).href);
+
+    const none = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: path.join(dir, 'empty') });
+    expect(none.status).toBe(0);
+    expect(none.stderr).toBe(`leakwatch: could not open a browser (xdg-open: spawn xdg-open ENOENT); open ${pathToFileURL(out).href} yourself\n`);
+  });
+
   it('writes beside the report by default and to stdout with -o -', () => {
     const copy = path.join(dir, 'leakwatch-1-2026-11-26T19-04-59-000Z.json');
     fs.copyFileSync(path.join(FIXTURES, 'timer.json'), copy);

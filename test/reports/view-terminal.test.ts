@@ -82,6 +82,7 @@ describe('leakwatch view <file>, piped', () => {
     expect(text).toContain(report.notes[0]);
     expect(text).toContain('Dropped: suspects 3');
     expect(text).toContain('○ open fds');
+    expect(r.stdout.split('\n').filter((l) => cells(l) > 80)).toEqual([]);
   });
 
   it('shows 10 suspects and says how many more; --all shows every one', () => {
