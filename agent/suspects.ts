@@ -243,7 +243,11 @@ export function kindsForSignals(signals: readonly string[]): Set<Suspect['kind']
     } else if (s === 'fds') {
       out.add('socket');
       out.add('server');
-    } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') out.add('heap');
+    } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
+      out.add('heap');
+      // Leaked listeners (and what their closures hold) are memory too.
+      out.add('listener');
+    }
   }
   return out;
 }

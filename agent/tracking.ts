@@ -9,6 +9,7 @@
  * inspector, the heap profile summarised by site and written as pprof
  * beside the report, all ranked into suspects.
  */
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ProfileFile, Suspect } from '../reports/report-schema';
@@ -21,6 +22,7 @@ import { readLiveTimers } from '../probes/timers';
 import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
 import type { AgentView } from './agent';
 import { type HeapProfiler, startHeapProfiler } from './heap-profiler';
+import { armNearHeapLimitSnapshot, writeGuardedHeapSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
 import { createSourceMapper } from './source-maps';
 import {
@@ -117,6 +119,13 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
       }
     }).unref();
   }
+  if (plan.heap && view.config.heapSnapshot) {
+    try {
+      if (armNearHeapLimitSnapshot()) view.debug('a heap snapshot will be written near the heap limit (into --diagnostic-dir, by default the working directory)');
+    } catch (err) {
+      view.onError('arm near-heap-limit snapshot', err);
+    }
+  }
   try {
     listeners = armListenerWarnings();
   } catch (err) {
@@ -206,6 +215,9 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
     }
   }
 
+  // Last: the full snapshot pauses the process for its whole write.
+  if (view.config.heapSnapshot) gatherHeapSnapshot(view, evidence);
+
   rankSuspects(evidence.suspects, signals.length > 0 ? signals : tracking?.signals ?? []);
   if (evidence.suspects.length > MAX_SUSPECTS) {
     bump(evidence.dropped, 'suspects', evidence.suspects.length - MAX_SUSPECTS);
@@ -265,6 +277,26 @@ async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectConte
   } catch (err) {
     view.onError('heap profile write', err);
     evidence.notes.push(`heap profile not written to ${file}: ${(err as Error)?.message}`);
+  }
+}
+
+function gatherHeapSnapshot(view: AgentView, evidence: Evidence): void {
+  const dir = view.config.reportDir;
+  const file = path.join(dir, `${reportBaseName(process.pid, new Date())}.heapsnapshot`);
+  try {
+    fsSync.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const out = writeGuardedHeapSnapshot(file, dir, view.cgroupLimitBytes);
+    if (out.written) {
+      evidence.files.push(out.file);
+      evidence.profiles.push({ kind: 'heapsnapshot', path: out.file, bytes: out.bytes });
+      view.debug(`heap snapshot: ${out.bytes} bytes in ${out.ms}ms`);
+    } else {
+      bump(evidence.dropped, 'heapSnapshot');
+      evidence.notes.push(`heap snapshot skipped: ${out.reason}`);
+    }
+  } catch (err) {
+    view.onError('heap snapshot', err);
+    evidence.notes.push(`heap snapshot not written: ${(err as Error)?.message}`);
   }
 }
 

@@ -22,7 +22,7 @@ describe('rankSuspects (issue 5)', () => {
 
   it('maps signals to kinds', () => {
     expect([...kindsForSignals(['handles.TCPSocketWrap'])].sort()).toEqual(['server', 'socket']);
-    expect([...kindsForSignals(['rss'])]).toEqual(['heap']);
+    expect([...kindsForSignals(['rss'])]).toEqual(['heap', 'listener']);
   });
 });
 

@@ -31,3 +31,23 @@ describe('snapshot: a leak that started before arming (issue 5)', () => {
     expect(s.detail?.refed).toBe(0);
   });
 });
+
+describe('snapshot: the optional .heapsnapshot (issue 5)', () => {
+  // Issue 5: off by default; when enabled (and the guards allow it) it is
+  // written beside the report and listed in `profiles`.
+  it('is absent by default and written beside the report when enabled', async () => {
+    const off = await runToReport<{ file: string }>('snapshot-pre-arm.js', { LW_TIMERS: '3' });
+    expect(off.report.profiles.filter((p) => p.kind === 'heapsnapshot')).toEqual([]);
+    const on = await runToReport<{ file: string }>('snapshot-pre-arm.js', { LW_TIMERS: '3', LW_HEAP_SNAPSHOT: '1' });
+    const snap = on.report.profiles.find((p) => p.kind === 'heapsnapshot');
+    expect(snap, on.report.notes.join('\n')).toBeDefined();
+    if (snap === undefined) return;
+    expect(path.dirname(snap.path)).toBe(path.dirname(on.out.file));
+    expect(fs.statSync(snap.path).size).toBe(snap.bytes);
+    const head = Buffer.alloc(64);
+    const fd = fs.openSync(snap.path, 'r');
+    fs.readSync(fd, head, 0, 64, 0);
+    fs.closeSync(fd);
+    expect(head.toString('utf8')).toMatch(/^\{"snapshot":\{"meta"/);
+  });
+});
