@@ -32,6 +32,8 @@ export const ATTACH_ERRORS = Object.freeze({
   LEAKWATCH_ERR_ATTACH_UNSAFE_HOST: 13,
   /** attach needs Linux's /proc for its safety checks; other platforms are refused. */
   LEAKWATCH_ERR_ATTACH_UNSUPPORTED: 14,
+  /** The process is stopped (SIGSTOP, ^Z) or traced; a signal would wait until it resumes. */
+  LEAKWATCH_ERR_ATTACH_STOPPED: 15,
   /** Anything else: the message says what. */
   LEAKWATCH_ERR_ATTACH_FAILED: 1,
 });

@@ -24,6 +24,8 @@ export interface TargetInfo {
   catchesSigusr1: boolean;
   /** Whether it runs (not a zombie). */
   alive: boolean;
+  /** Stopped by a signal (SIGSTOP, ^Z) or held by a tracer: it cannot answer. */
+  stopped: boolean;
   /** NODE_OPTIONS from its environment, when readable. */
   nodeOptions: string;
 }
@@ -53,6 +55,7 @@ export function readTarget(pid: number): TargetInfo | null {
     argv,
     catchesSigusr1: (BigInt(`0x${sigCgt}`) & SIGUSR1_BIT) !== 0n,
     alive: state !== 'Z' && state !== 'X',
+    stopped: state === 'T' || state === 't',
     nodeOptions,
   };
 }

@@ -59,6 +59,11 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
   }
   const target = readTarget(pid);
   if (target === null || !target.alive) throw exited(pid);
+  if (target.stopped) {
+    // SIGUSR1 would stay pending and open the inspector whenever it resumes,
+    // long after leakwatch gave up: refuse before sending anything.
+    throw new AttachError('LEAKWATCH_ERR_ATTACH_STOPPED', `pid ${pid} is stopped (SIGSTOP, ^Z or a tracer); resume it (kill -CONT ${pid}) and attach again. Nothing was sent to it.`, { pid });
+  }
   if (!target.catchesSigusr1) {
     throw new AttachError('LEAKWATCH_ERR_ATTACH_NOT_NODE',
       `pid ${pid} (${target.exe}) is not a Node.js process that opens an inspector on SIGUSR1; nothing was sent to it`, { pid, exe: target.exe });
@@ -86,14 +91,21 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
     const before = new Set(listeningPortsOf(pid).map((l) => l.port));
     openedAt = Date.now();
     (process as unknown as { _debugProcess(pid: number): void })._debugProcess(pid);
-    url = await waitForInspector(pid, addr, before, opts.timeoutMs);
+    try {
+      url = await waitForInspector(pid, addr, before, opts.timeoutMs);
+    } catch (err) {
+      // An inspector that opens just after the deadline must not stay open.
+      const late = addr.port !== 0 ? await inspectorUrl(addr.host, addr.port, 1_000) : null;
+      if (late !== null) await closeInspector(null, null, pid, late, opts.timeoutMs).catch(() => {});
+      throw err;
+    }
   }
   const inspector: InspectorUse = { url, preexisting, openMs: 0 };
   let ws: WebSocket | null = null;
   let evaluate: Evaluate | null = null;
   try {
     ws = await connect(url, opts.timeoutMs);
-    evaluate = evaluator(ws, pid);
+    evaluate = evaluator(ws, pid, opts.timeoutMs);
     const seen = await evaluate('process.pid');
     if (seen !== pid) {
       throw new AttachError('LEAKWATCH_ERR_ATTACH_PORT_IN_USE', `the inspector at ${url} belongs to pid ${String(seen)}, not ${pid}; nothing was loaded`, { pid, holder: seen });
@@ -202,7 +214,7 @@ function connect(url: string, timeoutMs: number): Promise<WebSocket> {
 }
 
 /** Runtime.evaluate over the session; returns the value or throws the exception's text. */
-function evaluator(ws: WebSocket, pid: number): Evaluate {
+function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evaluate {
   let nextId = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   ws.on('message', (data) => {
@@ -227,7 +239,22 @@ function evaluator(ws: WebSocket, pid: number): Evaluate {
   ws.on('error', () => {});
   return (expression) => new Promise((resolve, reject) => {
     const id = ++nextId;
-    pending.set(id, { resolve, reject });
+    // A stopped or wedged target never answers; the CLI must not hang.
+    const timer = setTimeout(() => {
+      if (!pending.delete(id)) return;
+      reject(new AttachError('LEAKWATCH_ERR_ATTACH_TIMEOUT', `pid ${pid} did not answer the inspector within ${timeoutMs} ms (is its event loop blocked?)`, { pid }));
+    }, timeoutMs);
+    timer.unref();
+    pending.set(id, {
+      resolve: (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    });
     ws.send(JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true, awaitPromise: true, includeCommandLineAPI: true } }), (err) => {
       if (err) {
         pending.delete(id);
@@ -251,20 +278,22 @@ async function closeInspector(ws: WebSocket | null, evaluate: Evaluate | null, p
     try {
       ws?.terminate();
       ws = await connect(url, timeoutMs);
-      evaluate = evaluator(ws, pid);
+      evaluate = evaluator(ws, pid, timeoutMs);
+      // Reconnected: only close an inspector that is the target's.
+      if ((await evaluate('process.pid')) !== pid) {
+        ws.terminate();
+        ws = null;
+      }
     } catch {
+      ws?.terminate();
       ws = null;
     }
   }
   if (ws !== null && evaluate !== null && ws.readyState === ws.OPEN) {
     try {
-      await Promise.race([
-        evaluate("setTimeout(() => { try { process.getBuiltinModule ? process.getBuiltinModule('inspector').close() : require('inspector').close(); } catch {} }, 0); true"),
-        // Unref'd: once the answer came, this wait must not hold the CLI.
-        new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-      ]);
+      await evaluate("setTimeout(() => { try { process.getBuiltinModule ? process.getBuiltinModule('inspector').close() : require('inspector').close(); } catch {} }, 0); true");
     } catch {
-      // The target may have exited; checked below.
+      // The target may have exited or be wedged; the port check below tells.
     }
   }
   ws?.terminate();

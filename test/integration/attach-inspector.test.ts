@@ -315,6 +315,23 @@ describe.sequential('attach to a running service', () => {
     await expectInspectorClosed();
   });
 
+  // A stopped target (SIGSTOP, ^Z) would keep SIGUSR1 pending and open its
+  // inspector on resume, after leakwatch gave up: refused up front.
+  it('a stopped target: STOPPED, exit 15, nothing pending after it resumes', async () => {
+    const t = await startTarget('attach-server.js');
+    process.kill(t.pid, 'SIGSTOP');
+    await waitUntil('the target to stop', () => (/^State:\s*T/m.test(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')) ? true : null), 5_000, 20);
+    const r = await runCli(['attach', String(t.pid), '--json']);
+    process.kill(t.pid, 'SIGCONT');
+    expect(r.code).toBe(15);
+    expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_STOPPED');
+    expect(r.stderr).toContain(`kill -CONT ${t.pid}`);
+    await expectServing(t);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(inspectorOpenings(t)).toBe(0);
+    await expectInspectorClosed();
+  });
+
   // Control socket off (LEAKWATCH_CONTROL=false) in a preloaded process:
   // status/snapshot/detach say how to proceed, and work with --inspector.
   it('LEAKWATCH_CONTROL=false: --inspector reaches the agent, then closes', async () => {
