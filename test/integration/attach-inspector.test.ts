@@ -291,6 +291,35 @@ describe.sequential('attach to a running service', () => {
     });
   }
 
+  // The inspector opens where the target's --inspect-port says: a fixed
+  // port, or 0 (a free port, found among the target's new listening ports).
+  for (const port of [9339, 0]) {
+    it(`a target started with --inspect-port=${port}: attach opens and closes that port`, async () => {
+      const t = await startTarget('attach-server.js', { nodeArgs: [`--inspect-port=${port}`] });
+      const r = await runCli(['attach', String(t.pid), '--report-dir', tmpDir(), '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json).toMatchObject({ outcome: 'started', inspector: { preexisting: false } });
+      const used = Number(new URL(String((r.json?.inspector as { url: string }).url)).port);
+      if (port !== 0) expect(used).toBe(port);
+      expect(used).not.toBe(INSPECTOR_PORT);
+      expect(await probePort(used)).toBe('ECONNREFUSED');
+      await expectInspectorClosed();
+      expect((await runCli(['detach', String(t.pid)])).code).toBe(0);
+      await expectServing(t);
+    });
+  }
+
+  // An --inspect-port beyond loopback would expose the inspector: refused.
+  it('a target whose inspector would listen on 0.0.0.0: UNSAFE_HOST, exit 13', async () => {
+    const t = await startTarget('attach-server.js', { nodeArgs: ['--inspect-port=0.0.0.0:9229'] });
+    const r = await runCli(['attach', String(t.pid), '--json']);
+    expect(r.code).toBe(13);
+    expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_UNSAFE_HOST');
+    expect(inspectorOpenings(t)).toBe(0);
+    await expectServing(t);
+    await expectInspectorClosed();
+  });
+
   // Issue 7 failure: a target that exits mid-attach: the moment its
   // inspector opens, or the moment the agent starts in it.
   for (const fixture of ['attach-exit-on-inspect.js', 'attach-exit-on-agent.js']) it(`a target that exits mid-attach (${fixture}): TARGET_EXITED, exit 7, port closed`, async () => {
