@@ -9,26 +9,17 @@
  * inspector, the heap profile summarised by site and written as pprof
  * beside the report, all ranked into suspects.
  */
-import * as fsSync from 'node:fs';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type { ProfileFile, Suspect } from '../reports/report-schema';
-import { reportBaseName } from '../reports/report-writer';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
 import { openInspector, type InspectorProbe } from '../probes/inspector-session';
 import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
-import { readLiveSockets } from '../probes/sockets';
-import { readLiveTimers } from '../probes/timers';
-import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
 import type { AgentView } from './agent';
+import { gatherHandles, gatherHeap, gatherHeapSnapshot, gatherListeners, handleCountSuspects } from './evidence';
 import { type HeapProfiler, startHeapProfiler } from './heap-profiler';
-import { armNearHeapLimitSnapshot, writeGuardedHeapSnapshot } from './heap-snapshot';
+import { armNearHeapLimitSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
 import { createSourceMapper } from './source-maps';
-import {
-  MAX_SUSPECTS, type OwnEndpoints, type SuspectContext, TIMER_FILTERS, bump, heapSuspect,
-  mapLocation, rankSuspects, socketFilters, socketSuspect, timerSuspect,
-} from './suspects';
+import { MAX_SUSPECTS, type SuspectContext, bump, rankSuspects } from './suspects';
 
 /** Evidence gathered for one report. */
 export interface Evidence {
@@ -53,9 +44,6 @@ export interface Tracking {
   readonly notes: readonly string[];
   disarm(): void | Promise<void>;
 }
-
-/** Heap sites listed as suspects (the pprof file has them all). */
-export const MAX_HEAP_SUSPECTS = 10;
 
 /** What to arm for which growing signals. */
 export interface ArmPlan {
@@ -156,25 +144,6 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   };
 }
 
-/** The addresses of leakwatch's own exporters and control socket. */
-function ownEndpoints(view: AgentView): OwnEndpoints {
-  const exact = new Set<string>();
-  const c = view.config;
-  if (c.dogstatsd !== null) exact.add(c.dogstatsd.protocol === 'udp' ? `${c.dogstatsd.host}:${c.dogstatsd.port}` : c.dogstatsd.path);
-  if (c.prometheus !== null) exact.add(`${c.prometheus.host}:${c.prometheus.port}`);
-  if (c.otlp !== null) {
-    try {
-      const u = new URL(c.otlp);
-      exact.add(`${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`);
-    } catch {
-      // Config validated it; nothing to add otherwise.
-    }
-  }
-  const control = (globalThis as Record<symbol, { path?: unknown } | undefined>)[Symbol.for('leakwatch.control')];
-  if (typeof control?.path === 'string') exact.add(control.path);
-  return { exact };
-}
-
 /**
  * Gathers the suspects for a report: live timers and sockets grouped by
  * site, heap allocation sites, listener warnings; ranked.
@@ -228,142 +197,4 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
   return evidence;
 }
 
-async function gatherHandles(view: AgentView, insp: InspectorProbe, tracking: Tracking | null, ctx: SuspectContext, evidence: Evidence): Promise<void> {
-  const recordOf = tracking?.sites ? (h: object) => tracking.sites?.recordOf(h) : null;
-  const t0 = Date.now();
-  const timers = await readLiveTimers(insp, recordOf);
-  const t1 = Date.now();
-  for (const g of timers.groups) {
-    const filter = TIMER_FILTERS.find((f) => f.test(g));
-    if (filter !== undefined) {
-      bump(evidence.dropped, `excluded.${filter.name}`, g.count);
-      evidence.notes.push(`excluded ${g.count} timer(s) with callback ${g.name || '(anonymous)'}: ${filter.reason}`);
-      continue;
-    }
-    evidence.suspects.push(timerSuspect(g, ctx));
-  }
-  if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
-  const filters = socketFilters(ownEndpoints(view));
-  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null);
-  for (const [name, n] of Object.entries(sockets.excluded)) {
-    bump(evidence.dropped, `excluded.${name}`, n);
-    evidence.notes.push(`excluded ${n} socket(s)/server(s): ${filters.find((f) => f.name === name)?.reason ?? name}`);
-  }
-  for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
-  const s = tracking?.sites?.counts;
-  view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms, ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
-}
-
-async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectContext, evidence: Evidence): Promise<void> {
-  try {
-    const { sites, unattributedBytes, totalBytes } = heap.sites();
-    for (const h of sites.slice(0, MAX_HEAP_SUSPECTS)) evidence.suspects.push(heapSuspect(h, ctx, heap.startedAt));
-    if (sites.length > MAX_HEAP_SUSPECTS) {
-      bump(evidence.dropped, 'heapSites', sites.length - MAX_HEAP_SUSPECTS);
-      evidence.notes.push(`${sites.length - MAX_HEAP_SUSPECTS} smaller heap allocation sites left out (all are in the pprof file)`);
-    }
-    evidence.notes.push(`heap profile: ${(totalBytes / 1_048_576).toFixed(1)} MB sampled live since armed, ${(unattributedBytes / 1_048_576).toFixed(1)} MB of it in Node internals or leakwatch (no user frame); heap sites are per allocating function`);
-  } catch (err) {
-    view.onError('heap profile', err);
-    evidence.notes.push(`heap profile could not be read: ${(err as Error)?.message}`);
-  }
-  const dir = view.config.reportDir;
-  const file = path.join(dir, `${reportBaseName(process.pid, new Date())}.heap.pb.gz`);
-  try {
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const bytes = await heap.writeProfile(file);
-    evidence.files.push(file);
-    evidence.profiles.push({ kind: 'pprof-heap', path: file, bytes });
-  } catch (err) {
-    view.onError('heap profile write', err);
-    evidence.notes.push(`heap profile not written to ${file}: ${(err as Error)?.message}`);
-  }
-}
-
-function gatherHeapSnapshot(view: AgentView, evidence: Evidence): void {
-  const dir = view.config.reportDir;
-  const file = path.join(dir, `${reportBaseName(process.pid, new Date())}.heapsnapshot`);
-  try {
-    fsSync.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const out = writeGuardedHeapSnapshot(file, dir, view.cgroupLimitBytes);
-    if (out.written) {
-      evidence.files.push(out.file);
-      evidence.profiles.push({ kind: 'heapsnapshot', path: out.file, bytes: out.bytes });
-      view.debug(`heap snapshot: ${out.bytes} bytes in ${out.ms}ms`);
-    } else {
-      bump(evidence.dropped, 'heapSnapshot');
-      evidence.notes.push(`heap snapshot skipped: ${out.reason}`);
-    }
-  } catch (err) {
-    view.onError('heap snapshot', err);
-    evidence.notes.push(`heap snapshot not written: ${(err as Error)?.message}`);
-  }
-}
-
-async function gatherListeners(capture: ListenerCapture, insp: InspectorProbe, ctx: SuspectContext, evidence: Evidence): Promise<void> {
-  const readings = capture.read();
-  if (capture.dropped > 0) {
-    bump(evidence.dropped, 'listenerWarnings', capture.dropped);
-    evidence.notes.push(`${capture.dropped} MaxListenersExceededWarning(s) beyond the first ${readings.length} not kept`);
-  }
-  if (readings.length === 0) return;
-  let locs: (string | null)[] = readings.map(() => null);
-  try {
-    locs = (await insp.functionLocations(readings.map((r) => r.newest))).map((l) => mapLocation(l, ctx.mapper));
-  } catch {
-    // Locations stay null; the warning's stack still names the site.
-  }
-  readings.forEach((r, i) => {
-    const frames = readHolder(r.warning.holder, 32);
-    const site = pickSite(frames);
-    const type = String(r.warning.type);
-    const count = r.countNow ?? r.warning.countAtWarning;
-    evidence.suspects.push({
-      kind: 'listener',
-      title: `${count} '${type}' listeners on ${r.warning.emitterName}${r.maxListeners !== null ? ` (max ${r.maxListeners})` : ''}`,
-      count,
-      growth: Math.max(0, count - r.warning.countAtWarning),
-      growthPerSec: 0,
-      site: site === null ? null : `${site.file}:${site.line}:${site.column}`,
-      stack: frames.map(formatFrame),
-      callback: { name: (r.newest as { name?: string } | undefined)?.name ?? '', location: locs[i] ?? null },
-      detail: { event: type, emitter: r.warning.emitterName, countAtWarning: r.warning.countAtWarning, emitterCollected: r.countNow === null },
-    });
-  });
-}
-
-/** The fallback when enumeration fails: one suspect per growing handle type. */
-function handleCountSuspects(view: AgentView, tracking: Tracking | null, signals: readonly string[]): Suspect[] {
-  const suspects: Suspect[] = [];
-  const since = tracking?.armedAt ?? null;
-  for (const signal of signals) {
-    if (!signal.startsWith(HANDLE_PREFIX)) continue;
-    const type = signal.slice(HANDLE_PREFIX.length);
-    const count = view.history.last(signal);
-    const { growth, seconds } = growthSince(view, signal, since);
-    suspects.push({
-      kind: 'handle',
-      title: `${count} active ${type} handles (+${growth})`,
-      count,
-      growth,
-      growthPerSec: seconds > 0 ? growth / seconds : 0,
-      site: null,
-      stack: [],
-      detail: { type },
-    });
-  }
-  return suspects;
-}
-
-/** Growth of a column since `since` (or over the whole history). */
-export function growthSince(view: AgentView, column: string, since: number | null): { growth: number; seconds: number } {
-  const n = view.history.length;
-  if (n === 0) return { growth: 0, seconds: 0 };
-  const t = new Float64Array(n);
-  const v = new Float64Array(n);
-  view.history.copyLast(null, n, t);
-  view.history.copyLast(column, n, v);
-  let i = 0;
-  if (since !== null) while (i < n - 1 && (t[i] as number) < since) i++;
-  return { growth: (v[n - 1] as number) - (v[i] as number), seconds: ((t[n - 1] as number) - (t[i] as number)) / 1_000 };
-}
+export { growthSince, MAX_HEAP_SUSPECTS } from './evidence';
