@@ -16,11 +16,12 @@ const DIST = path.join(ROOT, 'dist');
 const PEERS = process.env.PEERS;
 
 /** Load time and module count of `expr` in a fresh process (median of 5). */
-function loadCost(label, code) {
+function loadCost(label, code, pre = '') {
   const runs = [];
   let modules = 0;
   for (let i = 0; i < 5; i++) {
     const out = execFileSync(process.execPath, ['-e', `
+      ${pre}
       const before = Object.keys(require.cache).length;
       const t = process.hrtime.bigint();
       ${code}
@@ -50,9 +51,9 @@ function hotPathCosts() {
   const { LeakwatchAgent } = require(path.join(DIST, 'agent/agent.js'));
   const { resolveConfig } = require(path.join(DIST, 'agent/config.js'));
   const { MetricPoints } = require(path.join(DIST, 'reports/metric-points.js'));
-  const { formatPoints, buildGlobalTags, DatagramBatcher } = require(path.join(DIST, 'reports/dogstatsd.js'));
-  const { formatExposition } = require(path.join(DIST, 'reports/prometheus.js'));
-  const { encodeMetricsRequest, buildResource } = require(path.join(DIST, 'reports/otlp.js'));
+  const { formatPoints, buildGlobalTags, DatagramBatcher } = require(path.join(DIST, 'reports/dogstatsd-format.js'));
+  const { formatExposition } = require(path.join(DIST, 'reports/prometheus-format.js'));
+  const { encodeMetricsRequest, buildResource } = require(path.join(DIST, 'reports/otlp-encode.js'));
   const agent = new LeakwatchAgent(resolveConfig({ reportDir: os.tmpdir() }, {}).config);
   for (let i = 0; i < 50; i++) setInterval(() => {}, 1e6).unref();
   agent.tick();
@@ -133,9 +134,11 @@ function hotShotsUdsKeepsAlive() {
 (async () => {
   console.log(`node ${process.version}, ${os.cpus().length} cores`);
   await hotPathCosts();
-  loadCost('leakwatch dist/reports/dogstatsd.js', `require(${JSON.stringify(path.join(DIST, 'reports/dogstatsd.js'))})`);
-  loadCost('leakwatch dist/reports/prometheus.js', `require(${JSON.stringify(path.join(DIST, 'reports/prometheus.js'))})`);
-  loadCost('leakwatch dist/reports/otlp.js', `require(${JSON.stringify(path.join(DIST, 'reports/otlp.js'))})`);
+  // leakwatch's channels load into a running agent: time what they add.
+  const agent = `require(${JSON.stringify(path.join(DIST, 'agent/agent.js'))});`;
+  loadCost('leakwatch reports/dogstatsd (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/dogstatsd.js'))})`, agent);
+  loadCost('leakwatch reports/prometheus (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/prometheus.js'))})`, agent);
+  loadCost('leakwatch reports/otlp (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/otlp.js'))})`, agent);
   if (PEERS) {
     loadCost('hot-shots', "require('hot-shots')");
     loadCost('prom-client', "require('prom-client')");

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, killSurvivors, runNode } from '../helpers';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
-const CHANNEL_MODULES = /[\\/]dist[\\/]reports[\\/](dogstatsd|prometheus|otlp|metric-points|metric-names)\.js$/;
+const CHANNEL_MODULES = /[\\/]dist[\\/]reports[\\/](dogstatsd[a-z-]*|prometheus[a-z-]*|otlp[a-z-]*|metric-[a-z]+)\.js$/;
 const LIBRARIES = /[\\/]node_modules[\\/](unix-dgram|prom-client|hot-shots|@opentelemetry|protobufjs)[\\/]/;
 
 afterEach(killSurvivors);
@@ -30,7 +30,7 @@ describe('exporter loading', () => {
   it('with DogStatsD over UDP only, its module loads and the others stay out', async () => {
     const modules = await loadedBy({ LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:9' });
     const names = modules.filter((m) => CHANNEL_MODULES.test(m)).map((m) => path.basename(m)).sort();
-    expect(names).toEqual(['dogstatsd.js', 'metric-names.js', 'metric-points.js']);
+    expect(names).toEqual(['dogstatsd-format.js', 'dogstatsd-transport.js', 'dogstatsd.js', 'metric-attrs.js', 'metric-names.js', 'metric-points.js']);
     expect(modules.filter((m) => LIBRARIES.test(m))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Issue 3: DogStatsD formatting: lines, counters as deltas, Datadog's
 // aggregated histogram fields, events, and datagrams within the limit.
 import { describe, expect, it } from 'vitest';
-import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, formatValue, UDP_MAX_DATAGRAM } from '../../reports/dogstatsd';
+import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, formatValue, UDP_MAX_DATAGRAM } from '../../reports/dogstatsd-format';
 import { MetricPoints } from '../../reports/metric-points';
 import { fillTick, testView } from './metric-view';
 

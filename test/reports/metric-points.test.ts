@@ -2,7 +2,8 @@
 // totals, histograms, and no allocation growth per tick.
 import { describe, expect, it } from 'vitest';
 import { GC_BUCKETS_S } from '../../reports/metric-names';
-import { type HistogramPoint, makeAttr, MetricPoints, type ScalarPoint } from '../../reports/metric-points';
+import { makeAttr } from '../../reports/metric-attrs';
+import { type HistogramPoint, MetricPoints, type ScalarPoint } from '../../reports/metric-points';
 import { fillTick, testView } from './metric-view';
 
 function scalar(points: MetricPoints, prom: string, label?: string): ScalarPoint | undefined {

@@ -3,7 +3,7 @@
 // @opentelemetry/otlp-transformer).
 import { describe, expect, it } from 'vitest';
 import { MetricPoints } from '../../reports/metric-points';
-import { buildResource, encodeMetricsRequest, ProtoWriter } from '../../reports/otlp';
+import { buildResource, encodeMetricsRequest, ProtoWriter } from '../../reports/otlp-encode';
 import { fillTick, testView } from './metric-view';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,7 +1,7 @@
 // Issue 3: the Prometheus text exposition, checked line by line.
 import { describe, expect, it } from 'vitest';
 import { MetricPoints } from '../../reports/metric-points';
-import { formatExposition } from '../../reports/prometheus';
+import { formatExposition } from '../../reports/prometheus-format';
 import { fillTick, testView } from './metric-view';
 
 /** Parses exposition text strictly: every sample has a TYPE declared before it. */

@@ -1,0 +1,180 @@
+/**
+ * DogStatsD transports (I/O): a connected, unref'd UDP socket, and Unix
+ * datagram sockets through the optional `unix-dgram` package, opened per
+ * flush because they cannot be unref'd. See docs/metrics.md.
+ */
+import type * as dgram from 'node:dgram';
+import type { AgentView } from '../agent/agent';
+import type { Endpoint } from '../agent/endpoint';
+
+/** The endpoint as a user wrote it. */
+export function describe(ep: Endpoint): string {
+  return ep.protocol === 'udp' ? `udp://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}` : `unix://${ep.path}`;
+}
+
+/** Why a send failed, worded the same whichever path reported it. */
+function sendError(err: unknown, ep: Endpoint): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return `ECONNREFUSED: nothing listens on ${describe(ep)}`;
+  return `${code ?? (err as Error).message} sending to ${describe(ep)}`;
+}
+
+/** A datagram sink: one per endpoint kind. */
+export interface Transport {
+  /** Sends the datagrams; reports how many failed and why. */
+  send(datagrams: readonly Buffer[], done: (failed: number, why: string) => void): void;
+  close(): void;
+}
+
+export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: AgentView, refused: { n: number }): Transport {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dgramMod = require('node:dgram') as typeof dgram;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
+  let socket: dgram.Socket | null = null;
+  let state: 'idle' | 'connecting' | 'connected' = 'idle';
+  let connectError = '';
+
+  const open = () => {
+    const s = dgramMod.createSocket(net.isIPv6(ep.host) ? 'udp6' : 'udp4');
+    s.unref();
+    // A connected UDP socket learns of a dead peer: the kernel's ICMP
+    // "port unreachable" comes back as ECONNREFUSED here, one per datagram.
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') refused.n++;
+      else view.onError('dogstatsd socket', `${err.code ?? err.message} on ${describe(ep)}`);
+    });
+    socket = s;
+    state = 'connecting';
+    s.connect(ep.port, ep.host, (err?: Error) => {
+      if (socket !== s) return;
+      if (err) {
+        connectError = `${(err as NodeJS.ErrnoException).code ?? err.message} connecting to ${describe(ep)}`;
+        state = 'idle';
+        socket = null;
+        try {
+          s.close();
+        } catch {
+          // Already closed.
+        }
+      } else {
+        state = 'connected';
+      }
+    });
+  };
+  open();
+
+  return {
+    send(datagrams, done) {
+      if (state !== 'connected') {
+        const why = state === 'connecting' ? `still connecting to ${describe(ep)}` : connectError || `not connected to ${describe(ep)}`;
+        // Retry (including the DNS lookup) at the next flush.
+        if (state === 'idle') open();
+        done(datagrams.length, why);
+        return;
+      }
+      const s = socket as dgram.Socket;
+      let pending = datagrams.length;
+      let failed = 0;
+      let why = '';
+      const finish = () => {
+        if (--pending === 0) done(failed, why);
+      };
+      if (pending === 0) done(0, '');
+      for (const d of datagrams) {
+        try {
+          s.send(d, (err) => {
+            if (err) {
+              failed++;
+              why = sendError(err, ep);
+            }
+            finish();
+          });
+        } catch (err) {
+          failed++;
+          why = sendError(err, ep);
+          finish();
+        }
+      }
+    },
+    close() {
+      const s = socket;
+      socket = null;
+      state = 'idle';
+      try {
+        s?.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}
+
+interface UnixDgramSocket {
+  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): void;
+  connect(path: string): void;
+  send(buf: Buffer, cb: (err?: Error) => void): void;
+  close(): void;
+  connected?: boolean;
+}
+
+interface UnixDgramModule {
+  createSocket(type: 'unix_dgram'): UnixDgramSocket;
+}
+
+export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view: AgentView): Transport {
+  let mod: UnixDgramModule | null = null;
+  let loadError = '';
+  try {
+    // Node has no Unix datagram sockets; this optional native module does.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require('unix-dgram') as UnixDgramModule;
+  } catch (err) {
+    loadError = `unix-dgram is not installed (${(err as Error).message.split('\n')[0]}); cannot send to ${describe(ep)}`;
+    view.onError('dogstatsd', loadError);
+  }
+  return {
+    send(datagrams, done) {
+      if (mod === null) {
+        done(datagrams.length, loadError);
+        return;
+      }
+      // unix-dgram sockets cannot be unref'd (they would keep the host
+      // alive), so each flush opens one, sends synchronously and closes it.
+      let failed = 0;
+      let why = '';
+      const m = mod;
+      let s: UnixDgramSocket | null = null;
+      try {
+        s = m.createSocket('unix_dgram');
+        const sock = s;
+        sock.on('error', (err) => {
+          why = `${err.code ?? err.message} on ${describe(ep)}`;
+        });
+        sock.connect(ep.path);
+        if (sock.connected !== true) {
+          done(datagrams.length, why || `cannot connect to ${describe(ep)}`);
+          return;
+        }
+        for (const d of datagrams) {
+          sock.send(d, (err) => {
+            if (err) {
+              failed++;
+              why = `${err.message} sending to ${describe(ep)}`;
+            }
+          });
+        }
+        done(failed, why);
+      } catch (err) {
+        done(datagrams.length - failed, `${(err as Error).message} on ${describe(ep)}`);
+      } finally {
+        try {
+          s?.close();
+        } catch {
+          // Already closed.
+        }
+      }
+    },
+    close() {},
+  };
+}
