@@ -158,6 +158,19 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     expect((await get(t.port, '/ok')).status).toBe(200);
   });
 
+  it('a control directory that is a symlink is refused, even to a private directory', async () => {
+    const tmp = tmpDir();
+    const env = { TMPDIR: tmp };
+    const real = path.join(tmp, 'elsewhere');
+    fs.mkdirSync(real, { mode: 0o700 });
+    fs.symlinkSync(real, path.join(tmp, `leakwatch-${uid}`));
+    const t = await startTarget('attach-server.js', { preload: true, env: { ...env, LEAKWATCH_DEBUG: '1' } });
+    await t.waitFor(/error in control: .*is not a directory/, 'stderr');
+    expect(fs.readdirSync(real)).toEqual([]);
+    expect((await runCli(['status', String(t.pid)], { env })).code).toBe(9);
+    expect((await get(t.port, '/ok')).status).toBe(200);
+  });
+
   it('LEAKWATCH_CONTROL=false opens no socket', async () => {
     const tmp = tmpDir();
     const env = { TMPDIR: tmp };

@@ -120,13 +120,16 @@ describe.sequential('attach to a running service', () => {
   // Issue 7: attaching under bounded load completes and no request fails.
   it('attaching to a service under load: every request succeeds', async () => {
     const t = await startTarget('attach-server.js');
+    // One request every 5 ms, at most 8 in flight: a second before the
+    // attach, through it, and two seconds after it.
     const load = startLoad(t.port, '/ok', 5, 8);
+    await new Promise((r) => setTimeout(r, 1_000));
     await waitUntil('load to flow', () => load.ok > 20 || null, 20_000);
     const okBefore = load.ok;
     const attach = await runCli(['attach', String(t.pid), '--report-dir', tmpDir(), '--json']);
     const okDuring = load.ok - okBefore;
-    // Keep the load on a little after the attach returned.
     const okAfterAttach = load.ok;
+    await new Promise((r) => setTimeout(r, 2_000));
     await waitUntil('more load after attach', () => load.ok > okAfterAttach + 50 || null, 20_000);
     await load.stop();
     expect(attach.code).toBe(0);
