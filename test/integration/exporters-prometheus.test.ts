@@ -13,10 +13,17 @@ const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 const PROMETHEUS = '/usr/bin/prometheus';
 
 let prom: ChildProcess | null = null;
-afterEach(() => {
+let promDir: string | null = null;
+afterEach(async () => {
   killSurvivors();
-  if (prom !== null && prom.exitCode === null) prom.kill('SIGKILL');
+  const p = prom;
   prom = null;
+  if (p !== null && p.exitCode === null) {
+    p.kill('SIGKILL');
+    await new Promise((resolve) => p.once('exit', resolve));
+  }
+  if (promDir !== null) fs.rmSync(promDir, { recursive: true, force: true });
+  promDir = null;
 });
 
 async function freePort(): Promise<number> {
@@ -76,6 +83,7 @@ describe('Prometheus exporter', () => {
     expect((await fetch(`http://127.0.0.1:${appPort}/other`)).status).toBe(404);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
+    promDir = dir;
     const promPort = await freePort();
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
       'global:',
