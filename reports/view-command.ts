@@ -13,7 +13,7 @@ import { loadChartAssets } from './view-assets';
 import { renderHtml } from './view-html';
 import { listReports, readReport, type ReportListEntry } from './view-list';
 import { buildViewModel } from './view-model';
-import { DEFAULT_WIDTH, renderListText, renderReportText } from './view-terminal';
+import { DEFAULT_MAX_SUSPECTS, DEFAULT_WIDTH, renderListText, renderReportText } from './view-terminal';
 
 const USAGE = `usage: leakwatch view [file|dir] [--json] [--all] [--color|--no-color] [--width n]
        leakwatch view --html [file|dir] [-o out.html|-] [--open]
@@ -121,13 +121,17 @@ function terminalOptions(args: ViewArgs): { color: boolean; width: number; maxSu
   return {
     color: args.color ?? colorFromEnv(tty),
     width: args.width ?? (columns !== undefined && columns > 0 ? Math.min(Math.max(columns, 40), MAX_TTY_WIDTH) : DEFAULT_WIDTH),
-    maxSuspects: args.all ? Infinity : 10,
+    maxSuspects: args.all ? Infinity : DEFAULT_MAX_SUSPECTS,
   };
 }
 
 function showList(dir: string, entries: ReportListEntry[], args: ViewArgs): number {
   if (args.json) {
-    const reports = entries.map((e) => ({ ...e, pid: Number.isNaN(e.pid) ? null : e.pid, detectedAtMs: undefined, detectedAt: e.error === null && Number.isFinite(e.detectedAtMs) ? new Date(e.detectedAtMs).toISOString() : null }));
+    const reports = entries.map(({ detectedAtMs, pid, ...rest }) => ({
+      ...rest,
+      pid: Number.isNaN(pid) ? null : pid,
+      detectedAt: rest.error === null && Number.isFinite(detectedAtMs) ? new Date(detectedAtMs).toISOString() : null,
+    }));
     process.stdout.write(`${JSON.stringify({ dir, reports }, null, 2)}\n`);
   } else {
     process.stdout.write(renderListText(dir, entries, terminalOptions(args)));
