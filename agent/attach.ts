@@ -103,11 +103,14 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
   const inspector: InspectorUse = { url, preexisting, openMs: 0 };
   let ws: WebSocket | null = null;
   let evaluate: Evaluate | null = null;
+  // Until the inspector proves to be the target's, it is not ours to close.
+  let foreign = false;
   try {
     ws = await connect(url, opts.timeoutMs);
     evaluate = evaluator(ws, pid, opts.timeoutMs);
     const seen = await evaluate('process.pid');
     if (seen !== pid) {
+      foreign = true;
       throw new AttachError('LEAKWATCH_ERR_ATTACH_PORT_IN_USE', `the inspector at ${url} belongs to pid ${String(seen)}, not ${pid}; nothing was loaded`, { pid, holder: seen });
     }
     const node = String(await evaluate('process.version'));
@@ -120,7 +123,7 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
     if (!isRunning(pid)) throw exited(pid);
     throw err;
   } finally {
-    if (!preexisting) {
+    if (!preexisting && !foreign) {
       await closeInspector(ws, evaluate, pid, url, opts.timeoutMs);
       inspector.openMs = Date.now() - openedAt;
     } else {

@@ -312,6 +312,26 @@ describe.sequential('attach to a running service', () => {
     });
   }
 
+  // The inspector that answers on the port is another process's (it took
+  // the port after the check): nothing is loaded into it and it is not
+  // closed, since it is not leakwatch's.
+  it('an inspector that is not the target\'s: PORT_IN_USE, nothing loaded, left alone', async () => {
+    const t = await startTarget('attach-decoy.js');
+    const decoy = Number(/^decoy (\d+)$/m.exec(t.stdout())?.[1]);
+    try {
+      const r = await runCli(['attach', String(t.pid), '--json']);
+      expect(r.code).toBe(6);
+      expect(r.json).toMatchObject({ code: 'LEAKWATCH_ERR_ATTACH_PORT_IN_USE', holder: decoy });
+      expect(r.stderr).toContain(`belongs to pid ${decoy}, not ${t.pid}; nothing was loaded`);
+      expect(await probePort(INSPECTOR_PORT)).toBe('open');
+      expect((await runCli(['status', String(decoy)])).code).toBe(9);
+      await expectServing(t);
+    } finally {
+      process.kill(decoy, 'SIGKILL');
+    }
+    await waitUntil('the decoy\'s port to close', async () => ((await probePort(INSPECTOR_PORT)) === 'ECONNREFUSED' ? true : null), 10_000);
+  });
+
   // An --inspect-port beyond loopback would expose the inspector: refused.
   it('a target whose inspector would listen on 0.0.0.0: UNSAFE_HOST, exit 13', async () => {
     const t = await startTarget('attach-server.js', { nodeArgs: ['--inspect-port=0.0.0.0:9229'] });
