@@ -151,11 +151,13 @@ describe('exporter failures', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closers.push(() => server.close());
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/metrics`;
-    const out = await runFor({ LEAKWATCH_OTLP: url });
+    const out = await runFor({ LEAKWATCH_OTLP: url, LEAKWATCH_FLUSH_INTERVAL: '500ms' }, 2_500);
     expect(out.code).toBe(0);
     const { lines, total } = dropLines(out.stderr, `otlp ${url}`);
-    expect(lines.length).toBeGreaterThan(0);
-    for (const l of lines) expect(l).toContain(`(HTTP 500 from ${url})`);
+    expect(lines.some((l) => l.includes(`(HTTP 500 from ${url})`))).toBe(true);
+    // On a loaded machine an answer can also miss its deadline (the flush
+    // interval): that is counted too, with its own reason.
+    for (const l of lines) expect(l).toMatch(new RegExp(`\\((HTTP 500 from|no answer from) ${url.replace(/[.]/g, '\\.')}( within 500ms)?\\)$`));
     expect(total).toBe(out.self.exportsDropped);
   });
 });
