@@ -60,15 +60,20 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     evidence.suspects.push(timerSuspect(g, ctx));
   }
   if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
-  const filters = socketFilters(ownEndpoints(view));
-  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null);
+  const own = ownEndpoints(view);
+  const filters = socketFilters(own);
+  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null, { ownEndpoints: own.exact });
+  evidence.notes.push(sockets.via === 'active-handles'
+    ? 'sockets: every open socket fd is a ref\'d handle or leakwatch\'s own, so no heap walk was needed'
+    : 'sockets: found by a heap walk (unref\'d or unexplained socket fds were open)');
+  if (sockets.ownUnlisted > 0) sockets.excluded['leakwatch-endpoint'] = (sockets.excluded['leakwatch-endpoint'] ?? 0) + sockets.ownUnlisted;
   for (const [name, n] of Object.entries(sockets.excluded)) {
     bump(evidence.dropped, `excluded.${name}`, n);
     evidence.notes.push(`excluded ${n} socket(s)/server(s): ${filters.find((f) => f.name === name)?.reason ?? name}`);
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
   const s = tracking?.sites?.counts;
-  view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms, ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
+  view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms (via ${timers.via}), ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (via ${sockets.via}) (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
 }
 
 export async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectContext, evidence: Evidence): Promise<void> {

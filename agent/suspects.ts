@@ -121,6 +121,12 @@ function growthOf(createdWhileArmed: number, ctx: SuspectContext): { growth: num
   return { growth: createdWhileArmed, growthPerSec: secs > 0 ? createdWhileArmed / secs : 0 };
 }
 
+/** `''` → `(anonymous)`, `'bound '` → `bound (anonymous)`. */
+export function displayName(name: string): string {
+  if (name === '') return '(anonymous)';
+  return name.endsWith(' ') ? `${name}(anonymous)` : name;
+}
+
 /** `5000` → `5s`, `1500` → `1.5s`, `250` → `250ms`. */
 export function formatMs(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
@@ -131,7 +137,7 @@ export function formatMs(ms: number): string {
 export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
   const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
-  const name = g.name === '' ? '(anonymous)' : g.name;
+  const name = displayName(g.name);
   const what = g.repeatMs !== null ? `interval${g.count === 1 ? '' : 's'} of ${formatMs(g.repeatMs)}` : `timeout${g.count === 1 ? '' : 's'} (${formatMs(g.timeoutMs)})`;
   return {
     kind: 'timer',

@@ -13,7 +13,7 @@
  * ticks of a probe timer while the snapshot runs.
  */
 'use strict';
-const { fork } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -27,7 +27,7 @@ const RUNS = Number(process.argv[4] ?? 3);
 
 if (process.argv[2] === 'upstream') {
   const server = net.createServer((s) => s.on('error', () => {}));
-  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+  server.listen(0, '127.0.0.1', () => console.log(server.address().port));
   return;
 }
 
@@ -50,12 +50,24 @@ async function measure(fn) {
     maxGap = Math.max(maxGap, now - last);
     last = now;
   }, 1);
+  // A third view: the gap between turns of a setImmediate chain.
+  let lastTurn = performance.now();
+  let maxTurn = 0;
+  let spinning = true;
+  const spin = () => {
+    const now = performance.now();
+    maxTurn = Math.max(maxTurn, now - lastTurn);
+    lastTurn = now;
+    if (spinning) setImmediate(spin);
+  };
+  setImmediate(spin);
   const t0 = performance.now();
   const result = await fn();
   const ms = performance.now() - t0;
+  spinning = false;
   clearInterval(probe);
   h.disable();
-  return { ms, maxGap: Math.max(maxGap, performance.now() - last), delayMax: h.max / 1e6, result };
+  return { ms, maxGap: Math.max(maxGap, performance.now() - last), delayMax: h.max / 1e6, maxTurn, result };
 }
 
 async function main() {
@@ -93,8 +105,9 @@ async function main() {
     if (i % 2 === 0) t.unref();
     timers.push(t);
   }
-  const up = fork(__filename, ['upstream'], { stdio: 'ignore' });
-  const port = await new Promise((r) => up.once('message', r));
+  // No IPC channel: its socket would be one more fd to explain.
+  const up = spawn(process.execPath, [__filename, 'upstream'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise((r) => up.stdout.once('data', (d) => r(Number(String(d).trim()))));
   const sockets = [];
   for (let i = 0; i < SOCKETS; i++) {
     const s = net.connect(port, '127.0.0.1');
@@ -105,17 +118,31 @@ async function main() {
 
   const full = [];
   for (let i = 0; i < RUNS; i++) full.push(await measure(() => agent.snapshot()));
+
+  // The timer enumeration alone, both ways, side by side.
+  const { openInspector } = require(path.join(ROOT, 'dist/probes/inspector-session.js'));
+  const { readLiveTimers } = require(path.join(ROOT, 'dist/probes/timers.js'));
+  const via = { 'timer-lists': [], 'heap-walk': [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const how of Object.keys(via)) {
+      const insp = openInspector();
+      via[how].push(await measure(() => readLiveTimers(insp, null, how)));
+      insp.close();
+    }
+  }
   const report = JSON.parse(fs.readFileSync(full[full.length - 1].result, 'utf8'));
   const timerCount = report.suspects.filter((s) => s.kind === 'timer').reduce((a, s) => a + s.count, 0);
   const socketCount = report.suspects.filter((s) => s.kind === 'socket' && s.detail.role === 'client').reduce((a, s) => a + s.count, 0);
 
   const row = (name, xs) =>
-    console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms`);
+    console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms, turn ${Math.max(...xs.map((x) => x.maxTurn)).toFixed(0)} ms`);
   console.log(`leakwatch snapshot bench, Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
   console.log(`arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`);
   row('snapshot, idle process', empty);
   row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
-  console.log(`report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets; notes: ${report.notes.length}`);
+  for (const [how, xs] of Object.entries(via)) row(`  timers only, via ${how}`, xs);
+  console.log(`report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets`);
+  for (const n of report.notes) console.log(`  note: ${n}`);
   if (timerCount < TIMERS || socketCount < SOCKETS) console.log('WARNING: the report did not list every timer/socket (see notes)', report.notes);
 
   for (const t of timers) clearInterval(t);

@@ -10,7 +10,8 @@ import dgram = require('node:dgram');
 import { EventEmitter } from 'node:events';
 import net = require('node:net');
 import type { CreationRecord, SampledCreation } from './creation-sites';
-import type { InspectorProbe } from './inspector-session';
+import { type InspectorProbe, yieldToLoop } from './inspector-session';
+import { accountSockets } from './socket-fds';
 
 export type SocketKind = 'tcp' | 'tls' | 'pipe' | 'udp' | 'tty' | 'unknown';
 
@@ -42,6 +43,13 @@ export interface SocketsResult {
   inactive: number;
   /** Members left out by the caller's `exclude`, by filter name. */
   excluded: Record<string, number>;
+  /**
+   * How they were found: the ref'd handles when the kernel's fd table shows
+   * nothing else, or a heap walk.
+   */
+  via: 'active-handles' | 'heap-walk';
+  /** Own sockets known only from the fd table (not listed, not walked). */
+  ownUnlisted: number;
 }
 
 /** One live member, as the caller's exclusion predicates see it. */
@@ -58,6 +66,8 @@ export interface SocketMember {
 export type ExcludeSocket = (m: SocketMember) => string | null;
 
 const SAMPLES_PER_GROUP = 8;
+/** Sockets read between two yields to the event loop. */
+const YIELD_EVERY = 250;
 
 interface HandleLike {
   fd?: number;
@@ -97,6 +107,7 @@ export async function readLiveSockets(
   insp: InspectorProbe,
   recordOf: ((h: object) => CreationRecord | undefined) | null,
   exclude: ExcludeSocket | null = null,
+  opts: { ownEndpoints?: ReadonlySet<string>; via?: SocketsResult['via'] } = {},
 ): Promise<SocketsResult> {
   const groups = new Map<string, SocketGroup>();
   const excluded: Record<string, number> = {};
@@ -129,7 +140,8 @@ export async function readLiveSockets(
 
   // One heap walk for all three kinds: each `queryObjects` forces a full
   // GC, and sockets, servers and UDP sockets are all EventEmitters.
-  const emitters = (await insp.queryObjects(EventEmitter.prototype)) as object[];
+  const acc = opts.via === 'heap-walk' ? null : accountSockets(fdOf, opts.ownEndpoints ?? new Set());
+  const emitters = acc?.handles ?? ((await insp.queryObjects(EventEmitter.prototype)) as object[]);
   const sockets: net.Socket[] = [];
   const servers: net.Server[] = [];
   const udp: dgram.Socket[] = [];
@@ -141,7 +153,10 @@ export async function readLiveSockets(
   }
   emitters.length = 0;
 
+  let seen = 0;
   for (const o of sockets) {
+    // Reading endpoints costs syscalls: let the host's loop run now and then.
+    if (++seen % YIELD_EVERY === 0) await yieldToLoop();
     const s = o as net.Socket & { server?: unknown; encrypted?: boolean; pending?: boolean };
     if (s.destroyed) {
       inactive++;
@@ -196,7 +211,15 @@ export async function readLiveSockets(
       exact: remote !== null ? addr(remote.address, remote.port) : local !== null ? addr(local.address, local.port) : 'unbound',
     });
   }
-  return { groups: [...groups.values()], inactive, excluded };
+  return { groups: [...groups.values()], inactive, excluded, via: acc === null ? 'heap-walk' : 'active-handles', ownUnlisted: acc?.own ?? 0 };
+}
+
+/** The fd of a socket, server or UDP socket object; null otherwise. */
+function fdOf(o: object): number | null {
+  let fd: unknown;
+  if (o instanceof net.Socket || o instanceof net.Server) fd = handleOf(o)?.fd;
+  else if (o instanceof dgram.Socket) fd = udpState(o)?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }
 
 /** A server's address: a pipe path, else what `fallback` gives. */

@@ -15,7 +15,7 @@
  * check fails is resolved member by member, within a budget.
  */
 import type { CreationRecord, SampledCreation } from './creation-sites';
-import type { FunctionLocation, InspectorProbe } from './inspector-session';
+import { type FunctionLocation, type InspectorProbe, yieldToLoop } from './inspector-session';
 
 /** Members resolved besides the representative to confirm a group. */
 const CHECKS_PER_GROUP = 3;
@@ -48,6 +48,9 @@ export interface TimersResult {
   /** How the timers were found: Node's timer lists, or a heap walk. */
   via: 'timer-lists' | 'heap-walk';
 }
+
+/** Timers grouped between two yields to the event loop. */
+const YIELD_EVERY = 2_000;
 
 /** Samples kept per group: enough to pick a dominant site. */
 const SAMPLES_PER_GROUP = 8;
@@ -91,7 +94,10 @@ export async function readLiveTimers(
   const byText = new Map<string, Member[]>();
   let inactive = 0;
   const fnToString = Function.prototype.toString;
+  let seen = 0;
   for (const o of objects) {
+    // Let the host's loop run now and then: 10,000 timers are ~100 ms here.
+    if (++seen % YIELD_EVERY === 0) await yieldToLoop();
     const t = o as TimeoutLike;
     const cb = t._onTimeout;
     // Cleared or fired timers that are still referenced are not live.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Suspect } from '../../reports/report-schema';
-import { formatMs, kindsForSignals, rankSuspects } from '../../agent/suspects';
+import { displayName, formatMs, kindsForSignals, rankSuspects } from '../../agent/suspects';
 import { planArming } from '../../agent/tracking';
 
 const s = (kind: Suspect['kind'], growth: number, count: number, bytes?: number): Suspect => ({
@@ -41,5 +41,11 @@ describe('planArming (issue 5)', () => {
 describe('formatMs', () => {
   it('reads like a duration', () => {
     expect([formatMs(250), formatMs(5000), formatMs(1500), formatMs(120_000)]).toEqual(['250ms', '5s', '1.5s', '2m']);
+  });
+});
+
+describe('displayName', () => {
+  it('names anonymous and bound anonymous callbacks', () => {
+    expect([displayName(''), displayName('bound '), displayName('bound tick'), displayName('watch2')]).toEqual(['(anonymous)', 'bound (anonymous)', 'bound tick', 'watch2']);
   });
 });
