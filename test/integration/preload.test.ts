@@ -125,7 +125,7 @@ describe('history', () => {
     expect(Math.abs(after100k - after1k)).toBeLessThan(64 * 1024);
     expect(Math.abs(after100k - after50k)).toBeLessThan(16 * 1024);
     expect(historyBytes).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
 
 it('REGISTER exists after the build', () => {
