@@ -133,7 +133,7 @@ function renderSuspects(suspects: readonly SuspectView[]): string {
     const detail = [...(s.callback === null ? [] : [`callback ${s.callback}`]), ...s.detail.map(([k, v]) => `${k}=${v}`)];
     const stack =
       s.stack.length === 0
-        ? '<span class="detail">no stack</span>'
+        ? '<div class="detail">no stack</div>'
         : `<details><summary>stack, ${s.stack.length} frame${s.stack.length === 1 ? '' : 's'}</summary><ol class="mono">${s.stack.map((f) => `<li>${e(f)}</li>`).join('')}</ol></details>`;
     return `<tr><td class="num">${s.rank}</td><td><span class="kind">${e(s.kind)}</span></td><td>${e(s.title)}${detail.length > 0 ? `<div class="detail">${e(detail.join(' · '))}</div>` : ''}</td><td class="num">${e(s.count)}</td><td class="num">${e(s.growth)}<div class="detail">${e(s.rate)}</div>${s.bytes === null ? '' : `<div class="detail">${e(s.bytes)}</div>`}</td><td>${s.site === null ? '<span class="detail">site unknown</span>' : `<code class="site">${e(s.site)}</code>`}${stack}</td></tr>`;
   });

@@ -6,8 +6,12 @@
  *
  * The terminal shot is the real CLI's coloured output (FORCE_COLOR=1, 80
  * columns), its ANSI colours turned into HTML and drawn by headless
- * Chromium; the HTML shot is the real page. Both from the seeded fixture
- * generator, so they change only when the viewers do.
+ * Chromium; the HTML shot is the real page.
+ *
+ *   node docs/img/make-view-screenshots.js [report.json]
+ *
+ * With a report (the README's shots come from `npm run demo`'s), that
+ * report is shown; without one, the seeded fixture generator's.
  */
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,8 +25,9 @@ const cli = path.join(root, 'dist/bin/leakwatch.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-shots-'));
 const reportDir = path.join(dir, 'leakwatch');
 fs.mkdirSync(reportDir);
-const report = path.join(reportDir, 'leakwatch-4107-2026-11-26T19-04-59-000Z.json');
-fs.writeFileSync(report, JSON.stringify(makeReport({ kind: 'all', suspects: 3 })));
+const given = process.argv[2];
+const report = path.join(reportDir, given ? path.basename(given) : 'leakwatch-4107-2026-11-26T19-04-59-000Z.json');
+fs.writeFileSync(report, given ? fs.readFileSync(given) : JSON.stringify(makeReport({ kind: 'all', suspects: 3 })));
 
 const SGR = { 1: 'font-weight:bold', 2: 'opacity:.6', 31: 'color:#ff6b6b', 32: 'color:#8ae234', 33: 'color:#fce94f', 36: 'color:#34e2e2' };
 const escape = (s) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
@@ -57,7 +62,7 @@ async function main() {
     .win{margin:0;padding:10px 14px 16px;background:#1e1e1e;color:#d3d7cf;font:14px/1.35 "DejaVu Sans Mono",monospace;white-space:pre;width:81ch}
     .bar{height:26px;background:#333;border-radius:6px 6px 0 0;width:calc(81ch + 28px);font:14px "DejaVu Sans Mono",monospace}
     .dot{display:inline-block;width:12px;height:12px;border-radius:6px;margin:7px 0 0 8px}
-  </style><div class="bar"><span class="dot" style="background:#ff5f56"></span><span class="dot" style="background:#ffbd2e"></span><span class="dot" style="background:#27c93f"></span></div><div class="win">${ansiToHtml(`$ cd /tmp/leakwatch && leakwatch view ${name}\n${out}`)}</div>`;
+  </style><div class="bar"><span class="dot" style="background:#ff5f56"></span><span class="dot" style="background:#ffbd2e"></span><span class="dot" style="background:#27c93f"></span></div><div class="win">${ansiToHtml(`$ leakwatch view ${name}\n${out}`)}</div>`;
   const termFile = path.join(dir, 'terminal.html');
   fs.writeFileSync(termFile, term);
   const htmlFile = path.join(dir, 'page.html');
