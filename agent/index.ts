@@ -28,9 +28,10 @@ export function start(options: StartOptions = {}): Agent {
  * (e.g. `require('prom-client').register`), for services that already serve
  * `/metrics` and so need no port of leakwatch's own. Names the registry
  * already has (from `collectDefaultMetrics()`) are skipped and listed.
+ * With no agent running (not preloaded, or disabled) it registers nothing.
  * @param registry a prom-client `Registry`
  * @param agent the agent from `start()`; by default the preloaded one
- * @throws TypeError when `registry` is not a registry or no agent runs
+ * @throws TypeError when `registry` is not a prom-client registry
  */
 export function registerPrometheusMetrics(registry: PromRegistry, agent?: Agent): PrometheusRegistration {
   const running = agent ?? (globalThis as { [key: symbol]: unknown })[Symbol.for('leakwatch.agent')];

@@ -90,19 +90,18 @@ export function startExporters(view: AgentView): Exporter[] {
 
 /**
  * Registers leakwatch's metrics into an application's prom-client registry
- * (`registerPrometheusMetrics` in the public API).
- * @throws TypeError when `registry` is not a prom-client registry or no
- *   agent is running.
+ * (`registerPrometheusMetrics` in the public API). With no agent running
+ * (not preloaded, or `LEAKWATCH_ENABLED=false`) it registers nothing and
+ * returns empty lists: turning leakwatch off must not break the host.
+ * @throws TypeError when `registry` is not a prom-client registry.
  */
 export function registerIntoPromRegistry(view: AgentView | undefined, registry: PromRegistry): PrometheusRegistration {
   if (registry === null || typeof registry !== 'object' ||
       typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     throw new TypeError('leakwatch: registerPrometheusMetrics needs a prom-client Registry (e.g. require("prom-client").register)');
   }
-  const hub = view === undefined ? undefined : hubs.get(view);
-  if (view === undefined || hub === undefined) {
-    throw new TypeError('leakwatch: registerPrometheusMetrics needs a running agent (preload leakwatch/register or call start() first)');
-  }
+  const hub = view === undefined || view === null ? undefined : hubs.get(view);
+  if (view === undefined || view === null || hub === undefined) return { registered: [], skipped: [] };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('./prometheus') as typeof import('./prometheus');
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -185,6 +185,15 @@ describe('DogStatsD exporter', () => {
     expect(ev).toContain(`pid:${pid}`);
   });
 
+  it('LEAKWATCH_DOGSTATSD=true sends where a Datadog user already pointed DD_AGENT_HOST and DD_DOGSTATSD_PORT', async () => {
+    const { port, rx } = await udpReceiver();
+    runNode([FIXTURE], {
+      env: { TIMERS: '2', LEAKWATCH_DOGSTATSD: 'true', DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(port), LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+    });
+    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')), 'handles via DD_AGENT_HOST');
+    expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(2);
+  });
+
   const unixDgram = (() => {
     try {
       return require('unix-dgram') as {
