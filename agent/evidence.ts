@@ -59,6 +59,7 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     }
     evidence.suspects.push(timerSuspect(g, ctx));
   }
+  bump(evidence.dropped, 'timerLookups', timers.unsplit);
   if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
   const own = ownEndpoints(view);
   const filters = socketFilters(own);

@@ -96,7 +96,12 @@ export function siteFromSamples(samples: readonly SampledCreation[], ctx: Suspec
   let oldest: number | null = null;
   for (const s of samples) {
     oldest = oldest === null ? s.at : Math.min(oldest, s.at);
-    const frames = readHolder(s.holder, MAX_CAPTURED_FRAMES).map((f) => mapFrame(f, ctx.mapper));
+    let frames = readHolder(s.holder, MAX_CAPTURED_FRAMES + 1);
+    if (frames.length > MAX_CAPTURED_FRAMES) {
+      bump(ctx.dropped, 'truncatedStacks');
+      frames = frames.slice(0, MAX_CAPTURED_FRAMES);
+    }
+    frames = frames.map((f) => mapFrame(f, ctx.mapper));
     const site = pickSite(frames);
     const key = site === null ? '' : formatLocation(site);
     const e = bySite.get(key);

@@ -193,6 +193,7 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
     evidence.notes.push(`${evidence.suspects.length - MAX_SUSPECTS} lower-ranked suspects left out (cap ${MAX_SUSPECTS})`);
     evidence.suspects.length = MAX_SUSPECTS;
   }
+  if (ctx.mapper !== null) bump(evidence.dropped, 'sourceMaps', ctx.mapper.skipped);
   if (ctx.mapper !== null && ctx.mapper.skipped > 0) evidence.notes.push(`source maps: ${ctx.mapper.skipped} files not mapped (cap reached)`);
   return evidence;
 }

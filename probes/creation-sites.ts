@@ -50,9 +50,24 @@ export interface CreationSites {
   disarm(): void;
 }
 
+/** What a wrapped call created: a timer, a client socket or a server. */
+export type CreatedKind = 'timer' | 'socket' | 'server';
+
 export interface ArmOptions {
   timers: boolean;
   sockets: boolean;
+  /**
+   * Mean timer calls between two stack captures (default
+   * `TIMER_SAMPLE_MEAN`). `1` captures every call: what test helpers and
+   * `leakwatch why` want, where every handle must be named and the window
+   * is short or the program is under a debugger anyway.
+   */
+  timerSampleMean?: number;
+  /**
+   * Called with every handle created while armed, after its record is set.
+   * Exceptions are swallowed: the caller's call must not fail because of it.
+   */
+  onCreate?: (handle: object, kind: CreatedKind) => void;
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -96,13 +111,27 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   const patches: Patch[] = [];
   const counts = { timers: 0, timerStacks: 0, sockets: 0, servers: 0 };
   let armed = true;
-  let gap = nextGap(TIMER_SAMPLE_MEAN);
+  const sampleMean = opts.timerSampleMean ?? TIMER_SAMPLE_MEAN;
+  if (!(Number.isInteger(sampleMean) && sampleMean >= 1)) {
+    throw new RangeError(`timerSampleMean must be an integer >= 1, got ${String(sampleMean)}`);
+  }
+  const onCreate = opts.onCreate;
+  const notify = (handle: object, kind: CreatedKind) => {
+    if (onCreate === undefined) return;
+    try {
+      onCreate(handle, kind);
+    } catch {
+      // The host's setTimeout/connect must succeed whatever the observer does.
+    }
+  };
+  let gap = nextGap(sampleMean);
 
   const capture = (skip: AnyFn): SampledCreation => {
     const holder: StackHolder = {};
     const limit = Error.stackTraceLimit;
     try {
-      Error.stackTraceLimit = MAX_CAPTURED_FRAMES;
+      // One frame more than kept, so a cut stack can be counted as such.
+      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
       Error.captureStackTrace(holder, skip);
     } finally {
       Error.stackTraceLimit = limit;
@@ -140,12 +169,13 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
         if (armed && typeof handle === 'object' && handle !== null) {
           counts.timers++;
           if (--gap <= 0) {
-            gap = nextGap(TIMER_SAMPLE_MEAN);
+            gap = nextGap(sampleMean);
             counts.timerStacks++;
             records.set(handle, capture(wrapper));
           } else {
             records.set(handle, 1);
           }
+          notify(handle, 'timer');
         }
         return handle;
       };
@@ -169,6 +199,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
         if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
           counts[kind]++;
           records.set(handle, capture(wrapper));
+          notify(handle, kind === 'servers' ? 'server' : 'socket');
         }
         return result;
       };

@@ -49,3 +49,29 @@ describe('displayName', () => {
     expect([displayName(''), displayName('bound '), displayName('bound tick'), displayName('watch2')]).toEqual(['(anonymous)', 'bound (anonymous)', 'bound tick', 'watch2']);
   });
 });
+
+describe('siteFromSamples: nothing cut silently (issue 5)', () => {
+  it('counts creation stacks cut at capture in dropped.truncatedStacks', async () => {
+    const { armCreationSites } = await import('../../probes/creation-sites');
+    const { siteFromSamples } = await import('../../agent/suspects');
+    const sites = armCreationSites({ timers: true, sockets: false });
+    const made: NodeJS.Timeout[] = [];
+    const deep = (n: number): void => {
+      if (n > 0) return deep(n - 1);
+      for (let i = 0; i < 200; i++) made.push(setTimeout(() => {}, 60_000));
+    };
+    try {
+      deep(60);
+    } finally {
+      sites.disarm();
+      for (const t of made) clearTimeout(t);
+    }
+    const samples = made.map((t) => sites.recordOf(t)).filter((r) => r !== undefined && r !== 1) as { at: number; holder: object }[];
+    expect(samples.length).toBeGreaterThan(0);
+    const ctx = { armedAt: Date.now(), now: Date.now(), mapper: null, dropped: {} as Record<string, number> };
+    const out = siteFromSamples(samples, ctx);
+    expect(ctx.dropped.truncatedStacks).toBe(samples.length);
+    expect(out.stack).toHaveLength(32);
+    expect(out.site).toContain('suspects.test.ts');
+  });
+});
