@@ -129,7 +129,10 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
       skipped.push(name);
       return;
     }
-    registry.registerMetric({
+    // prom-client renames counters on an OpenMetrics registry (it strips
+    // `_total` from `metric.name`): report the current name, as its own
+    // metrics do, or the line would read `_total_total`.
+    const metric = {
       name,
       help,
       type,
@@ -137,14 +140,15 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
       get: async () => {
         try {
           collect();
-          return { name, help, type, aggregator: 'sum', values: values() };
+          return { name: metric.name, help, type, aggregator: 'sum', values: values() };
         } catch (err) {
           view.onError('prometheus registry', err);
-          return { name, help, type, aggregator: 'sum', values: [] };
+          return { name: metric.name, help, type, aggregator: 'sum', values: [] };
         }
       },
       reset: () => {},
-    });
+    };
+    registry.registerMetric(metric);
     registered.push(name);
   };
   for (const series of points.scalars) {

@@ -30,6 +30,19 @@ describe('prom-client registry integration', () => {
     await hub?.stop();
   });
 
+  it('works with an OpenMetrics registry: counters keep one _total', async () => {
+    const view = testView();
+    const [hub] = startExporters(view);
+    const registry = new client.Registry(client.Registry.OPENMETRICS_CONTENT_TYPE);
+    registerIntoPromRegistry(view, registry);
+    fillTick(view);
+    hub?.onTick();
+    const text = await registry.metrics();
+    expect(text).toMatch(/^leakwatch_ticks_total 1$/m);
+    expect(text).not.toContain('_total_total');
+    expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
   it('skips names the registry already has', () => {
     const view = testView();
     startExporters(view);
