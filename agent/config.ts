@@ -304,3 +304,33 @@ export function colorFromEnv(isTTY: boolean, env: Env = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   return isTTY && env.TERM !== 'dumb';
 }
+
+/** What the test helpers and the `why` preload read from the environment. */
+export interface TestingEnv {
+  /** `LEAKWATCH_TEST_SCOPE`: check leaks per `test` (default) or per `file`. */
+  readonly testScope: 'test' | 'file';
+  /** `LEAKWATCH_WHY_IDLE`: report after the loop has idled this long (set by `leakwatch why --idle`); null: only on SIGINT. */
+  readonly whyIdleMs: Milliseconds | null;
+  /** Lines for stderr, one per bad value (its fallback is used). */
+  readonly warnings: readonly string[];
+}
+
+/** Reads `LEAKWATCH_TEST_SCOPE` and `LEAKWATCH_WHY_IDLE`; bad values warn and fall back. */
+export function testingFromEnv(env: Env = process.env): TestingEnv {
+  const warnings: string[] = [];
+  let testScope: TestingEnv['testScope'] = 'test';
+  const scope = env.LEAKWATCH_TEST_SCOPE?.trim();
+  if (scope === 'file' || scope === 'test') testScope = scope;
+  else if (scope !== undefined && scope !== '') {
+    warnings.push(`leakwatch: LEAKWATCH_TEST_SCOPE="${scope.slice(0, 32)}" is not test or file; using test`);
+  }
+  let whyIdleMs: Milliseconds | null = null;
+  const idle = env.LEAKWATCH_WHY_IDLE?.trim();
+  if (idle !== undefined && idle !== '') {
+    const ms = parseDuration(idle);
+    if (ms === undefined || ms <= 0) {
+      warnings.push(`leakwatch: LEAKWATCH_WHY_IDLE="${idle.slice(0, 32)}" is not a duration (expected e.g. 500ms, 2s); reporting on SIGINT only`);
+    } else whyIdleMs = ms;
+  }
+  return { testScope, whyIdleMs, warnings };
+}

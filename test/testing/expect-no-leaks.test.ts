@@ -1,0 +1,165 @@
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectNoLeaks, LeakError } from '../../testing/expect-no-leaks';
+import { FIXTURES } from '../helpers';
+import { siteOf } from './helpers';
+
+const CLIENT = path.join(FIXTURES, 'testing/founding-client.js');
+// Loaded by Node itself, so its lines are the file's lines.
+const { BuggyClient, FixedClient } = createRequire(__filename)(CLIENT) as {
+  BuggyClient: new () => { watch1: NodeJS.Timeout; watch2: NodeJS.Timeout; close(): void };
+  FixedClient: new () => { close(): void };
+};
+const formatSite = (l: { site: { file: string; line: number; column: number } | null }) =>
+  l.site === null ? null : `${l.site.file}:${l.site.line}:${l.site.column}`;
+
+const ORIGINAL_SET_TIMEOUT = globalThis.setTimeout;
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanup.splice(0)) c();
+});
+
+async function leaksOf(fn: () => unknown, opts?: Parameters<typeof expectNoLeaks>[1]): Promise<LeakError> {
+  const err = await expectNoLeaks(fn, opts).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LeakError);
+  return err as LeakError;
+}
+
+describe('expectNoLeaks', () => {
+  // Issue 9 acceptance: the founding story's close() that clears one of two
+  // intervals fails, naming the surviving interval's line; clearing both passes.
+  it('fails on a client whose close() clears one of two intervals, naming the survivor', async () => {
+    let client: InstanceType<typeof BuggyClient> | undefined;
+    const err = await leaksOf(() => {
+      client = new BuggyClient();
+      client.close();
+    });
+    cleanup.push(() => client?.close() ?? undefined, () => clearInterval(client?.watch2));
+    expect(err.code).toBe('LEAKWATCH_ERR_LEAKS');
+    expect(err.leaks).toHaveLength(1);
+    const [leak] = err.leaks;
+    expect(leak?.type).toBe('interval');
+    expect(leak?.refed).toBe(true);
+    expect(leak?.detail).toBe('every 5000ms');
+    const site = siteOf(CLIENT, 'SITE: watch2', 'setInterval');
+    expect(formatSite(leak as LeakError['leaks'][number])).toBe(site);
+    expect(err.message).toContain(`setInterval every 5000ms, created at ${site}`);
+    expect(err.message).not.toContain(siteOf(CLIENT, 'SITE: watch1', 'setInterval'));
+  });
+
+  it('passes once close() clears both', async () => {
+    await expectNoLeaks(() => {
+      new FixedClient().close();
+    });
+  });
+
+  it('awaits an async function and checks what it left', async () => {
+    await expectNoLeaks(async () => {
+      const c = new FixedClient();
+      await new Promise((r) => setTimeout(r, 5));
+      c.close();
+    });
+    const err = await leaksOf(async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      const t = setTimeout(() => {}, 60_000);
+      cleanup.push(() => clearTimeout(t));
+    });
+    expect(err.leaks.map((l) => [l.type, l.detail])).toEqual([['timeout', 'in 60000ms']]);
+  });
+
+  it("rethrows the function's own error without a leak check", async () => {
+    const boom = new Error('boom');
+    await expect(
+      expectNoLeaks(() => {
+        const t = setInterval(() => {}, 1000);
+        cleanup.push(() => clearInterval(t));
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+
+  it('names a socket left open, and passes when it is destroyed or ended', async () => {
+    const server = net.createServer((s) => s.on('error', () => {}).resume());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    let open: net.Socket | undefined;
+    const err = await leaksOf(async () => {
+      open = net.connect(port, '127.0.0.1');
+      await once(open, 'connect');
+    });
+    cleanup.push(() => open?.destroy());
+    expect(err.leaks).toHaveLength(1);
+    expect(err.leaks[0]?.type).toBe('socket');
+    expect(err.leaks[0]?.detail).toBe(`to 127.0.0.1:${port}`);
+    expect(err.leaks[0]?.site?.file).toBe(__filename);
+
+    await expectNoLeaks(async () => {
+      const s = net.connect(port, '127.0.0.1');
+      await once(s, 'connect');
+      s.destroy();
+    });
+    // end(): the socket closes a little later, within the settle wait.
+    await expectNoLeaks(async () => {
+      const s = net.connect(port, '127.0.0.1');
+      await once(s, 'connect');
+      s.end();
+    });
+  });
+
+  it('reports servers left listening', async () => {
+    let srv: net.Server | undefined;
+    const err = await leaksOf(async () => {
+      srv = net.createServer().listen(0, '127.0.0.1');
+      await once(srv, 'listening');
+    });
+    cleanup.push(() => srv?.close());
+    expect(err.leaks.map((l) => l.type)).toEqual(['server']);
+    expect(err.leaks[0]?.detail).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+  });
+
+  it("marks unref'd handles, and ignoreUnref / ignoreTypes / ignoreSites leave them out", async () => {
+    const make = () => {
+      const t = setInterval(() => {}, 1000).unref();
+      cleanup.push(() => clearInterval(t));
+    };
+    const err = await leaksOf(make);
+    expect(err.leaks[0]?.refed).toBe(false);
+    expect(err.message).toContain("(unref'd)");
+    await expectNoLeaks(make, { ignoreUnref: true });
+    await expectNoLeaks(make, { ignoreTypes: ['interval'] });
+    await expectNoLeaks(make, { ignoreSites: [/expect-no-leaks\.test\.ts:\d+/] });
+    await expectNoLeaks(make, { ignoreSites: ['expect-no-leaks.test.ts'] });
+    // A pattern matching nothing in the stack ignores nothing.
+    await leaksOf(make, { ignoreSites: [/no-such-file\.js/], ignoreTypes: ['timeout'] });
+  });
+
+  it('nests: an inner call sees only its own handles, the outer sees both', async () => {
+    const outer = await leaksOf(async () => {
+      const a = setInterval(() => {}, 1000);
+      cleanup.push(() => clearInterval(a));
+      const inner = await leaksOf(() => {
+        const b = setInterval(() => {}, 2000);
+        cleanup.push(() => clearInterval(b));
+      });
+      expect(inner.leaks.map((l) => l.detail)).toEqual(['every 2000ms']);
+    });
+    expect(outer.leaks.map((l) => l.detail).sort()).toEqual(['every 1000ms', 'every 2000ms']);
+    // Both disarmed: the original function is back in place.
+    expect(globalThis.setTimeout).toBe(ORIGINAL_SET_TIMEOUT);
+  });
+
+  it('throws on nonsense options, naming them', async () => {
+    await expect(expectNoLeaks(() => {}, { ignoreTypes: ['thread' as never] })).rejects.toThrow(RangeError);
+    await expect(expectNoLeaks(() => {}, { settleMs: -1 })).rejects.toThrow(/settleMs/);
+    await expect(expectNoLeaks(() => {}, { ignoreSites: [42 as never] })).rejects.toThrow(TypeError);
+    await expect(expectNoLeaks('nope' as never)).rejects.toThrow(TypeError);
+  });
+});

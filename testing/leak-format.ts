@@ -1,0 +1,154 @@
+/**
+ * The pure half of the test helpers: options, filters, the failure message
+ * and the error it is thrown in. No timers, no wrappers.
+ */
+import { type Frame, type StackHolder, formatFrame, formatLocation, parseStackText, readHolder } from '../probes/stack-frames';
+import type { Leak, LeakType } from './leak-window';
+
+export type { Frame };
+
+/** Frames kept per creation stack in a failure message. */
+export const MAX_FRAMES = 12;
+/** Frames printed under each leak: the site and a little context. */
+const PRINTED_FRAMES = 4;
+/** Default wait for closes still in flight (a socket's FIN, a server's close) before failing. */
+export const DEFAULT_SETTLE_MS = 100;
+
+export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp'];
+
+/** Options of the test helpers (`configureLeakCheck`, `leakCheck`, `expectNoLeaks`). */
+export interface LeakCheckOptions {
+  /** Handle types never reported (e.g. `['timeout']`). */
+  ignoreTypes?: readonly LeakType[];
+  /**
+   * Known handles: a leak is ignored when any frame of its creation stack,
+   * written `file:line:column`, matches one of these (a RegExp, or a
+   * string it contains), e.g. `/node_modules\/pg-pool\//`.
+   */
+  ignoreSites?: readonly (string | RegExp)[];
+  /** Also ignore unref'd handles (they do not keep the process alive). Default false. */
+  ignoreUnref?: boolean;
+  /** How long to wait for closes in flight before failing, in ms (default 100). */
+  settleMs?: number;
+}
+
+/** Options with every field set. */
+export interface ResolvedLeakOptions {
+  readonly ignoreTypes: readonly LeakType[];
+  readonly ignoreSites: readonly (string | RegExp)[];
+  readonly ignoreUnref: boolean;
+  readonly settleMs: number;
+}
+
+export const DEFAULT_LEAK_OPTIONS: ResolvedLeakOptions = Object.freeze({
+  ignoreTypes: [],
+  ignoreSites: [],
+  ignoreUnref: false,
+  settleMs: DEFAULT_SETTLE_MS,
+});
+
+/**
+ * Merges options over a base; explicit nonsense throws naming the option.
+ * @param base what is already configured
+ */
+export function resolveLeakOptions(opts: LeakCheckOptions | undefined, base: ResolvedLeakOptions = DEFAULT_LEAK_OPTIONS): ResolvedLeakOptions {
+  if (opts === undefined) return base;
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('leak check options must be an object');
+  if (opts.ignoreTypes !== undefined) {
+    if (!Array.isArray(opts.ignoreTypes)) throw new TypeError('ignoreTypes must be an array');
+    for (const t of opts.ignoreTypes) {
+      if (!LEAK_TYPES.includes(t)) throw new RangeError(`ignoreTypes: unknown type "${String(t)}" (expected one of ${LEAK_TYPES.join(', ')})`);
+    }
+  }
+  if (opts.ignoreSites !== undefined) {
+    if (!Array.isArray(opts.ignoreSites)) throw new TypeError('ignoreSites must be an array');
+    for (const p of opts.ignoreSites) {
+      if (typeof p !== 'string' && !(p instanceof RegExp)) throw new TypeError('ignoreSites entries must be strings or RegExps');
+    }
+  }
+  if (opts.settleMs !== undefined && !(Number.isFinite(opts.settleMs) && opts.settleMs >= 0)) {
+    throw new RangeError(`settleMs must be a finite number >= 0, got ${String(opts.settleMs)}`);
+  }
+  if (opts.ignoreUnref !== undefined && typeof opts.ignoreUnref !== 'boolean') throw new TypeError('ignoreUnref must be a boolean');
+  return Object.freeze({
+    ignoreTypes: opts.ignoreTypes ?? base.ignoreTypes,
+    ignoreSites: opts.ignoreSites ?? base.ignoreSites,
+    ignoreUnref: opts.ignoreUnref ?? base.ignoreUnref,
+    settleMs: opts.settleMs ?? base.settleMs,
+  });
+}
+
+/** The leaks the options do not ignore. */
+export function filterLeaks(leaks: readonly Leak[], opts: ResolvedLeakOptions): Leak[] {
+  return leaks.filter((l) => {
+    if (opts.ignoreTypes.includes(l.type)) return false;
+    if (opts.ignoreUnref && !l.refed) return false;
+    if (opts.ignoreSites.length > 0) {
+      for (const f of l.frames) {
+        const at = formatLocation(f);
+        for (const p of opts.ignoreSites) {
+          if (typeof p === 'string' ? at.includes(p) : p.test(at)) return false;
+        }
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * Reads a captured stack. The formatted text first: vitest's stack hook
+ * and `--enable-source-maps` map it to the sources (`.ts` lines), which
+ * raw call sites are not. Structured call sites if the text is unusable.
+ */
+export function framesOf(holder: StackHolder, max: number): Frame[] {
+  let text: unknown;
+  try {
+    text = holder.stack;
+  } catch {
+    text = undefined;
+  }
+  if (typeof text === 'string') {
+    const frames = parseStackText(text, max);
+    if (frames.length > 0) return frames;
+  }
+  return readHolder(holder, max);
+}
+
+const NOUN: Readonly<Record<LeakType, string>> = {
+  timeout: 'setTimeout',
+  interval: 'setInterval',
+  socket: 'socket',
+  server: 'server',
+  udp: 'UDP socket',
+};
+
+/** One leak on one line: `setInterval every 1000ms, created at a.test.ts:12:5`. */
+export function describeLeak(l: Leak): string {
+  const at = l.site === null ? 'creation site unknown' : `created at ${formatLocation(l.site)}`;
+  return `${NOUN[l.type]} ${l.detail}${l.refed ? '' : " (unref'd)"}, ${at}`;
+}
+
+/**
+ * The failure message.
+ * @param scope what ran: `this test`, `this file`, `the function`
+ */
+export function formatLeaks(leaks: readonly Leak[], scope: string): string {
+  const n = leaks.length;
+  const lines = [`leakwatch: ${n} handle${n === 1 ? '' : 's'} created by ${scope} ${n === 1 ? 'is' : 'are'} still alive:`];
+  for (const l of leaks) {
+    lines.push(`  - ${describeLeak(l)}`);
+    for (const f of l.frames.slice(0, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Thrown when code leaves handles alive; `leaks` lists them. */
+export class LeakError extends Error {
+  readonly code = 'LEAKWATCH_ERR_LEAKS';
+  readonly leaks: readonly Leak[];
+  constructor(leaks: readonly Leak[], scope: string) {
+    super(formatLeaks(leaks, scope));
+    this.name = 'LeakError';
+    this.leaks = leaks;
+  }
+}
