@@ -13,7 +13,7 @@ const REGISTER = path.join(ROOT, 'dist/agent/register.js');
 
 /**
  * @param {string} name scenario file name without .js
- * @param {{ windowMs?: number, intervalMs?: number, rps?: number, durationMs?: number, env?: Record<string,string>, reportDir?: string }} [opts]
+ * @param {{ windowMs?: number, intervalMs?: number, defaults?: boolean, rps?: number, durationMs?: number, env?: Record<string,string>, reportDir?: string }} [opts]
  * @returns {Promise<{ name: string, reported: boolean, detectedAfterMs: number | null, reportFile: string | null, requests: number, failures: number, stderr: string }>}
  */
 async function runScenario(name, opts = {}) {
@@ -24,9 +24,9 @@ async function runScenario(name, opts = {}) {
   const reportDir = opts.reportDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `lw-${name}-`));
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('LEAKWATCH_')) delete env[k];
+  // With `defaults`, interval and window are left to the agent's defaults.
+  if (!opts.defaults) Object.assign(env, { LEAKWATCH_INTERVAL: `${intervalMs}ms`, LEAKWATCH_WINDOW: `${windowMs}ms` });
   Object.assign(env, {
-    LEAKWATCH_INTERVAL: `${intervalMs}ms`,
-    LEAKWATCH_WINDOW: `${windowMs}ms`,
     LEAKWATCH_REPORT_DIR: reportDir,
     LEAKWATCH_DEBUG: '1',
     ...opts.env,

@@ -1,0 +1,36 @@
+// Lint: typescript-eslint's type-aware rules plus the house rules that
+// machines can check (docs: STYLE guidelines 4, 6, 24).
+import tseslint from 'typescript-eslint';
+
+const PROCESS_ENV = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'Only agent/config.ts reads process.env: add the variable there and pass the value in.',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test/**', 'bench/**', 'demo/**', 'docs/**', '*.config.*', 'eslint.config.mjs'] },
+  {
+    files: ['agent/**/*.ts', 'probes/**/*.ts', 'reports/**/*.ts', 'bin/**/*.ts', 'testing/**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
+      'no-console': 'error',
+      'no-restricted-syntax': ['error', PROCESS_ENV, { selector: 'ExportAllDeclaration', message: 'List every export by name.' }],
+    },
+  },
+  {
+    // The one reader of the environment, and the processes the CLI and the
+    // test helpers spawn (they pass the environment on to children).
+    files: ['agent/config.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'List every export by name.' }] },
+  },
+  {
+    // The CLI and the viewers print by design.
+    files: ['bin/**/*.ts', 'reports/view-*.ts', 'agent/*-command.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);
