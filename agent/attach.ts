@@ -120,7 +120,7 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
     const value = await fn(evaluate);
     return { value, inspector };
   } catch (err) {
-    if (!isRunning(pid)) throw exited(pid);
+    if ((err as AttachError).code === 'LEAKWATCH_ERR_ATTACH_TARGET_EXITED' || !isRunning(pid)) throw exited(pid);
     throw err;
   } finally {
     if (!preexisting && !foreign) {
@@ -216,6 +216,9 @@ function connect(url: string, timeoutMs: number): Promise<WebSocket> {
   });
 }
 
+/** V8's answer to a pending evaluate when the target's context goes away (process exit). */
+const CONTEXT_DESTROYED = 'Execution context was destroyed.';
+
 /** Runtime.evaluate over the session; returns the value or throws the exception's text. */
 function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evaluate {
   let nextId = 0;
@@ -231,7 +234,12 @@ function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evaluate {
     if (p === undefined) return;
     pending.delete(msg.id as number);
     const ex = msg.result?.exceptionDetails;
-    if (msg.error !== undefined) p.reject(new Error(msg.error.message ?? 'inspector error'));
+    if (msg.error?.message === CONTEXT_DESTROYED) {
+      // The target is exiting, and Node makes it wait for connected
+      // sessions: let it go.
+      p.reject(new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, { pid }));
+      ws.terminate();
+    } else if (msg.error !== undefined) p.reject(new Error(msg.error.message ?? 'inspector error'));
     else if (ex !== undefined) p.reject(new Error(ex.exception?.description ?? ex.text ?? 'exception in the target'));
     else p.resolve(msg.result?.result?.value);
   });
@@ -314,17 +322,23 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The expression that loads attach-entry in the target, CommonJS or ESM alike. */
-function loadExpression(call: string): string {
+function loadExpression(call: string, timeoutMs: number): string {
   const entry = JSON.stringify(ENTRY_PATH);
   // In an ES module `require` is not global: createRequire from the module
   // builtin (process.getBuiltinModule, Node ≥ 20.16; else the inspector's
   // command-line `require`).
-  return `(() => { const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('module') : require('module'); return m.createRequire(${entry})(${entry}).${call}; })()`;
+  // Run from setImmediate, in an ordinary turn of the target's event loop,
+  // not inside the inspector's message dispatch: a target that exits
+  // meanwhile then answers "context destroyed" instead of hanging the
+  // session (Node waits for connected sessions before it exits).
+  // A loop blocked past the CLI's deadline must not start the agent after
+  // the CLI has reported failure.
+  return `(() => { const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('module') : require('module'); const r = m.createRequire(${entry}); const deadline = Date.now() + ${Math.max(0, timeoutMs - 500)}; return new Promise((resolve, reject) => setImmediate(() => { if (Date.now() > deadline) { reject(new Error('leakwatch gave up waiting; nothing was started')); return; } try { resolve(r(${entry}).${call}); } catch (e) { reject(e); } })); })()`;
 }
 
 /** Attaches: loads and starts the agent in `pid`. */
 export async function attachTo(pid: number, options: EntryOptions, opts: SessionOptions): Promise<{ answer: EntryAnswer; inspector: InspectorUse }> {
-  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`attach(${JSON.stringify(options)})`)));
+  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`attach(${JSON.stringify(options)})`, opts.timeoutMs)));
   // The agent answered, but the process may have ended right after.
   if (!isRunning(pid)) throw exited(pid);
   return { answer: value as EntryAnswer, inspector };
@@ -332,6 +346,6 @@ export async function attachTo(pid: number, options: EntryOptions, opts: Session
 
 /** Sends a control command through the inspector (agents without a socket). */
 export async function requestViaInspector(pid: number, cmd: ControlCommand, opts: SessionOptions): Promise<{ answer: unknown; inspector: InspectorUse }> {
-  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`request(${JSON.stringify(cmd)})`)));
+  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`request(${JSON.stringify(cmd)})`, opts.timeoutMs)));
   return { answer: value, inspector };
 }
