@@ -60,6 +60,11 @@ export interface Series<P> {
   readonly points: P[];
 }
 
+/** Metrics that have a true value before the first tick. */
+const KNOWN_BEFORE_FIRST_TICK: ReadonlySet<string> = new Set([
+  'heapLimit', 'uptime', 'state', 'ticks', 'errors', 'reportsWritten', 'reportsSuppressed', 'exportsDropped',
+]);
+
 /** Pause samples kept per window for percentiles; beyond, min/max/sum stay exact. */
 const WINDOW_PAUSES = 2_048;
 const MS_PER_S = 1_000;
@@ -78,6 +83,8 @@ export class MetricPoints {
 
   private readonly view: AgentView;
   private readonly attrCache = new Map<string, Attr>();
+  /** Whether any tick has filled the readings. */
+  private sampled = false;
   private readonly byKey = new Map<string, ScalarPoint>();
   private readonly handleSeries: Series<ScalarPoint>;
   private readonly handlePoints = new Map<string, ScalarPoint>();
@@ -169,6 +176,9 @@ export class MetricPoints {
   collect(): void {
     const v = this.view;
     const { heap, loop, process: proc, gc, handles } = v.readings;
+    // Before the first tick the readings are empty: send no fake zeros,
+    // only what the agent knows of itself.
+    this.sampled = v.self.ticks > 0;
     this.set('heapUsed', heap.usedBytes);
     this.set('heapTotal', heap.totalBytes);
     this.set('heapTotalV8', heap.totalBytes);
@@ -178,7 +188,7 @@ export class MetricPoints {
     for (let i = 0; i < this.spacePoints.length; i++) {
       const p = this.spacePoints[i] as ScalarPoint;
       p.value = heap.spaceUsedBytes[i] ?? 0;
-      p.present = true;
+      p.present = this.sampled;
     }
     this.set('heapFloor', gc.floorBytes, !Number.isNaN(gc.floorBytes));
     const n = this.windowTicks;
@@ -202,7 +212,7 @@ export class MetricPoints {
       const p = this.handlePoints.get(type);
       if (p !== undefined) {
         p.value = count;
-        p.present = true;
+        p.present = this.sampled;
       }
     }
     this.set('handlesTotal', total);
@@ -252,7 +262,7 @@ export class MetricPoints {
   private set(key: keyof typeof METRICS, value: number, present = true): void {
     const p = this.byKey.get(key) as ScalarPoint;
     p.value = value;
-    p.present = present && Number.isFinite(value);
+    p.present = present && Number.isFinite(value) && (this.sampled || KNOWN_BEFORE_FIRST_TICK.has(key));
   }
 
   /** One pre-formatted label per (kind, value), made once. */

@@ -119,3 +119,15 @@ describe('MetricPoints', () => {
     expect(makeAttr('handle', 'a"b\\c,d|e')).toMatchObject({ dd: 'handle_type:a"b\\c_d_e', prom: 'type="a\\"b\\\\c,d|e"' });
   });
 });
+
+describe('MetricPoints before the first tick', () => {
+  it('sends only what the agent knows of itself, no zeros for unsampled readings', () => {
+    const v = testView();
+    const p = new MetricPoints(v);
+    p.collect();
+    const present = p.scalars.flatMap((s) => s.points).filter((x) => x.present).map((x) => x.def.prom ?? x.def.dd).sort();
+    expect(present).toEqual(['leakwatch_errors_total', 'leakwatch_exports_dropped_total', 'leakwatch_heap_limit_bytes',
+      'leakwatch_reports_suppressed_total', 'leakwatch_reports_written_total', 'leakwatch_state', 'leakwatch_ticks_total',
+      'runtime.node.process.uptime']);
+  });
+});
