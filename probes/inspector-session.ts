@@ -108,14 +108,38 @@ export function openInspector(): InspectorProbe {
   };
 
   const g = globalThis as unknown as Record<symbol, unknown>;
-  const key = Symbol.for(STASH);
+  /**
+   * A fresh stash slot per hand-over: two snapshots running at once (the
+   * detector's and an on-demand one) must never read each other's objects.
+   */
+  let slot = 0;
+  const nextSlot = (): { name: string; key: symbol } => {
+    const name = `${STASH}.${process.pid}.${++slot}.${Math.random().toString(36).slice(2)}`;
+    return { name, key: Symbol.for(name) };
+  };
 
-  /** The protocol id of a JS value, via the stash. */
+  /** Runs `this` of `objectId` into a fresh slot and takes it back. */
+  const take = async (objectId: string): Promise<unknown> => {
+    const { name, key } = nextSlot();
+    try {
+      await post('Runtime.callFunctionOn', {
+        objectId,
+        functionDeclaration: `function () { globalThis[Symbol.for(${JSON.stringify(name)})] = this; }`,
+        silent: true,
+      });
+      return g[key];
+    } finally {
+      delete g[key];
+    }
+  };
+
+  /** The protocol id of a JS value, via a fresh slot. */
   const idOf = async (value: unknown): Promise<string> => {
+    const { name, key } = nextSlot();
     g[key] = value;
     try {
       const r = await post<{ result: RemoteObject }>('Runtime.evaluate', {
-        expression: `globalThis[Symbol.for(${JSON.stringify(STASH)})]`,
+        expression: `globalThis[Symbol.for(${JSON.stringify(name)})]`,
         objectGroup: GROUP,
         silent: true,
       });
@@ -150,20 +174,12 @@ export function openInspector(): InspectorProbe {
       const protoId = await idOf(proto);
       const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', { prototypeObjectId: protoId, objectGroup: GROUP });
       if (found.objects.objectId === undefined) return [];
-      let out: unknown[] = [];
       try {
-        await post('Runtime.callFunctionOn', {
-          objectId: found.objects.objectId,
-          functionDeclaration: `function () { globalThis[Symbol.for(${JSON.stringify(STASH)})] = this; }`,
-          silent: true,
-        });
-        const v = g[key];
-        if (Array.isArray(v)) out = v;
+        const v = await take(found.objects.objectId);
+        return Array.isArray(v) ? v : [];
       } finally {
-        delete g[key];
         await post('Runtime.releaseObjectGroup', { objectGroup: GROUP });
       }
-      return out;
     },
     async closureVariable(fn, name) {
       await enableDebugger();
@@ -180,17 +196,7 @@ export function openInspector(): InspectorProbe {
           const vars = await post<Properties>('Runtime.getProperties', { objectId: id, ownProperties: true });
           const hit = vars.result.find((v) => v.name === name)?.value;
           if (hit === undefined) continue;
-          if (hit.objectId === undefined) return hit.value;
-          try {
-            await post('Runtime.callFunctionOn', {
-              objectId: hit.objectId,
-              functionDeclaration: `function () { globalThis[Symbol.for(${JSON.stringify(STASH)})] = this; }`,
-              silent: true,
-            });
-            return g[key];
-          } finally {
-            delete g[key];
-          }
+          return hit.objectId === undefined ? hit.value : await take(hit.objectId);
         }
         return undefined;
       } finally {

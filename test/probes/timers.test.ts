@@ -97,3 +97,14 @@ describe('readLiveTimers (issue 5)', () => {
     expect(frames[0]?.fn).toMatch(/makeIntervals$/);
   });
 });
+
+describe('readLiveTimers: concurrent snapshots (issue 5)', () => {
+  // Two snapshots at once (the detector's and an on-demand one) each get
+  // their own objects back: the hand-over slots are never shared.
+  it('gives both concurrent readers the full list', async () => {
+    made.push(...makers.makeIntervals(25));
+    const [a, b] = await Promise.all([read(), read(null, 'heap-walk')]);
+    expect(a.groups.find((g) => g.name === 'tickA')?.count).toBe(25);
+    expect(b.groups.find((g) => g.name === 'tickA')?.count).toBe(25);
+  });
+});
