@@ -114,7 +114,7 @@ describe.sequential('attach to a running service', () => {
       await expectInspectorClosed();
       expect(inspectorOpenings(t)).toBe(1);
       await expectServing(t);
-    });
+    }, 180_000);
   }
 
   // Issue 7: attaching under bounded load completes and no request fails.
