@@ -12,8 +12,9 @@
  *   calls per request cannot alias with the sampler and hide a site.
  * - Sockets and servers: every call is captured; a connect costs far more
  *   than a stack capture.
- * - Every wrapped call marks its result as created while armed, which is
- *   how a group's growth since arming is counted.
+ * - Growth since arming needs no per-call record: a handle's async id
+ *   (one counter that only grows) above the id taken at arming means it was
+ *   created after it.
  *
  * Records live in a WeakMap keyed by the timer or socket, so nothing here
  * keeps alive what leaks. Disarm restores the originals exactly; if someone
@@ -21,6 +22,7 @@
  */
 // `import x = require()` keeps the real module objects: a namespace import
 // would be a copy, and patching a copy changes nothing for the app.
+import { AsyncResource } from 'node:async_hooks';
 import dgram = require('node:dgram');
 import net = require('node:net');
 import timers = require('node:timers');
@@ -37,12 +39,16 @@ export interface SampledCreation {
   readonly holder: StackHolder;
 }
 
-/** `1` marks a creation seen while armed but not sampled. */
+/** `1`: created while armed, stack not sampled. */
 export type CreationRecord = SampledCreation | 1;
 
 export interface CreationSites {
   readonly armedAt: number;
-  /** The record of a timer, socket or server created while armed. */
+  /**
+   * The sampled creation of a timer, socket or server; `1` when it was
+   * created while armed without a sampled stack; undefined when it is
+   * older than the arming.
+   */
   recordOf(handle: object): CreationRecord | undefined;
   /** Calls seen and stacks captured, per kind, for the report's notes. */
   readonly counts: { timers: number; timerStacks: number; sockets: number; servers: number };
@@ -71,6 +77,48 @@ export interface ArmOptions {
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+let asyncIdSymbol: symbol | null | undefined;
+
+/**
+ * The async id of a timer (its `Symbol(asyncId)` field, lib/internal/timers.js)
+ * or of a socket's or server's handle (`AsyncWrap#getAsyncId`); -1 if none.
+ * Ids come from one counter that only grows, and an interval keeps its id
+ * across repeats (checked on Node 20).
+ */
+export function asyncIdOf(o: object): number {
+  if (asyncIdSymbol === undefined) {
+    const t = setTimeout(() => {}, 1);
+    clearTimeout(t);
+    asyncIdSymbol = Object.getOwnPropertySymbols(t).find((x) => x.description === 'asyncId') ?? null;
+  }
+  const rec = o as Record<symbol, unknown> & { _handle?: { getAsyncId?: () => number } | null };
+  const own = asyncIdSymbol === null ? undefined : rec[asyncIdSymbol];
+  if (typeof own === 'number' && own > 0) return own;
+  try {
+    const h = rec._handle ?? udpHandle(o);
+    const id = h?.getAsyncId?.();
+    return typeof id === 'number' ? id : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** A fresh async id: above every id handed out so far. */
+function nextAsyncId(): number {
+  const r = new AsyncResource('leakwatch.arm');
+  r.emitDestroy();
+  return r.asyncId();
+}
+
+function udpHandle(o: object): { getAsyncId?: () => number } | null {
+  for (const sym of Object.getOwnPropertySymbols(o)) {
+    if (sym.description !== 'state symbol') continue;
+    const st = (o as Record<symbol, { handle?: { getAsyncId?: () => number } | null }>)[sym];
+    return st?.handle ?? null;
+  }
+  return null;
+}
 
 /**
  * Every wrapper this module ever installed, with what it wrapped. A
@@ -172,8 +220,6 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
             gap = nextGap(sampleMean);
             counts.timerStacks++;
             records.set(handle, capture(wrapper));
-          } else {
-            records.set(handle, 1);
           }
           notify(handle, 'timer');
         }
@@ -212,13 +258,24 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
     patch(dgram, 'createSocket', wrapCreate('sockets', false));
   }
 
+  // Async ids only grow: anything whose id is above this one was created
+  // after arming, through our wrappers or not (a reference taken earlier).
+  // That makes growth exact with nothing stored per unsampled call.
+  const armedAsyncId = nextAsyncId();
+  let disarmedAsyncId = Infinity;
+  const createdWhileArmed = (handle: object) => {
+    const id = asyncIdOf(handle);
+    return id > armedAsyncId && id < disarmedAsyncId;
+  };
+
   return {
     armedAt: Date.now(),
     counts,
-    recordOf: (handle) => records.get(handle),
+    recordOf: (handle) => records.get(handle) ?? (createdWhileArmed(handle) ? 1 : undefined),
     disarm() {
       if (!armed) return;
       armed = false;
+      disarmedAsyncId = nextAsyncId();
       for (const p of patches) {
         // Ours on top (possibly over dead layers of ours): put back the
         // first live function below. Someone else's on top: leave it; our

@@ -121,3 +121,25 @@ describe('creation-site capture: arm/disarm cycles (issue 5)', () => {
     expect(timers.setTimeout).toBe(before.timersSetTimeout);
   });
 });
+
+describe('creation-site capture: growth without per-call records (issue 5)', () => {
+  it('counts timers made through a reference taken before arming as created while armed, and not older ones', () => {
+    const early = setTimeout;
+    const old = setTimeout(() => {}, 60_000);
+    sites = armCreationSites({ timers: true, sockets: false });
+    const bypass = early(() => {}, 60_000);
+    const wrapped = setTimeout(() => {}, 60_000);
+    sites.disarm();
+    const after = setTimeout(() => {}, 60_000);
+    try {
+      expect(sites.recordOf(old)).toBeUndefined();
+      expect(sites.recordOf(bypass)).toBeDefined();
+      expect(sites.recordOf(wrapped)).toBeDefined();
+      expect(sites.recordOf(after)).toBeUndefined();
+      // Only the wrapped call was seen by the wrapper.
+      expect(sites.counts.timers).toBe(1);
+    } finally {
+      for (const t of [old, bypass, wrapped, after]) clearTimeout(t);
+    }
+  });
+});
