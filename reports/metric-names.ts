@@ -44,6 +44,11 @@ export interface MetricDef {
    */
   readonly ddOffset: number;
   readonly attr: AttrKind | null;
+  /**
+   * OTLP only: the semantic conventions make this level an UpDownCounter,
+   * sent as a non-monotonic cumulative Sum rather than a Gauge.
+   */
+  readonly otelUpDown: boolean;
   readonly help: string;
   /** The Node API (or agent field) the value comes from. */
   readonly source: string;
@@ -54,7 +59,7 @@ const NS_PER_S = 1e9;
 const LOOP_RESOLUTION_S = RESOLUTION_MS / 1_000;
 
 function def(d: Partial<MetricDef> & Pick<MetricDef, 'kind' | 'unit' | 'help' | 'source'>): MetricDef {
-  return Object.freeze({ dd: null, prom: null, otel: null, ddScale: 1, ddOffset: 0, attr: null, ...d });
+  return Object.freeze({ dd: null, prom: null, otel: null, ddScale: 1, ddOffset: 0, attr: null, otelUpDown: false, ...d });
 }
 
 /** Attribute names per channel. */
@@ -90,11 +95,11 @@ export const METRICS = Object.freeze({
   // process.memoryUsage().external
   external: def({ dd: 'runtime.node.mem.external', prom: 'nodejs_external_memory_bytes', kind: 'gauge', unit: 'By', help: 'Memory of C++ objects bound to JavaScript objects.', source: 'process.memoryUsage().external' }),
   // process.memoryUsage().rss
-  rss: def({ dd: 'runtime.node.mem.rss', prom: 'process_resident_memory_bytes', otel: 'process.memory.usage', kind: 'gauge', unit: 'By', help: 'Resident set size.', source: 'process.memoryUsage().rss' }),
+  rss: def({ dd: 'runtime.node.mem.rss', prom: 'process_resident_memory_bytes', otel: 'process.memory.usage', kind: 'gauge', otelUpDown: true, unit: 'By', help: 'Resident set size.', source: 'process.memoryUsage().rss' }),
   // v8.getHeapStatistics().heap_size_limit, read once at start
   heapLimit: def({ dd: 'runtime.node.heap.heap_size_limit', prom: 'leakwatch_heap_limit_bytes', otel: 'leakwatch.heap.limit', kind: 'gauge', unit: 'By', help: 'V8 heap size limit.', source: 'v8.getHeapStatistics().heap_size_limit' }),
   // v8.getHeapSpaceStatistics()[i].space_used_size
-  spaceUsed: def({ dd: 'runtime.node.heap.used_size.by.space', prom: 'nodejs_heap_space_size_used_bytes', otel: 'v8js.memory.heap.used', kind: 'gauge', unit: 'By', attr: 'space', help: 'V8 heap space in use.', source: 'v8.getHeapSpaceStatistics().space_used_size' }),
+  spaceUsed: def({ dd: 'runtime.node.heap.used_size.by.space', prom: 'nodejs_heap_space_size_used_bytes', otel: 'v8js.memory.heap.used', kind: 'gauge', otelUpDown: true, unit: 'By', attr: 'space', help: 'V8 heap space in use.', source: 'v8.getHeapSpaceStatistics().space_used_size' }),
   // old-generation bytes read right after the latest major GC (probes/gc.ts)
   heapFloor: def({ dd: 'leakwatch.heap.floor', prom: 'leakwatch_heap_floor_bytes', otel: 'leakwatch.heap.floor', kind: 'gauge', unit: 'By', help: 'Old generation after the latest major GC: the post-GC heap floor a leak shows in.', source: 'v8.getHeapSpaceStatistics() after a PerformanceObserver gc entry of kind major' }),
 
@@ -126,7 +131,7 @@ export const METRICS = Object.freeze({
   handles: def({ dd: 'runtime.node.handles.by.type', prom: 'nodejs_active_handles', otel: 'v8js.resource.active', kind: 'gauge', unit: '{resource}', attr: 'handle', help: 'Active resources keeping the event loop alive, by type (ref\'d only).', source: 'process.getActiveResourcesInfo()' }),
   handlesTotal: def({ dd: 'runtime.node.handles.total', prom: 'nodejs_active_handles_total', kind: 'gauge', unit: '{resource}', help: 'Active resources keeping the event loop alive.', source: 'process.getActiveResourcesInfo().length' }),
   // fs.statSync('/proc/self/fd').size (Linux >= 6.2)
-  openFds: def({ dd: 'leakwatch.process.open_fds', prom: 'process_open_fds', otel: 'process.unix.file_descriptor.count', kind: 'gauge', unit: '{file_descriptor}', help: 'Open file descriptors (unref\'d sockets included).', source: "fs.statSync('/proc/self/fd').size" }),
+  openFds: def({ dd: 'leakwatch.process.open_fds', prom: 'process_open_fds', otel: 'process.unix.file_descriptor.count', kind: 'gauge', otelUpDown: true, unit: '{file_descriptor}', help: 'Open file descriptors (unref\'d sockets included).', source: "fs.statSync('/proc/self/fd').size" }),
 
   // The agent's own metrics (agent/agent.ts SelfMetrics and state)
   state: def({ dd: 'leakwatch.agent.state', prom: 'leakwatch_state', otel: 'leakwatch.agent.state', kind: 'gauge', unit: '1', help: 'Leak state: 0 watching, 1 suspect, 2 leaking, 3 cooldown.', source: 'agent state machine (STATE_CODE)' }),

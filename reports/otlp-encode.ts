@@ -137,7 +137,8 @@ const CUMULATIVE = 2;
 
 /**
  * Encodes an `ExportMetricsServiceRequest` with every point that has an
- * OpenTelemetry name. Gauges are Gauge, counters monotonic cumulative Sum,
+ * OpenTelemetry name. Gauges are Gauge (UpDownCounters per the semantic
+ * conventions a non-monotonic Sum), counters monotonic cumulative Sum,
  * GC pauses a cumulative explicit-bucket Histogram.
  */
 export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAttrs, nowMs: number): Uint8Array {
@@ -165,19 +166,20 @@ export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAtt
           m.string(1, def.otel as string);
           m.string(2, def.help);
           m.string(3, def.unit);
-          const counter = def.kind === 'counter';
-          m.message(counter ? 7 : 5, (data) => {
+          // Counters: monotonic Sum; UpDownCounters: non-monotonic Sum; else Gauge.
+          const sum = def.kind === 'counter' || def.otelUpDown;
+          m.message(sum ? 7 : 5, (data) => {
             for (const p of present) {
               data.message(1, (dp) => {
-                if (counter) dp.fixed64(2, start);
+                if (sum) dp.fixed64(2, start);
                 dp.fixed64(3, now);
                 dp.double(4, p.value);
                 attrs(dp, 7, p.attr);
               });
             }
-            if (counter) {
+            if (sum) {
               data.uint(2, CUMULATIVE);
-              data.bool(3, true);
+              data.bool(3, def.kind === 'counter');
             }
           });
         });

@@ -111,9 +111,12 @@ describe('OTLP exporter', () => {
     expect(elu).toBeGreaterThanOrEqual(0);
     expect(elu).toBeLessThanOrEqual(1);
 
+    // The semantic conventions make heap use an UpDownCounter: a non-monotonic Sum.
     const heapUsed = byName.get('v8js.memory.heap.used');
     expect(heapUsed?.unit).toBe('By');
-    const old = heapUsed?.gauge?.dataPoints.find((p) => attr(p.attributes, 'v8js.heap.space.name') === 'old_space');
+    expect(heapUsed?.sum?.isMonotonic).toBe(false);
+    expect(heapUsed?.sum?.aggregationTemporality).toBe(2);
+    const old = heapUsed?.sum?.dataPoints.find((p) => attr(p.attributes, 'v8js.heap.space.name') === 'old_space');
     expect(old?.asDouble).toBeGreaterThan(0);
 
     const timers = byName.get('v8js.resource.active')?.gauge?.dataPoints.find((p) => attr(p.attributes, 'v8js.resource.type') === 'Timeout');
@@ -139,6 +142,6 @@ describe('OTLP exporter', () => {
     for (const name of ['leakwatch.agent.errors', 'leakwatch.agent.reports_written', 'leakwatch.agent.exports_dropped']) {
       expect(byName.get(name)?.sum?.dataPoints[0]?.asDouble, name).toBe(0);
     }
-    expect(byName.get('process.memory.usage')?.gauge?.dataPoints[0]?.asDouble).toBeGreaterThan(1e6);
+    expect(byName.get('process.memory.usage')?.sum?.dataPoints[0]?.asDouble).toBeGreaterThan(1e6);
   });
 });
