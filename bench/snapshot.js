@@ -92,6 +92,24 @@ async function main() {
   agent.disarm();
   await new Promise((r) => setTimeout(r, 20));
 
+  // What an armed wrapper adds to each setTimeout + clearTimeout pair, side
+  // by side with the bare pair, alternating, median of 5.
+  const { armCreationSites } = require(path.join(ROOT, 'dist/probes/creation-sites.js'));
+  const noop = () => {};
+  const pairNs = (n) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) clearTimeout(setTimeout(noop, 1_000));
+    return Number(process.hrtime.bigint() - t0) / n;
+  };
+  const bare = [];
+  const wrapped = [];
+  for (let i = 0; i < 5; i++) {
+    bare.push(pairNs(100_000));
+    const sites = armCreationSites({ timers: true, sockets: false });
+    wrapped.push(pairNs(100_000));
+    sites.disarm();
+  }
+
   const empty = [];
   for (let i = 0; i < RUNS; i++) empty.push(await measure(() => agent.snapshot()));
 
@@ -138,6 +156,7 @@ async function main() {
     console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms, turn ${Math.max(...xs.map((x) => x.maxTurn)).toFixed(0)} ms`);
   console.log(`leakwatch snapshot bench, Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
   console.log(`arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`);
+  console.log(`setTimeout+clearTimeout: median ${median(bare).toFixed(0)} ns watching, ${median(wrapped).toFixed(0)} ns armed (1 stack in ${16} captured)`);
   row('snapshot, idle process', empty);
   row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
   for (const [how, xs] of Object.entries(via)) row(`  timers only, via ${how}`, xs);
