@@ -15,7 +15,7 @@
  * control) shows how far apart two identical processes measure: ratios
  * inside that spread are noise. Configurations rotate between cycles.
  *
- *   node bench/overhead.js            full: 3 cycles × 4 pairs of 1 s slices (~11 min)
+ *   node bench/overhead.js            full: 3 cycles × 5 pairs of 1 s slices (~13 min)
  *   node bench/overhead.js --quick    1 cycle × 3 pairs of 1 s slices (~3 min)
  *   options: --cycles N --pairs N --slice S --warm S --connections N
  *            --only name,name  --services http,promise  --json FILE
@@ -42,7 +42,7 @@ function parseArgs(argv) {
   const o = {
     quick,
     cycles: Number(value('cycles', quick ? 1 : 3)),
-    pairs: Number(value('pairs', quick ? 3 : 4)),
+    pairs: Number(value('pairs', quick ? 3 : 5)),
     sliceS: Number(value('slice', 1)),
     warmS: Number(value('warm', quick ? 0.5 : 1)),
     connections: Number(value('connections', 10)),
@@ -238,11 +238,15 @@ function goals(services, visits, configs) {
     if (noise.n > 0) lines.push(`- noise floor (A/A, HTTP service): ${formatRange(noise)}`);
   }
   for (const svc of services) {
-    const lw = get(svc.name, 'leakwatch', 'rps');
     const peers = configs.filter((c) => !['none', 'none-aa', 'leakwatch', 'leakwatch-armed'].includes(c.name) && pool(visits, svc.name, c.name).visits > 0);
-    const ahead = peers.filter((c) => get(svc.name, c.name, 'rps') >= lw);
-    lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(3)}) ahead of every peer on req/s: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, 'rps').toFixed(3)}`).join(', ')} measured at or above it`}`);
+    // req/s: higher is better; CPU per request: lower is better.
+    for (const [f, what, better] of [['rps', 'req/s', (p, l) => p >= l], ['cpu', 'CPU per request', (p, l) => p <= l]]) {
+      const lw = get(svc.name, 'leakwatch', f);
+      const ahead = peers.filter((c) => better(get(svc.name, c.name, f), lw));
+      lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(3)}) ahead of every peer on ${what}: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, f).toFixed(3)}`).join(', ')}`}`);
+    }
   }
+  lines.push("Differences inside the A/A row's range are noise, whichever way they point.");
   return lines.join('\n');
 }
 

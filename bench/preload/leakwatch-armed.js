@@ -26,7 +26,7 @@ agent.arm(SIGNALS);
 // The state machine may disarm a calm agent; re-arming is a no-op while armed.
 setInterval(() => agent.arm(SIGNALS), 1_000).unref();
 
-setImmediate(() => {
+setTimeout(() => {
   const tracking = agent.tracking;
   const loaded = Object.keys(require.cache)
     .filter((m) => !before.modules.has(m))
@@ -34,10 +34,12 @@ setImmediate(() => {
   const packages = [...new Set(loaded.map((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1] ?? m))];
   const seen = {
     armed: tracking != null,
-    trackingKeys: tracking == null ? [] : Object.keys(tracking),
+    // Which parts of the tracking are on (non-null), as arm() returned them.
+    on: tracking == null ? [] : Object.keys(tracking).filter((k) => tracking[k] != null && typeof tracking[k] === 'object' && !Array.isArray(tracking[k])),
+    notes: tracking?.notes ?? [],
     patched: ['setTimeout', 'setInterval'].filter((k) => globalThis[k] !== before[k]),
     loaded: packages,
     errors: agent.self.errors,
   };
   process.stderr.write(`LEAKWATCH_ARMED ${JSON.stringify(seen)}\n`);
-});
+}, 300).unref();
