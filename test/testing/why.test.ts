@@ -1,0 +1,82 @@
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT, killSurvivors, runNode } from '../helpers';
+import { siteOf } from './helpers';
+import { parseWhyArgs } from '../../agent/why-command';
+
+const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
+const LEAKY = path.join(FIXTURES, 'testing/why/leaky-app.js');
+const CLEAN = path.join(FIXTURES, 'testing/why/clean-app.js');
+const OWN_SIGINT = path.join(FIXTURES, 'testing/why/own-sigint-app.js');
+const PRELOAD = path.join(ROOT, 'dist/testing/why-preload.js');
+
+afterEach(killSurvivors);
+
+function expectBothSites(stderr: string): void {
+  expect(stderr).toContain(`setInterval every 1000ms, created at ${siteOf(LEAKY, 'LEAK: interval', 'setInterval')}`);
+  expect(stderr).toMatch(new RegExp(`socket to 127\\.0\\.0\\.1:\\d+, created at ${siteOf(LEAKY, 'LEAK: socket', 'net.connect').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+}
+
+describe('leakwatch why', () => {
+  // Issue 9 acceptance: names the lines of a leaked interval and a leaked
+  // socket, through the real CLI.
+  it('--idle: reports what keeps a script alive once it idles, then ends it', async () => {
+    const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, LEAKY], { preload: false });
+    const { code } = await run.exited;
+    expect(code, run.stderr()).toBe(143);
+    expect(run.stdout()).toBe('done\n');
+    expect(run.stderr()).toMatch(/^leakwatch why: \d+ handles keep process \d+ alive$/m);
+    expectBothSites(run.stderr());
+    expect(run.stderr()).toContain('process.getActiveResourcesInfo(): ');
+  }, 60_000);
+
+  it('SIGINT to the CLI is forwarded: the child reports, then ends as Ctrl-C ends it', async () => {
+    const run = runNode([CLI, 'why', '--', process.execPath, LEAKY], { preload: false });
+    await run.waitFor(/done/);
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    expect(code, run.stderr()).toBe(130);
+    expectBothSites(run.stderr());
+  }, 60_000);
+
+  it('a process that exits by itself is left alone and its status passed through', async () => {
+    const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, CLEAN], { preload: false });
+    const { code } = await run.exited;
+    expect(code).toBe(0);
+    expect(run.stdout()).toBe('done\n');
+    expect(run.stderr()).toContain('exited by itself; nothing kept it alive');
+    expect(run.stderr()).not.toContain('keep process');
+  }, 60_000);
+
+  it('the preload alone (--require leakwatch/why) reports on SIGINT without the CLI', async () => {
+    const run = runNode(['--require', PRELOAD, LEAKY], { preload: false });
+    await run.waitFor(/done/);
+    run.child.kill('SIGINT');
+    const { signal } = await run.exited;
+    expect(signal).toBe('SIGINT');
+    expectBothSites(run.stderr());
+  }, 60_000);
+
+  it('leaves SIGINT to an app that handles it: reports, does not kill', async () => {
+    const run = runNode(['--require', PRELOAD, OWN_SIGINT], { preload: false });
+    await run.waitFor(/ready/);
+    run.child.kill('SIGINT');
+    await run.waitFor(/app got SIGINT/);
+    const { code } = await run.exited;
+    expect(code).toBe(0);
+    expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(OWN_SIGINT, 'LEAK: interval', 'setInterval')}`);
+  }, 60_000);
+
+  it('rejects malformed arguments with status 2', async () => {
+    expect(parseWhyArgs(['--idle', 'soon', '--', 'node'])).toMatch(/not a duration/);
+    expect(parseWhyArgs(['--idle'])).toMatch(/needs a duration/);
+    expect(parseWhyArgs(['--'])).toBe('no command to run');
+    expect(parseWhyArgs(['--frob', 'node'])).toBe('unknown option --frob');
+    expect(parseWhyArgs(['--idle=2s', '--', 'node', 'a.js', '--idle'])).toEqual({ idle: '2s', command: ['node', 'a.js', '--idle'] });
+    expect(parseWhyArgs(['node', 'a.js'])).toEqual({ idle: null, command: ['node', 'a.js'] });
+    const run = runNode([CLI, 'why', '--idle', 'soon', '--', process.execPath, CLEAN], { preload: false });
+    const { code } = await run.exited;
+    expect(code).toBe(2);
+    expect(run.stderr()).toContain('--idle "soon" is not a duration');
+  }, 60_000);
+});
