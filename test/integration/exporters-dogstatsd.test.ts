@@ -194,6 +194,20 @@ describe('DogStatsD exporter', () => {
     expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(2);
   });
 
+  it('sends over IPv6 loopback (udp://[::1]:port)', async () => {
+    const rx = new Receiver();
+    const s = dgram.createSocket('udp6');
+    s.on('message', (m) => rx.push(m));
+    await new Promise<void>((resolve) => s.bind(0, '::1', resolve));
+    sockets.push(s);
+    runNode([FIXTURE], {
+      env: { TIMERS: '3', LEAKWATCH_DOGSTATSD: `udp://[::1]:${s.address().port}`, LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+    });
+    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')), 'handles over IPv6');
+    expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(3);
+    for (const d of rx.datagrams) expect(d.length).toBeLessThanOrEqual(UDP_LIMIT);
+  });
+
   // unix-dgram is an optional dependency (a native build) that npm ci
   // installs here: the test requires it rather than skip.
   it('sends over a Unix datagram socket in datagrams up to 8 KiB, and never keeps the child alive', async () => {
