@@ -231,11 +231,14 @@ function mapFormatted(line: string, mapper: SourceMapper): string {
 
 /**
  * Most likely first: suspects of the kind the growing signals point at,
- * then those that grew since arming, then by growth, bytes, count.
+ * then those that grew since arming, then handles before heap sites (a
+ * leaking timer or socket group is a cause; the memory its closures hold
+ * is its symptom, and growth in objects and in handles do not compare),
+ * then by growth (heap: bytes), then count.
  */
 export function rankSuspects(suspects: Suspect[], signals: readonly string[]): Suspect[] {
   const kinds = kindsForSignals(signals);
-  const score = (s: Suspect) => (kinds.has(s.kind) ? 2 : 0) + (s.growth > 0 ? 1 : 0);
+  const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + (s.growth > 0 ? 2 : 0) + (s.kind === 'heap' ? 0 : 1);
   return suspects.sort((a, b) =>
     score(b) - score(a) ||
     (a.kind === 'heap' && b.kind === 'heap' ? (b.bytes ?? 0) - (a.bytes ?? 0) : 0) ||

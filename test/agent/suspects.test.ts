@@ -8,11 +8,16 @@ const s = (kind: Suspect['kind'], growth: number, count: number, bytes?: number)
 });
 
 describe('rankSuspects (issue 5)', () => {
-  it('puts the kinds the growing signals point at first, then growth, then count', () => {
+  it('puts the kinds the growing signals point at first, then growth, handles before heap, then count', () => {
     const list = [s('heap', 900, 900, 5e7), s('timer', 0, 5000), s('timer', 200, 200), s('socket', 50, 50)];
-    expect(rankSuspects([...list], ['handles.Timeout']).map((x) => x.title)).toEqual(['timer 200 200', 'timer 0 5000', 'heap 900 900', 'socket 50 50']);
+    expect(rankSuspects([...list], ['handles.Timeout']).map((x) => x.title)).toEqual(['timer 200 200', 'timer 0 5000', 'socket 50 50', 'heap 900 900']);
     expect(rankSuspects([...list], ['heap.floor'])[0]?.kind).toBe('heap');
     expect(rankSuspects([...list], ['fds'])[0]?.kind).toBe('socket');
+  });
+
+  it('puts a growing handle group before heap sites when both kinds grow', () => {
+    const ranked = rankSuspects([s('heap', 90_000, 90_000, 5e7), s('timer', 500, 500)], ['heap.floor', 'handles.Timeout']);
+    expect(ranked.map((x) => x.kind)).toEqual(['timer', 'heap']);
   });
 
   it('orders heap suspects by live bytes', () => {
