@@ -140,6 +140,8 @@ export const METRICS = Object.freeze({
   errors: def({ dd: 'leakwatch.agent.errors', prom: 'leakwatch_errors_total', otel: 'leakwatch.agent.errors', kind: 'counter', unit: '{error}', help: 'Failures inside the agent (caught, never thrown into the host).', source: 'agent self metrics' }),
   reportsWritten: def({ dd: 'leakwatch.agent.reports_written', prom: 'leakwatch_reports_written_total', otel: 'leakwatch.agent.reports_written', kind: 'counter', unit: '{report}', help: 'Leak reports written.', source: 'agent self metrics' }),
   reportsSuppressed: def({ dd: 'leakwatch.agent.reports_suppressed', prom: 'leakwatch_reports_suppressed_total', otel: 'leakwatch.agent.reports_suppressed', kind: 'counter', unit: '{report}', help: 'Leak reports not written (hourly cap, file cap, write error).', source: 'agent self metrics' }),
+  // GcReading.pausesDropped: pauses beyond the probe's per-tick cap, absent from the GC histograms
+  gcPausesDropped: def({ dd: 'leakwatch.agent.gc_pauses_dropped', prom: 'leakwatch_gc_pauses_dropped_total', otel: 'leakwatch.agent.gc_pauses_dropped', kind: 'counter', unit: '{pause}', help: 'GC pauses beyond the probe\'s per-tick cap (1024), counted but absent from the GC histograms.', source: 'probes/gc.ts GcReading.pausesDropped' }),
   exportsDropped: def({ dd: 'leakwatch.agent.exports_dropped', prom: 'leakwatch_exports_dropped_total', otel: 'leakwatch.agent.exports_dropped', kind: 'counter', unit: '{send}', help: 'Exporter sends that failed or were dropped (datagrams, exports, scrapes).', source: 'agent self metrics' }),
 });
 

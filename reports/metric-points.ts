@@ -62,7 +62,7 @@ export interface Series<P> {
 
 /** Metrics that have a true value before the first tick. */
 const KNOWN_BEFORE_FIRST_TICK: ReadonlySet<string> = new Set([
-  'heapLimit', 'uptime', 'state', 'ticks', 'errors', 'reportsWritten', 'reportsSuppressed', 'exportsDropped',
+  'heapLimit', 'uptime', 'state', 'ticks', 'errors', 'reportsWritten', 'reportsSuppressed', 'exportsDropped', 'gcPausesDropped',
 ]);
 
 /** Pause samples kept per window for percentiles; beyond, min/max/sum stay exact. */
@@ -83,6 +83,8 @@ export class MetricPoints {
 
   private readonly view: AgentView;
   private readonly attrCache = new Map<string, Attr>();
+  /** GC pauses the probe could not keep (beyond its per-tick cap), since start. */
+  private gcPausesDropped = 0;
   /** Whether any tick has filled the readings. */
   private sampled = false;
   private readonly byKey = new Map<string, ScalarPoint>();
@@ -123,7 +125,7 @@ export class MetricPoints {
     this.handleSeries = { def: METRICS.handles, points: [] };
     this.scalars.push(this.handleSeries);
     for (const key of ['handlesTotal', 'openFds', 'state', 'tickDuration', 'ticks', 'errors',
-      'reportsWritten', 'reportsSuppressed', 'exportsDropped'] as const) this.scalar(key);
+      'reportsWritten', 'reportsSuppressed', 'exportsDropped', 'gcPausesDropped'] as const) this.scalar(key);
     this.gcKind = GC_KINDS.map((k) => newHistogram(METRICS.gcPauseByKind, this.attr('gc', k)));
     this.histograms.push({ def: METRICS.gcPauseByKind, points: this.gcKind });
     this.gcAll = newHistogram(METRICS.gcPause, null);
@@ -146,6 +148,7 @@ export class MetricPoints {
     this.eluSum += loop.utilization;
     this.cpuUserSum += proc.cpuUserPercent;
     this.cpuSystemSum += proc.cpuSystemPercent;
+    this.gcPausesDropped += gc.pausesDropped;
     for (let i = 0; i < gc.pauses.length; i++) {
       const s = (gc.pauses[i] as number) / MS_PER_S;
       const k = gc.pauseKinds[i] ?? -1;
@@ -229,6 +232,7 @@ export class MetricPoints {
     this.set('reportsWritten', s.reportsWritten);
     this.set('reportsSuppressed', s.reportsSuppressed);
     this.set('exportsDropped', s.exportsDropped);
+    this.set('gcPausesDropped', this.gcPausesDropped);
     this.closeGcWindow();
     this.resetWindow();
   }

@@ -95,6 +95,19 @@ describe('MetricPoints', () => {
     expect(gc(p, 'kind="major"').wCount).toBe(0);
   });
 
+  it('counts GC pauses the probe could not keep, so none is lost silently', () => {
+    const v = testView();
+    const p = new MetricPoints(v);
+    fillTick(v, { pausesMs: [['scavenge', 1]] });
+    v.readings.gc.pausesDropped = 5;
+    p.observe();
+    fillTick(v);
+    v.readings.gc.pausesDropped = 2;
+    p.observe();
+    p.collect();
+    expect(scalar(p, 'leakwatch_gc_pauses_dropped_total')?.value).toBe(7);
+  });
+
   it('a new handle type gets a point once; steady ticks add none', () => {
     const v = testView();
     const p = new MetricPoints(v);
@@ -126,7 +139,7 @@ describe('MetricPoints before the first tick', () => {
     const p = new MetricPoints(v);
     p.collect();
     const present = p.scalars.flatMap((s) => s.points).filter((x) => x.present).map((x) => x.def.prom ?? x.def.dd).sort();
-    expect(present).toEqual(['leakwatch_errors_total', 'leakwatch_exports_dropped_total', 'leakwatch_heap_limit_bytes',
+    expect(present).toEqual(['leakwatch_errors_total', 'leakwatch_exports_dropped_total', 'leakwatch_gc_pauses_dropped_total', 'leakwatch_heap_limit_bytes',
       'leakwatch_reports_suppressed_total', 'leakwatch_reports_written_total', 'leakwatch_state', 'leakwatch_ticks_total',
       'runtime.node.process.uptime']);
   });
