@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, killSurvivors, runNode } from '../helpers';
@@ -8,6 +10,7 @@ const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
 const LEAKY = path.join(FIXTURES, 'testing/why/leaky-app.js');
 const CLEAN = path.join(FIXTURES, 'testing/why/clean-app.js');
 const OWN_SIGINT = path.join(FIXTURES, 'testing/why/own-sigint-app.js');
+const TS_APP = path.join(FIXTURES, 'testing/why-ts');
 const PRELOAD = path.join(ROOT, 'dist/testing/why-preload.js');
 
 afterEach(killSurvivors);
@@ -65,6 +68,19 @@ describe('leakwatch why', () => {
     const { code } = await run.exited;
     expect(code).toBe(0);
     expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(OWN_SIGINT, 'LEAK: interval', 'setInterval')}`);
+  }, 60_000);
+
+  it('names the .ts line of a compiled TypeScript app through its source map (no --enable-source-maps)', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-why-ts-'));
+    try {
+      const tsc = runNode([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(TS_APP, 'tsconfig.json'), '--outDir', out], { preload: false });
+      expect((await tsc.exited).code, tsc.stdout()).toBe(0);
+      const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, path.join(out, 'app.js')], { preload: false });
+      expect((await run.exited).code, run.stderr()).toBe(143);
+      expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(path.join(TS_APP, 'src/app.ts'), 'LEAK: ts interval', 'setInterval')}`);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('rejects malformed arguments with status 2', async () => {
