@@ -31,10 +31,17 @@ export function checkProcess(pid: number): void {
   }
 }
 
-/** The control socket of `pid`, under its owner's uid and TMPDIR (see targetSocketBase). */
+/**
+ * The control socket of `pid`: under its owner's uid and the TMPDIR of its
+ * environment (see targetSocketBase), else under this CLI's own tmpdir (a
+ * process that changed TMPDIR at run time); the first that exists.
+ */
 export function socketPathOf(pid: number): string {
   const base = targetSocketBase(pid);
-  return base === null ? controlSocketPath(pid) : controlSocketPath(pid, base.uid, base.tmpdir);
+  const candidates = base === null
+    ? [controlSocketPath(pid)]
+    : [controlSocketPath(pid, base.uid, base.tmpdir), controlSocketPath(pid, base.uid)];
+  return candidates.find((f) => fs.existsSync(f)) ?? (candidates[0] as string);
 }
 
 /**
