@@ -230,15 +230,30 @@ function mapFormatted(line: string, mapper: SourceMapper): string {
 }
 
 /**
- * Most likely first: suspects of the kind the growing signals point at,
- * then those that grew since arming, then handles before heap sites (a
- * leaking timer or socket group is a cause; the memory its closures hold
- * is its symptom, and growth in objects and in handles do not compare),
- * then by growth (heap: bytes), then count.
+ * A handle group that grew by fewer than this since arming is as likely
+ * warm-up or ordinary traffic (a keep-alive timer, a pool connection) as a
+ * leak: heap sites outrank it. The leaks in the scenario corpus grow by
+ * hundreds within a window.
+ */
+export const MATERIAL_HANDLE_GROWTH = 20;
+
+/**
+ * Most likely first:
+ * 1. suspects of the kinds the growing signals point at;
+ * 2. handle groups (timers, sockets, listeners) that grew materially, then
+ *    heap sites that grew, then handle groups that grew a little, then the
+ *    rest. A leaking handle group is a cause, and the memory its closures
+ *    hold is its symptom; growth in objects and in handles do not compare;
+ * 3. heap sites by live bytes, others by growth, then count.
  */
 export function rankSuspects(suspects: Suspect[], signals: readonly string[]): Suspect[] {
   const kinds = kindsForSignals(signals);
-  const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + (s.growth > 0 ? 2 : 0) + (s.kind === 'heap' ? 0 : 1);
+  const tier = (s: Suspect) => {
+    if (s.growth <= 0) return 0;
+    if (s.kind === 'heap') return 2;
+    return s.growth >= MATERIAL_HANDLE_GROWTH ? 3 : 1;
+  };
+  const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + tier(s);
   return suspects.sort((a, b) =>
     score(b) - score(a) ||
     (a.kind === 'heap' && b.kind === 'heap' ? (b.bytes ?? 0) - (a.bytes ?? 0) : 0) ||

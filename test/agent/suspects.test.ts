@@ -15,9 +15,14 @@ describe('rankSuspects (issue 5)', () => {
     expect(rankSuspects([...list], ['fds'])[0]?.kind).toBe('socket');
   });
 
-  it('puts a growing handle group before heap sites when both kinds grow', () => {
+  it('puts a materially growing handle group before heap sites when both kinds grow', () => {
     const ranked = rankSuspects([s('heap', 90_000, 90_000, 5e7), s('timer', 500, 500)], ['heap.floor', 'handles.Timeout']);
     expect(ranked.map((x) => x.kind)).toEqual(['timer', 'heap']);
+  });
+
+  it('keeps heap sites ahead of handle groups that grew only a little', () => {
+    const ranked = rankSuspects([s('timer', 2, 2), s('heap', 90_000, 90_000, 5e7), s('timer', 1, 1)], ['heap.floor', 'handles.Timeout']);
+    expect(ranked.map((x) => x.kind)).toEqual(['heap', 'timer', 'timer']);
   });
 
   it('orders heap suspects by live bytes', () => {
