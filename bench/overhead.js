@@ -218,7 +218,7 @@ function tables(services, configs, visits, o, sinks) {
   const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
   if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
   if (configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
-    out.push(`\ndd-trace sink: ${sinks.counts.datagrams} DogStatsD datagrams and ${sinks.counts.httpRequests} trace-agent requests received on 127.0.0.1 (runtime metrics flush every 10 s by default: a visit shorter than that sends none, the collection still runs).`);
+    out.push(`\ndd-trace sinks on 127.0.0.1: ${sinks.counts.datagrams} DogStatsD datagrams; ${sinks.counts.httpRequests} HTTP requests to the trace-agent port ${JSON.stringify(sinks.counts.paths)} (dd-trace 5 posts runtime metrics to the agent's /dogstatsd/v2/proxy).`);
   }
   return out.join('\n');
 }

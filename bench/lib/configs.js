@@ -68,18 +68,21 @@ function configurations(sinks) {
     },
     {
       name: 'dd-trace',
-      label: 'dd-trace runtime metrics only (tracing off)',
+      label: 'dd-trace runtime metrics only (no instrumentation)',
       missing: need(ddInit, 'dd-trace'),
-      // Runtime metrics to a DogStatsD sink on loopback; tracing, telemetry,
-      // remote config, crash tracking and profiling off: only what a user
-      // turning on runtime metrics alone gets. Flush interval: its default.
-      command: node(['--require', ddInit ?? 'dd-trace/init'], {
-        DD_TRACE_ENABLED: 'false',
+      // Runtime metrics to a DogStatsD sink on loopback; instrumentation,
+      // telemetry, remote config, crash tracking and profiling off: only what
+      // a user turning on runtime metrics alone gets. Not DD_TRACE_ENABLED=
+      // false: dd-trace 5 then loads a no-op tracer and sends no runtime
+      // metrics at all (checked with the sink). Flush interval: its default.
+      command: node(['--require', path.join(PRELOAD, 'dd-trace-runtime-metrics.js')], {
         DD_RUNTIME_METRICS_ENABLED: 'true',
         DD_DOGSTATSD_HOST: '127.0.0.1',
         DD_DOGSTATSD_PORT: String(sinks.statsdPort),
         DD_AGENT_HOST: '127.0.0.1',
-        DD_TRACE_AGENT_URL: `http://127.0.0.1:${sinks.traceAgentPort}`,
+        // dd-trace 5.132 posts its metrics to the agent's HTTP
+        // /dogstatsd/v2/proxy (seen at the sink), not to the UDP port.
+        DD_TRACE_AGENT_PORT: String(sinks.traceAgentPort),
         DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
         DD_REMOTE_CONFIGURATION_ENABLED: 'false',
         DD_CRASHTRACKING_ENABLED: 'false',

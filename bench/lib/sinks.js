@@ -8,13 +8,15 @@ const dgram = require('node:dgram');
 const http = require('node:http');
 
 async function startSinks() {
-  const counts = { datagrams: 0, httpRequests: 0 };
+  const counts = { datagrams: 0, httpRequests: 0, paths: {} };
   const udp = dgram.createSocket('udp4');
   udp.on('message', () => counts.datagrams++);
   udp.on('error', () => {});
   await new Promise((resolve) => udp.bind(0, '127.0.0.1', resolve));
   const server = http.createServer((req, res) => {
     counts.httpRequests++;
+    const p = (req.url ?? '').split('?')[0];
+    counts.paths[p] = (counts.paths[p] ?? 0) + 1;
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
