@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ATTACH_ERRORS, AttachError, exitStatusOf } from './attach-errors';
 import type { EntryOptions } from './attach-entry';
 import type { ControlCommand, ControlResponse } from './control';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 
 const USAGE = `usage:
   leakwatch attach <pid> [--window 5m] [--interval 1s] [--report-dir dir]
@@ -123,7 +123,7 @@ async function runAttach(p: Parsed): Promise<number> {
   switch (answer.outcome) {
     case 'started':
       return done(p, result,
-        `leakwatch: attached to pid ${p.pid} (Node.js ${answer.node}): leakwatch ${answer.version} is watching, interval ${config.intervalMs} ms, window ${config.windowMs} ms\n` +
+        `leakwatch: attached to pid ${p.pid} (Node.js ${answer.node}): leakwatch ${answer.version} is watching, interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}\n` +
         `  reports:   ${config.reportDir}\n` +
         `  control:   ${answer.controlSocket ?? 'off (LEAKWATCH_CONTROL=false: use --inspector)'} (leakwatch status|snapshot|detach ${p.pid})\n` +
         `  inspector: ${how}\n`);
@@ -176,11 +176,15 @@ function formatStatus(s: Record<string, unknown>): string {
   const reports = (s.reports ?? []) as string[];
   const since = typeof s.startedAt === 'number' ? `${Math.round((Date.now() - s.startedAt) / 1000)} s` : '?';
   return `leakwatch ${String(s.version)} in pid ${String(s.pid)} (Node.js ${String(s.node)}, ${String(s.mode)}, running ${since}): state ${String(s.state)}\n` +
-    `  interval ${config.intervalMs} ms, window ${config.windowMs} ms, ${String(s.ticks)} samples, ${String(s.errors)} errors\n` +
-    `  heap ${mb(samples['heap.used'])} (floor ${mb(samples['heap.floor'])}), rss ${mb(samples.rss)}, loop p99 ${samples['loop.p99']?.toFixed(1) ?? 'n/a'} ms, fds ${samples.fds ?? 'n/a'}\n` +
+    `  interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}, ${String(s.ticks)} samples, ${String(s.errors)} errors\n` +
+    `  heap ${mb(samples['heap.used'])} (floor ${mb(samples['heap.floor'])}), rss ${mb(samples.rss)}, loop p99 ${typeof samples['loop.p99'] === 'number' ? `${samples['loop.p99'].toFixed(1)} ms` : 'n/a'}, fds ${samples.fds ?? 'n/a'}\n` +
     `  handles ${handles}\n` +
     `  reports written ${String(s.reportsWritten)} (suppressed ${String(s.reportsSuppressed)}) in ${String(s.reportDir)}\n` +
     reports.map((r) => `    ${r}\n`).join('');
+}
+
+function ms(x: number | undefined): string {
+  return typeof x === 'number' ? formatDuration(x) : '?';
 }
 
 function done(p: Parsed, result: unknown, text: string): number {
