@@ -37,6 +37,11 @@ export const TIMER_SAMPLE_MEAN = 16;
 export interface SampledCreation {
   readonly at: number;
   readonly holder: StackHolder;
+  /**
+   * Sockets: where `connect` was asked to go (`host:port` or a pipe path).
+   * A pipe client has no readable peer address afterwards.
+   */
+  readonly target?: string;
 }
 
 /** `1`: created while armed, stack not sampled. */
@@ -102,6 +107,25 @@ export function asyncIdOf(o: object): number {
   } catch {
     return -1;
   }
+}
+
+/**
+ * The target of `Socket#connect(...)`: `(port, host)`, `(path)`,
+ * `({ port, host } | { path })`, or Node's normalized array form
+ * (`net.connect` passes `[options, cb]`).
+ */
+export function connectTarget(args: readonly unknown[]): string | undefined {
+  let a = args;
+  if (Array.isArray(a[0])) a = a[0] as unknown[];
+  const first = a[0];
+  if (typeof first === 'string') return first;
+  if (typeof first === 'number') return `${typeof a[1] === 'string' ? a[1] : 'localhost'}:${first}`;
+  if (typeof first === 'object' && first !== null) {
+    const o = first as { path?: unknown; port?: unknown; host?: unknown };
+    if (typeof o.path === 'string') return o.path;
+    if (o.port !== undefined) return `${typeof o.host === 'string' ? o.host : 'localhost'}:${String(o.port)}`;
+  }
+  return undefined;
 }
 
 /** A fresh async id: above every id handed out so far. */
@@ -244,7 +268,9 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
         const handle = self ? this : result;
         if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
           counts[kind]++;
-          records.set(handle, capture(wrapper));
+          const rec = capture(wrapper);
+          const target = kind === 'sockets' && self ? connectTarget(args) : undefined;
+          records.set(handle, target === undefined ? rec : { ...rec, target });
           notify(handle, kind === 'servers' ? 'server' : 'socket');
         }
         return result;

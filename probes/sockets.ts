@@ -166,11 +166,16 @@ export async function readLiveSockets(
     const hname = h?.constructor?.name ?? '';
     const kind: SocketKind = s.encrypted === true ? 'tls' : hname === 'Pipe' ? 'pipe' : hname === 'TTY' ? 'tty' : hname === 'TCP' ? 'tcp' : 'unknown';
     const accepted = s.server !== undefined && s.server !== null;
+    const rec = recordOf?.(s);
+    // A pipe client has no peer address to read: use the connect target.
+    const target = rec !== undefined && rec !== 1 ? rec.target : undefined;
     const endpoint = accepted
       ? serverEndpoint(s.server, () => addr(safe(() => s.localAddress, undefined), safe(() => s.localPort, undefined)))
       : s.connecting || s.pending === true
         ? 'connecting'
-        : addr(safe(() => s.remoteAddress, undefined), safe(() => s.remotePort, undefined));
+        : kind === 'pipe' && target !== undefined
+          ? target
+          : addr(safe(() => s.remoteAddress, undefined), safe(() => s.remotePort, undefined));
     add(accepted ? 'accepted' : 'client', kind, endpoint, s, safe(() => s.readyState, 'unknown'), {
       refed: safe(() => h?.hasRef?.() ?? false, false),
       fd: typeof h?.fd === 'number' && h.fd >= 0 ? h.fd : null,

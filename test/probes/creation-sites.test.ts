@@ -143,3 +143,15 @@ describe('creation-site capture: growth without per-call records (issue 5)', () 
     }
   });
 });
+
+describe('connectTarget (issue 5)', () => {
+  it('reads every form Socket#connect accepts', async () => {
+    const { connectTarget } = await import('../../probes/creation-sites');
+    expect(connectTarget([6379, '127.0.0.1'])).toBe('127.0.0.1:6379');
+    expect(connectTarget([6379])).toBe('localhost:6379');
+    expect(connectTarget(['/run/db.sock'])).toBe('/run/db.sock');
+    expect(connectTarget([{ port: 443, host: 'api.internal' }])).toBe('api.internal:443');
+    expect(connectTarget([[{ path: '/run/db.sock' }, null]])).toBe('/run/db.sock');
+    expect(connectTarget([{}])).toBeUndefined();
+  });
+});

@@ -1,4 +1,5 @@
 import dgram = require('node:dgram');
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openInspector } from '../../probes/inspector-session';
@@ -70,5 +71,37 @@ describe('readLiveSockets (issue 5)', () => {
     const r = await read((m) => (m.exact === exact ? 'mine' : null));
     expect(r.excluded.mine).toBe(1);
     expect(r.groups.some((g) => g.endpoints.includes(exact))).toBe(false);
+  });
+});
+
+describe('readLiveSockets: pipes (issue 5)', () => {
+  it('names a pipe client by the path it connected to (it has no readable peer address)', async () => {
+    const { armCreationSites } = await import('../../probes/creation-sites');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-pipe-')), 'upstream.sock');
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      cleanup.push(() => s.destroy());
+    });
+    await new Promise<void>((r) => server.listen(file, r));
+    cleanup.push(() => server.close());
+    const sites = armCreationSites({ timers: false, sockets: true });
+    cleanup.push(() => sites.disarm());
+    for (let i = 0; i < 2; i++) {
+      const c = net.connect(file);
+      c.on('error', () => {});
+      await new Promise<void>((r) => c.once('connect', r));
+      cleanup.push(() => c.destroy());
+    }
+    const insp = openInspector();
+    try {
+      const r = await readLiveSockets(insp, sites.recordOf, null);
+      // (The test runner's own pipes are other groups.)
+      expect(r.groups.find((g) => g.role === 'client' && g.endpoint === file)).toMatchObject({ kind: 'pipe', count: 2, createdWhileArmed: 2 });
+      expect(r.groups.find((g) => g.role === 'accepted' && g.endpoint === file)).toMatchObject({ kind: 'pipe', count: 2 });
+    } finally {
+      insp.close();
+    }
   });
 });
