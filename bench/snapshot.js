@@ -137,6 +137,13 @@ async function main() {
   const full = [];
   for (let i = 0; i < RUNS; i++) full.push(await measure(() => agent.snapshot()));
 
+  // The same with one socket unref'd: the fd table no longer explains every
+  // socket, so the snapshot walks the heap (the worst case).
+  socks[0].unref();
+  const walked = [];
+  for (let i = 0; i < RUNS; i++) walked.push(await measure(() => agent.snapshot()));
+  socks[0].ref();
+
   // The timer enumeration alone, both ways, side by side.
   const { openInspector } = require(path.join(ROOT, 'dist/probes/inspector-session.js'));
   const { readLiveTimers } = require(path.join(ROOT, 'dist/probes/timers.js'));
@@ -159,6 +166,7 @@ async function main() {
   console.log(`setTimeout+clearTimeout: median ${median(bare).toFixed(0)} ns watching, ${median(wrapped).toFixed(0)} ns armed (1 stack in ${16} captured)`);
   row('snapshot, idle process', empty);
   row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
+  row('  same, one socket unref\'d (heap walk)', walked);
   for (const [how, xs] of Object.entries(via)) row(`  timers only, via ${how}`, xs);
   console.log(`report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets`);
   for (const n of report.notes) console.log(`  note: ${n}`);
