@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withInspector } from '../../agent/attach';
 import { parseReport } from '../../reports/report-schema';
-import { killSurvivors, runNode } from '../helpers';
+import { FIXTURES, killSurvivors, runNode } from '../helpers';
 import {
   INSPECTOR_PORT, get, killCliChildren, lockInspectorPort, probePort, reportsIn,
   runCli, startLoad, startTarget, unlockInspectorPort, waitUntil, type Target,
@@ -247,6 +247,32 @@ describe.sequential('attach to a running service', () => {
     expect(inspectorOpenings(t)).toBe(0);
     await expectInspectorClosed();
     await expectServing(t);
+  });
+
+  // Root may attach to another user's service; the agent runs as that user,
+  // its control socket is under that user's directory, and the CLI finds it.
+  it.skipIf(process.getuid?.() !== 0)('root attaches to another user\'s service and finds its control socket', async () => {
+    const child = spawn(process.execPath, [path.join(FIXTURES, 'attach-server.js')], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin' } });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(String(d)));
+        child.once('exit', () => reject(new Error('target exited')));
+      });
+      const port = Number(JSON.parse(line).port);
+      const dir = tmpDir();
+      fs.chownSync(dir, 65534, 65534);
+      const r = await runCli(['attach', String(child.pid), '--report-dir', dir, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json).toMatchObject({ outcome: 'started', controlSocket: path.join('/tmp', 'leakwatch-65534', `${child.pid}.sock`) });
+      await expectInspectorClosed();
+      const snap = await runCli(['snapshot', String(child.pid), '--json']);
+      expect(snap.code).toBe(0);
+      expect(fs.statSync(String(snap.json?.path)).uid).toBe(65534);
+      expect((await runCli(['detach', String(child.pid)])).code).toBe(0);
+      expect((await get(port, '/ok')).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   // Issue 7 failure: the inspector port is taken by another process; say which.
