@@ -59,6 +59,7 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     }
     evidence.suspects.push(timerSuspect(g, ctx));
   }
+  if (timers.inactive > 0) evidence.notes.push(`${timers.inactive} cleared or fired timers are still referenced (not live, not listed; the heap profile shows what holds them)`);
   bump(evidence.dropped, 'timerLookups', timers.unsplit);
   if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
   const own = ownEndpoints(view);
@@ -73,6 +74,7 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     evidence.notes.push(`excluded ${n} socket(s)/server(s): ${filters.find((f) => f.name === name)?.reason ?? name}`);
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
+  if (sockets.inactive > 0) evidence.notes.push(`${sockets.inactive} destroyed sockets or closed servers are still referenced (not live, not listed)`);
   const s = tracking?.sites?.counts;
   view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms (via ${timers.via}), ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (via ${sockets.via}) (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
 }

@@ -51,3 +51,15 @@ describe('snapshot: the optional .heapsnapshot (issue 5)', () => {
     expect(head.toString('utf8')).toMatch(/^\{"snapshot":\{"meta"/);
   });
 });
+
+describe('snapshot: never armed (issue 5)', () => {
+  // An on-demand snapshot in *watching*: timers are still listed with their
+  // callbacks, and the report says why growth and sites are unknown.
+  it('lists live timers and says that nothing was armed', async () => {
+    const { report } = await runToReport<{ file: string }>('snapshot-pre-arm.js', { LW_TIMERS: '40', LW_NO_ARM: '1' });
+    const s = report.suspects.find((x) => x.callback?.name === 'staleTick');
+    expect(s, describeSuspects(report.suspects)).toMatchObject({ count: 35, growth: 0, site: null });
+    expect(report.armedAt).toBeNull();
+    expect(report.notes.some((n) => n.startsWith('tracking was not armed'))).toBe(true);
+  });
+});
