@@ -334,3 +334,21 @@ export function testingFromEnv(env: Env = process.env): TestingEnv {
   }
   return { testScope, whyIdleMs, warnings };
 }
+
+/**
+ * The environment `leakwatch why` gives its child: this process's, with a
+ * `--require` of the why preload added to `NODE_OPTIONS` and
+ * `LEAKWATCH_WHY_IDLE` set to `idle` (or removed).
+ * @param preload absolute path of the preload script
+ * @param idle the `--idle` duration as typed, or null
+ */
+export function whyChildEnv(preload: string, idle: string | null, env: Env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'LEAKWATCH_WHY_IDLE') out[k] = v;
+  // Quoted: the path may hold spaces (NODE_OPTIONS accepts double quotes).
+  const req = `--require ${JSON.stringify(preload)}`;
+  const existing = env.NODE_OPTIONS;
+  out.NODE_OPTIONS = existing !== undefined && existing.trim() !== '' ? `${existing} ${req}` : req;
+  if (idle !== null) out.LEAKWATCH_WHY_IDLE = idle;
+  return out;
+}

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { whyChildEnv } from './config';
 import { parseDuration } from './duration';
 
 const USAGE = `usage: leakwatch why [--idle <duration>] -- <command> [args...]
@@ -57,12 +58,6 @@ export function parseWhyArgs(args: readonly string[]): WhyArgs | string {
   return { idle, command };
 }
 
-/** NODE_OPTIONS with the preload added (quoted: the path may hold spaces). */
-function nodeOptions(existing: string | undefined): string {
-  const req = `--require ${JSON.stringify(PRELOAD)}`;
-  return existing !== undefined && existing.trim() !== '' ? `${existing} ${req}` : req;
-}
-
 export async function run(_command: string, args: string[]): Promise<number> {
   if (args[0] === '--help' || args[0] === '-h') {
     process.stdout.write(USAGE);
@@ -73,9 +68,7 @@ export async function run(_command: string, args: string[]): Promise<number> {
     process.stderr.write(`leakwatch why: ${parsed}\n${USAGE}`);
     return 2;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: nodeOptions(process.env.NODE_OPTIONS) };
-  if (parsed.idle !== null) env.LEAKWATCH_WHY_IDLE = parsed.idle;
-  else delete env.LEAKWATCH_WHY_IDLE;
+  const env = whyChildEnv(PRELOAD, parsed.idle);
   const [file, ...rest] = parsed.command as [string, ...string[]];
   const child = spawn(file, rest, { stdio: 'inherit', env });
   // Ctrl-C reaches the whole process group; a SIGINT sent to this command

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, killSurvivors, runNode } from '../helpers';
 import { siteOf } from './helpers';
+import { whyChildEnv } from '../../agent/config';
 import { parseWhyArgs } from '../../agent/why-command';
 
 const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
@@ -82,6 +83,16 @@ describe('leakwatch why', () => {
       fs.rmSync(out, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("the child's environment: the preload appended to NODE_OPTIONS (quoted), the idle duration set or removed", () => {
+    const pre = '/opt/my app/why-preload.js';
+    expect(whyChildEnv(pre, '2s', { PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=64', LEAKWATCH_WHY_IDLE: '9s' })).toEqual({
+      PATH: '/bin',
+      NODE_OPTIONS: '--max-old-space-size=64 --require "/opt/my app/why-preload.js"',
+      LEAKWATCH_WHY_IDLE: '2s',
+    });
+    expect(whyChildEnv(pre, null, { LEAKWATCH_WHY_IDLE: '9s' })).toEqual({ NODE_OPTIONS: '--require "/opt/my app/why-preload.js"' });
+  });
 
   it('rejects malformed arguments with status 2', async () => {
     expect(parseWhyArgs(['--idle', 'soon', '--', 'node'])).toMatch(/not a duration/);
