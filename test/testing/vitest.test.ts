@@ -105,6 +105,26 @@ describe('leakwatch/vitest', () => {
   });
 });
 
+describe('leakwatch/vitest options per file', () => {
+  // Issue 9: configureLeakCheck in a test file applies to that file only,
+  // even when the next file runs in the same worker process.
+  it('a file that ignores intervals does not make the next file in the same process ignore them', async () => {
+    const out = path.join(tmp, 'reset.json');
+    const run = runNode([VITEST, 'run', '--config', path.join(FIXTURES, 'testing/vitest-reset.config.mjs'), '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1' } });
+    const { code } = await run.exited;
+    expect(code, run.stdout() + run.stderr()).toBe(1);
+    const files = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
+    const a = files.find((f) => f.name.endsWith('a-configures.fixture.js'))?.assertionResults[0];
+    const b = files.find((f) => f.name.endsWith('b-defaults.fixture.js'))?.assertionResults[0];
+    expect(a?.status).toBe('passed');
+    expect(b?.status).toBe('failed');
+    // One worker process ran both files.
+    expect(a?.title.match(/pid (\d+)/)?.[1]).toBe(b?.title.match(/pid (\d+)/)?.[1]);
+    const site = siteOf(path.join(FIXTURES, 'testing/vitest-reset/b-defaults.fixture.js'), 'LEAK: reset interval', 'setInterval');
+    expect(b?.failureMessages.join('\n')).toContain(`created at ${site}`);
+  }, 120_000);
+});
+
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
