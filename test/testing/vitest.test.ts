@@ -105,6 +105,20 @@ describe('leakwatch/vitest', () => {
   });
 });
 
+describe('leakwatch/vitest in the threads pool', () => {
+  it('gives the same verdicts as in the forks pool', async () => {
+    const out = path.join(tmp, 'threads.json');
+    const run = runNode([VITEST, 'run', '--config', CONFIG, '--pool=threads', '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1' } });
+    await run.exited;
+    const threads = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
+    const verdicts = (rs: FileResult[]) =>
+      Object.fromEntries(rs.flatMap((f) => [[path.basename(f.name), f.status], ...f.assertionResults.map((a) => [`${path.basename(f.name)} > ${a.title}`, a.status])]));
+    expect(verdicts(threads)).toEqual(verdicts(results));
+    const a = threads.find((f) => f.name.endsWith('leaky.fixture.js'))?.assertionResults.find((t) => t.title === 'leaks an interval');
+    expect(a?.failureMessages.join('\n')).toContain(`created at ${siteOf(path.join(SUITE, 'leaky.fixture.js'), 'LEAK: interval', 'setInterval')}`);
+  }, 120_000);
+});
+
 describe('leakwatch/vitest options per file', () => {
   // Issue 9: configureLeakCheck in a test file applies to that file only,
   // even when the next file runs in the same worker process.
