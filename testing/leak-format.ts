@@ -2,7 +2,7 @@
  * The pure half of the test helpers: options, filters, the failure message
  * and the error it is thrown in. No timers, no wrappers.
  */
-import { type Frame, type StackHolder, formatFrame, formatLocation, parseStackText, readHolder } from '../probes/stack-frames';
+import { type Frame, type StackHolder, formatFrame, formatLocation, isNodeInternal, isOwnFrame, parseStackText, readHolder } from '../probes/stack-frames';
 import type { Leak, LeakType } from './leak-window';
 
 export type { Frame };
@@ -28,6 +28,12 @@ export interface LeakCheckOptions {
   ignoreSites?: readonly (string | RegExp)[];
   /** Also ignore unref'd handles (they do not keep the process alive). Default false. */
   ignoreUnref?: boolean;
+  /**
+   * Report what the named benign filters leave out (`BENIGN`: idle
+   * keep-alive sockets of connection pools, Node's own unref'd timers).
+   * Default false.
+   */
+  strict?: boolean;
   /** How long to wait for closes in flight before failing, in ms (default 100). */
   settleMs?: number;
 }
@@ -37,6 +43,7 @@ export interface ResolvedLeakOptions {
   readonly ignoreTypes: readonly LeakType[];
   readonly ignoreSites: readonly (string | RegExp)[];
   readonly ignoreUnref: boolean;
+  readonly strict: boolean;
   readonly settleMs: number;
 }
 
@@ -44,6 +51,7 @@ export const DEFAULT_LEAK_OPTIONS: ResolvedLeakOptions = Object.freeze({
   ignoreTypes: [],
   ignoreSites: [],
   ignoreUnref: false,
+  strict: false,
   settleMs: DEFAULT_SETTLE_MS,
 });
 
@@ -70,17 +78,42 @@ export function resolveLeakOptions(opts: LeakCheckOptions | undefined, base: Res
     throw new RangeError(`settleMs must be a finite number >= 0, got ${String(opts.settleMs)}`);
   }
   if (opts.ignoreUnref !== undefined && typeof opts.ignoreUnref !== 'boolean') throw new TypeError('ignoreUnref must be a boolean');
+  if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new TypeError('strict must be a boolean');
   return Object.freeze({
     ignoreTypes: opts.ignoreTypes ?? base.ignoreTypes,
     ignoreSites: opts.ignoreSites ?? base.ignoreSites,
     ignoreUnref: opts.ignoreUnref ?? base.ignoreUnref,
+    strict: opts.strict ?? base.strict,
     settleMs: opts.settleMs ?? base.settleMs,
   });
+}
+
+/**
+ * Handles a test did not leak although it made them, each with its reason
+ * (house style 17: named benign filters). Both are unref'd, so they never
+ * keep a process alive, and both belong to a process-wide pool that
+ * outlives any one test by design.
+ */
+export const BENIGN: Readonly<Record<string, (l: Leak) => boolean>> = Object.freeze({
+  // `http.get` through an Agent with keepAlive (Node 20's globalAgent):
+  // the idle socket waits in the agent's free list, unref'd, and the agent
+  // closes it after its keep-alive timeout.
+  idleAgentSocket: (l: Leak) => l.type === 'socket' && !l.refed && l.pooled && l.frames.some((f) => f.fn.endsWith('Agent.createSocket')),
+  // `fetch` (undici inside Node): its keep-alive sockets and its shared
+  // timer are created from Node's own code, unref'd, with no frame of yours.
+  nodeInternalUnref: (l: Leak) => !l.refed && l.site === null && l.frames.length > 0 && l.frames.every((f) => isNodeInternal(f.file) || isOwnFrame(f.file)),
+});
+
+/** The name of the benign filter that covers a leak, or null. */
+export function benignReason(l: Leak): string | null {
+  for (const [name, test] of Object.entries(BENIGN)) if (test(l)) return name;
+  return null;
 }
 
 /** The leaks the options do not ignore. */
 export function filterLeaks(leaks: readonly Leak[], opts: ResolvedLeakOptions): Leak[] {
   return leaks.filter((l) => {
+    if (!opts.strict && benignReason(l) !== null) return false;
     if (opts.ignoreTypes.includes(l.type)) return false;
     if (opts.ignoreUnref && !l.refed) return false;
     if (opts.ignoreSites.length > 0) {

@@ -31,6 +31,8 @@ export interface Leak {
   frames: Frame[];
   /** The frame to fix: innermost user-code frame, null if none. */
   site: Frame | null;
+  /** A socket with no HTTP request on it (`_httpMessage` null): idle in a pool. */
+  pooled: boolean;
 }
 
 export interface LeakWindow {
@@ -118,6 +120,7 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
   let type: LeakType;
   let refed: boolean;
   let detail: string;
+  let pooled = false;
   if (s.kind === 'timer') {
     // Fake timers (vi.useFakeTimers, sinon) return other objects: not Node timers.
     if (!TIMEOUT_PROTO.isPrototypeOf(h)) return null;
@@ -144,12 +147,13 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
     if (h.destroyed) return null;
     type = 'socket';
     refed = refOf((h as unknown as { _handle?: HandleLike })._handle);
+    pooled = (h as unknown as { _httpMessage?: unknown })._httpMessage === null;
     detail = h.connecting ? 'connecting' : `to ${addr(safe(() => h.remoteAddress, undefined), safe(() => h.remotePort, undefined))}`;
   } else {
     return null;
   }
   const frames = record !== undefined && record !== 1 ? framesOf(record.holder, MAX_FRAMES) : [];
-  return { type, refed, detail, frames, site: pickSite(frames) };
+  return { type, refed, detail, frames, site: pickSite(frames), pooled };
 }
 
 /** Resolves after `ms` on a real (never faked), unref'd timer. */

@@ -89,6 +89,7 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
         detail: repeat === null ? `in ${t._idleTimeout ?? 0}ms` : `every ${repeat}ms`,
         frames,
         site: pickSite(frames),
+        pooled: false,
         callback: null,
       };
       handles.push(h);
@@ -115,7 +116,7 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
     let h: AliveHandle | null = null;
     if (o instanceof net.Server) {
       const a = safe(() => o.address(), null);
-      h = { type: 'server', refed: true, detail: `listening on ${typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, a.port)}`, frames, site: pickSite(frames), callback: null };
+      h = { type: 'server', refed: true, detail: `listening on ${typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, a.port)}`, frames, site: pickSite(frames), pooled: false, callback: null };
     } else if (o instanceof net.Socket) {
       // An accepted connection has no connect call of its own: its server's
       // listen call is where it comes from.
@@ -124,10 +125,10 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
       const remote = addr(safe(() => o.remoteAddress, undefined), safe(() => o.remotePort, undefined));
       const detail = o === process.stdin ? 'stdin (being read)' : accepted ? `accepted from ${remote} by a server (site: its listen call)` : o.connecting ? 'connecting' : `to ${remote}`;
       const f = accepted && frames.length === 0 ? framesFor(server) : frames;
-      h = { type: 'socket', refed: true, detail, frames: f, site: pickSite(f), callback: null };
+      h = { type: 'socket', refed: true, detail, frames: f, site: pickSite(f), pooled: false, callback: null };
     } else if (o instanceof dgram.Socket) {
       const local = safe(() => o.address(), null);
-      h = { type: 'udp', refed: true, detail: local === null ? 'unbound' : `on ${addr(local.address, local.port)}`, frames, site: pickSite(frames), callback: null };
+      h = { type: 'udp', refed: true, detail: local === null ? 'unbound' : `on ${addr(local.address, local.port)}`, frames, site: pickSite(frames), pooled: false, callback: null };
     }
     if (h !== null) handles.push(h);
     else {

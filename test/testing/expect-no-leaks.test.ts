@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import http from 'node:http';
 import net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -154,6 +155,32 @@ describe('expectNoLeaks', () => {
     expect(outer.leaks.map((l) => l.detail).sort()).toEqual(['every 1000ms', 'every 2000ms']);
     // Both disarmed: the original function is back in place.
     expect(globalThis.setTimeout).toBe(ORIGINAL_SET_TIMEOUT);
+  });
+
+  // House style 17: pooled keep-alive sockets and Node's own unref'd
+  // timers are named benign filters, reported only with strict: true.
+  it('fetch and http.get keep-alive pools are not leaks by default; strict reports them', async () => {
+    const newServer = async () => {
+      const srv = http.createServer((_q, r) => r.end('ok')).listen(0, '127.0.0.1');
+      await once(srv, 'listening');
+      cleanup.push(() => {
+        srv.closeAllConnections();
+        srv.close();
+      });
+      return `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/`;
+    };
+    const viaFetch = (url: string) => async () => {
+      await (await fetch(url)).text();
+    };
+    const viaGet = (url: string) => () =>
+      new Promise<void>((resolve) => http.get(url, (r) => r.resume().on('end', resolve)));
+    await expectNoLeaks(viaFetch(await newServer()));
+    await expectNoLeaks(viaGet(await newServer()));
+    // A new server each time: a new connection, not a reused pooled one.
+    const f = await leaksOf(viaFetch(await newServer()), { strict: true });
+    expect(f.leaks.some((l) => l.type === 'socket' && !l.refed && l.site === null)).toBe(true);
+    const g = await leaksOf(viaGet(await newServer()), { strict: true });
+    expect(g.leaks.map((l) => [l.type, l.refed, l.site?.file])).toEqual([['socket', false, __filename]]);
   });
 
   it('throws on nonsense options, naming them', async () => {
