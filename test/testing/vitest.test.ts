@@ -119,6 +119,29 @@ describe('leakwatch/vitest in the threads pool', () => {
   }, 120_000);
 });
 
+describe('LEAKWATCH_TEST_SCOPE', () => {
+  const runLeaky = async (scope: string) => {
+    const out = path.join(tmp, `scope-${scope}.json`);
+    const run = runNode([VITEST, 'run', '--config', CONFIG, path.join(SUITE, 'leaky.fixture.js'), '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1', LEAKWATCH_TEST_SCOPE: scope } });
+    const { code } = await run.exited;
+    const [f] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
+    return { code, f: f as FileResult, stderr: run.stderr() };
+  };
+
+  it('=file checks the file once: the leaky tests pass because the file cleans up in afterAll', async () => {
+    const { code, f } = await runLeaky('file');
+    expect(f.assertionResults.map((a) => a.status)).toEqual(['passed', 'passed', 'passed', 'passed']);
+    expect(f.status).toBe('passed');
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('a bad value gets one stderr line and the per-test default', async () => {
+    const { f, stderr } = await runLeaky('suite');
+    expect(stderr).toContain('LEAKWATCH_TEST_SCOPE="suite" is not test or file; using test');
+    expect(f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.title)).toEqual(['leaks an interval', 'leaks a socket', 'leaks a server']);
+  }, 120_000);
+});
+
 describe('leakwatch/vitest options per file', () => {
   // Issue 9: configureLeakCheck in a test file applies to that file only,
   // even when the next file runs in the same worker process.
