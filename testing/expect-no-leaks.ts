@@ -21,7 +21,7 @@ export type { Leak, LeakType } from './leak-window';
  * Runs `fn` (sync or async) and throws a `LeakError` with code
  * `LEAKWATCH_ERR_LEAKS` listing what it left alive. If `fn` throws, that
  * error is rethrown and no leak check is made.
- * @param options ignore rules and the settle wait (`settleMs`, default 100 ms)
+ * @param options ignore rules and the settle wait (`settleMs`, default 250 ms)
  */
 export async function expectNoLeaks(fn: () => unknown, options?: LeakCheckOptions): Promise<void> {
   if (typeof fn !== 'function') throw new TypeError('expectNoLeaks needs a function');

@@ -34,7 +34,7 @@ export interface LeakCheckOptions {
    * Default false.
    */
   strict?: boolean;
-  /** How long to wait for closes in flight before failing, in ms (default 100). */
+  /** How long to wait for closes in flight before failing, in ms (default 250). */
   settleMs?: number;
 }
 
