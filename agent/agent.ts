@@ -167,7 +167,7 @@ export class LeakwatchAgent implements Agent, AgentView {
     const h = this.history;
     const handles: string[] = [];
     for (const [type, n] of this.readings.handles.byType) if (n > 0) handles.push(`${type}=${n}`);
-    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
+    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
   }
 
   /** Judges the trends and moves the state machine. */

@@ -78,7 +78,7 @@ export function initialMachine(now: number): Machine {
 }
 
 const fmt = (t: Trend): string =>
-  `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
+  !t.significant ? `z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, not significant` : `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
 
 /** The next state, the actions to take and the reasons. */
 export function step(m: Machine, now: number, judgements: readonly Judgement[], limits: Limits): Step {

@@ -159,11 +159,25 @@ export function bucketize(
   for (let k = 0; k < b; k++) {
     const start = Math.floor((k * count) / b);
     const end = Math.floor(((k + 1) * count) / b);
-    scratch.length = 0;
-    for (let i = start; i < end; i++) if (!Number.isNaN(v[i])) scratch.push(v[i] as number);
-    if (scratch.length === 0) continue;
+    let value = Number.POSITIVE_INFINITY;
+    let seen = 0;
+    if (reducer === 'min') {
+      for (let i = start; i < end; i++) {
+        const x = v[i] as number;
+        if (x === x) {
+          seen++;
+          if (x < value) value = x;
+        }
+      }
+    } else {
+      scratch.length = 0;
+      for (let i = start; i < end; i++) if (!Number.isNaN(v[i])) scratch.push(v[i] as number);
+      seen = scratch.length;
+      value = median(scratch);
+    }
+    if (seen === 0) continue;
     outT.push(((t[start] as number) + (t[end - 1] as number)) / 2);
-    outV.push(reducer === 'min' ? Math.min(...scratch) : median(scratch));
+    outV.push(value);
   }
   return { t: outT, v: outV };
 }
@@ -181,6 +195,13 @@ export function detectTrend(
 ): Trend {
   const pts = bucketize(t, v, count, params.buckets, spec.reducer);
   const mk = mannKendall(pts.v);
+  const spanMs = count >= 2 ? (t[count - 1] as number) - (t[0] as number) : 0;
+  if (!(mk.pValue < params.alpha && mk.s > 0)) {
+    // No significant rise: the slopes (the costly part, O(B²) with a sort)
+    // cannot change the verdict, so they are not computed.
+    const level = median(pts.v.slice());
+    return { n: mk.n, s: mk.s, z: mk.z, pValue: mk.pValue, slopePerSec: Number.NaN, tailSlopePerSec: Number.NaN, growth: Number.NaN, from: level, to: level, spanMs, significant: false, material: false, sustained: false, growing: false };
+  }
   const secs = pts.t.map((x) => x / 1_000);
   const slope = pts.v.length >= 2 ? theilSen(secs, pts.v) : 0;
   const tailStart = Math.max(0, Math.min(pts.v.length - 3, Math.floor(pts.v.length * (1 - params.tailFraction))));
@@ -188,7 +209,6 @@ export function detectTrend(
   const tailSecs = secs.slice(tailStart);
   const tailSlope = tailV.length >= 2 ? theilSen(tailSecs, tailV) : slope;
   const tailMk = mannKendall(tailV);
-  const spanMs = count >= 2 ? (t[count - 1] as number) - (t[0] as number) : 0;
   // The fitted line through the median point gives robust end levels.
   const midT = median(secs.slice());
   const midV = median(pts.v.slice());

@@ -38,6 +38,10 @@ const todo = (names.length > 0 ? names : Object.keys(SCENARIOS)).filter((n) => S
     if (ok) passed++;
     console.log(`| ${r.name} | ${r.expected} | ${verdict} | ${r.detectedAfterMs === null ? '—' : `${(r.detectedAfterMs / 1000).toFixed(1)} s`} | ${r.requests} (${r.failures}) | ${ok ? 'yes' : 'NO'} |`);
   }
+  for (const r of results.filter((x) => (x.reported ? 'leak' : 'healthy') !== x.expected)) {
+    console.log(`\n${r.name}: last decisions`);
+    console.log(r.stderr.split('\n').filter((l) => /(watching|suspect|leaking|cooldown|no report)[: ]|leakwatch: /.test(l)).slice(-6).join('\n'));
+  }
   console.log(`${passed} passed, ${results.length - passed} failed`);
   process.exitCode = passed === results.length ? 0 : 1;
 })();

@@ -60,7 +60,10 @@ describe('detectTrend over a whole window (LEAK_PARAMS)', () => {
       const dip = detectTrend(t, v, WINDOW_S, FLOOR, LEAK_PARAMS);
       expect(spike.growing).toBe(before.growing);
       expect(dip.growing).toBe(before.growing);
-      expect(spike.slopePerSec).toBeCloseTo(before.slopePerSec, -4);
+      // Slopes are computed for significant trends only (NaN otherwise).
+      expect(spike.significant).toBe(before.significant);
+      if (before.significant) expect(spike.slopePerSec).toBeCloseTo(before.slopePerSec, -4);
+      else expect(spike.slopePerSec).toBeNaN();
     }
   });
 
