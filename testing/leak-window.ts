@@ -148,7 +148,10 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
     type = 'socket';
     refed = refOf((h as unknown as { _handle?: HandleLike })._handle);
     pooled = (h as unknown as { _httpMessage?: unknown })._httpMessage === null;
-    detail = h.connecting ? 'connecting' : `to ${addr(safe(() => h.remoteAddress, undefined), safe(() => h.remotePort, undefined))}`;
+    // Still connecting (or a pipe with no peer address): the connect call's target.
+    const target = record !== undefined && record !== 1 ? record.target : undefined;
+    const remote = safe(() => h.remoteAddress, undefined);
+    detail = h.connecting ? `connecting to ${target ?? 'unknown'}` : remote === undefined ? `to ${target ?? 'unknown'}` : `to ${addr(remote, safe(() => h.remotePort, undefined))}`;
   } else {
     return null;
   }

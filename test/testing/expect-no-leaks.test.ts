@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeaks, LeakError } from '../../testing/expect-no-leaks';
@@ -117,6 +119,24 @@ describe('expectNoLeaks', () => {
       },
       { settleMs: 5000 },
     );
+  });
+
+  it('names a pipe client by the path it connected to', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-pipe-'));
+    const sock = path.join(dir, 's.sock');
+    const server = net.createServer((s) => s.on('error', () => {})).listen(sock);
+    await once(server, 'listening');
+    let c: net.Socket | undefined;
+    cleanup.push(() => {
+      c?.destroy();
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const err = await leaksOf(async () => {
+      c = net.connect(sock);
+      await once(c, 'connect');
+    });
+    expect(err.leaks.map((l) => [l.type, l.detail])).toEqual([['socket', `to ${sock}`]]);
   });
 
   it('reports servers left listening', async () => {
