@@ -254,6 +254,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const sinks = await startSinks();
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
+  // Also when a signal ends the run (lib/proc kills the services then).
+  process.once('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
   try {
     const all = configurations(sinks);
     const base = all.find((c) => c.name === 'none');
