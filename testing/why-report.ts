@@ -123,7 +123,16 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
       const server = (o as { server?: unknown }).server;
       const accepted = server instanceof net.Server;
       const remote = addr(safe(() => o.remoteAddress, undefined), safe(() => o.remotePort, undefined));
-      const detail = o === process.stdin ? 'stdin (being read)' : accepted ? `accepted from ${remote} by a server (site: its listen call)` : o.connecting ? 'connecting' : `to ${remote}`;
+      const rec = recordOf(o);
+      const target = rec !== undefined && rec !== 1 ? rec.target : undefined;
+      const detail =
+        o === process.stdin
+          ? 'stdin (being read)'
+          : accepted
+            ? `accepted from ${remote} by a server (site: its listen call)`
+            : o.connecting
+              ? `connecting to ${target ?? 'unknown'}`
+              : `to ${remote === 'unknown' ? target ?? remote : remote}`;
       const f = accepted && frames.length === 0 ? framesFor(server) : frames;
       h = { type: 'socket', refed: true, detail, frames: f, site: pickSite(f), pooled: false, callback: null };
     } else if (o instanceof dgram.Socket) {
