@@ -16,7 +16,7 @@
  * inside that spread are noise. Configurations rotate between cycles.
  *
  *   node bench/overhead.js            full: 3 cycles × 5 pairs of 1 s slices (~13 min)
- *   node bench/overhead.js --quick    1 cycle × 3 pairs of 1 s slices (~3 min)
+ *   node bench/overhead.js --quick    1 cycle × 3 pairs of 0.8 s slices (< 3 min)
  *   options: --cycles N --pairs N --slice S --warm S --connections N
  *            --only name,name  --services http,promise  --json FILE
  */
@@ -43,7 +43,7 @@ function parseArgs(argv) {
     quick,
     cycles: Number(value('cycles', quick ? 1 : 3)),
     pairs: Number(value('pairs', quick ? 3 : 5)),
-    sliceS: Number(value('slice', 1)),
+    sliceS: Number(value('slice', quick ? 0.8 : 1)),
     warmS: Number(value('warm', quick ? 0.5 : 1)),
     connections: Number(value('connections', 10)),
     only: value('only', null)?.split(',') ?? null,
