@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -206,6 +207,9 @@ export function resolveConfig(
     if (dir.includes('\0')) {
       if (options.reportDir !== undefined) throw new TypeError('leakwatch: option reportDir must be a path');
       bad('LEAKWATCH_REPORT_DIR', dir, 'a directory path', `using ${DEFAULTS.reportDir}`);
+    } else if (isNonDirectory(path.resolve(dir))) {
+      if (options.reportDir !== undefined) throw new TypeError(`leakwatch: option reportDir ${quote(dir)} is a file, not a directory`);
+      bad('LEAKWATCH_REPORT_DIR', dir, 'a directory (it is an existing file)', `using ${DEFAULTS.reportDir}`);
     } else {
       reportDir = path.resolve(dir);
     }
@@ -270,6 +274,15 @@ export function resolveConfig(
     historySize,
   });
   return { config, warnings };
+}
+
+/** True when `p` exists and is not a directory (a missing one is created later). */
+function isNonDirectory(p: string): boolean {
+  try {
+    return !fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `reportDir` → `LEAKWATCH_REPORT_DIR`. */

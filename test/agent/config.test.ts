@@ -68,6 +68,7 @@ describe('resolveConfig from the environment', () => {
     ['LEAKWATCH_INTERVAL', 'banana', (c) => c.intervalMs, DEFAULTS.intervalMs, /expected e\.g\. 500ms, 1s, 10m/],
     ['LEAKWATCH_WINDOW', '5 minutes', (c) => c.windowMs, DEFAULTS.windowMs, /expected e\.g\. 500ms, 1s, 10m/],
     ['LEAKWATCH_REPORT_DIR', 'a\0b', (c) => c.reportDir, DEFAULTS.reportDir, /directory path/],
+    ['LEAKWATCH_REPORT_DIR', __filename, (c) => c.reportDir, DEFAULTS.reportDir, /a directory \(it is an existing file\)/],
     ['LEAKWATCH_DEBUG', 'loud', (c) => c.debug, false, /expected true or false/],
     ['LEAKWATCH_DOGSTATSD', 'tcp://x:1', (c) => c.dogstatsd, null, /udp:\/\/127\.0\.0\.1:8125/],
     ['LEAKWATCH_PROMETHEUS', 'localhost:99999', (c) => c.prometheus, null, /127\.0\.0\.1:9464/],
