@@ -2,16 +2,14 @@ import * as os from 'node:os';
 import { readCgroupMemoryLimit } from '../probes/process';
 import { readHeapLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
-import { writeReport } from '../reports/report-writer';
 import { startExporters, type Exporter } from '../reports/exporters';
 import type { Config } from './config';
 import { createDebug, type Debug, writeStderr } from './debug';
 import { History } from './history';
 import { createJudgeScratch, judgeAll, type JudgeScratch } from './judge';
-import { buildReport } from './report-builder';
 import { COLUMN, Sampler, type Readings } from './sampler';
 import { type Judgement, type LeakState, type Machine, initialMachine, step, type Limits } from './state-machine';
-import { armTracking, gatherEvidence, type Tracking } from './tracking';
+import type { Tracking } from './tracking';
 import { VERSION } from './version';
 
 /** The agent's own counters: what it costs, what it did, what it dropped. */
@@ -201,6 +199,10 @@ export class LeakwatchAgent implements Agent, AgentView {
   arm(signals: readonly string[]): void {
     if (this.tracking !== null) return;
     try {
+      // Loaded on first arm: in *watching* none of the tracking, profiling or
+      // inspector code is in memory (about 6 MB of RSS, bench/overhead.js).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { armTracking } = require('./tracking') as typeof import('./tracking');
       this.tracking = armTracking(signals, this);
     } catch (err) {
       this.onError('arm', err);
@@ -220,6 +222,11 @@ export class LeakwatchAgent implements Agent, AgentView {
 
   private async report(verdict: LeakReport['verdict'], signals: readonly string[]): Promise<string> {
     try {
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded when a report is due */
+      const { gatherEvidence } = require('./tracking') as typeof import('./tracking');
+      const { buildReport } = require('./report-builder') as typeof import('./report-builder');
+      const { writeReport } = require('../reports/report-writer') as typeof import('../reports/report-writer');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const evidence = await gatherEvidence(this, this.tracking, signals);
       const report = buildReport({
         verdict,
