@@ -6,10 +6,11 @@ import { startExporters, type Exporter } from '../reports/exporters';
 import type { Config } from './config';
 import { createDebug, type Debug, writeStderr } from './debug';
 import { History } from './history';
-import { createJudgeScratch, judgeAll, type JudgeScratch } from './judge';
+import { createJudgeScratch, judgeSignal, type JudgeScratch, signalSpecs } from './judge';
 import { COLUMN, Sampler, type Readings } from './sampler';
 import { type Judgement, type LeakState, type Machine, initialMachine, step, type Limits } from './state-machine';
 import type { Tracking } from './tracking';
+import type { SignalSpec } from './trend';
 import { VERSION } from './version';
 
 /** The agent's own counters: what it costs, what it did, what it dropped. */
@@ -82,6 +83,8 @@ export class LeakwatchAgent implements Agent, AgentView {
   /** The control channel (agent/control.ts), when on. */
   private control: import('./control').ControlServer | null = null;
   private lastJudgements: Judgement[] = [];
+  /** The evaluation under way: signals judged a few per tick. */
+  private cycle: { specs: SignalSpec[]; next: number; judged: Judgement[] } | null = null;
   private reporting: Promise<unknown> = Promise.resolve();
 
   constructor(readonly config: Config, debug: Debug = createDebug(config.debug)) {
@@ -155,7 +158,7 @@ export class LeakwatchAgent implements Agent, AgentView {
           this.onError(`exporter ${e.name}`, err);
         }
       }
-      if (this.self.ticks % this.evalEveryTicks === 0) this.evaluate(now);
+      this.evaluateSome(now);
     } catch (err) {
       this.onError('tick', err);
     }
@@ -168,10 +171,31 @@ export class LeakwatchAgent implements Agent, AgentView {
     this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
   }
 
-  /** Judges the trends and moves the state machine. */
-  private evaluate(now: number): void {
+  /**
+   * Judges a share of the signals: an evaluation starts every
+   * `evalEveryTicks` ticks and is spread over that many ticks, so that no
+   * tick pays for judging every signal (bench/tick.js: a whole evaluation
+   * is 100-200 µs, a sampling tick 30 µs). Then moves the state machine.
+   */
+  private evaluateSome(now: number): void {
+    if (this.cycle === null) {
+      if (this.self.ticks % this.evalEveryTicks !== 0) return;
+      this.cycle = { specs: signalSpecs(this.history), next: 0, judged: [] };
+    }
+    const c = this.cycle;
+    const share = Math.ceil(c.specs.length / this.evalEveryTicks);
+    for (let i = 0; i < share && c.next < c.specs.length; i++) {
+      const j = judgeSignal(this.history, c.specs[c.next++] as SignalSpec, this.config.windowMs, this.config.intervalMs, this.scratch);
+      if (j !== null) c.judged.push(j);
+    }
+    if (c.next < c.specs.length) return;
+    this.cycle = null;
+    this.decide(now, c.judged);
+  }
+
+  /** Moves the state machine on one evaluation's judgements. */
+  private decide(now: number, judgements: Judgement[]): void {
     this.self.evaluations++;
-    const judgements = judgeAll(this.history, this.config.windowMs, this.config.intervalMs, this.scratch);
     this.lastJudgements = judgements;
     const result = step(this.machine, now, judgements, this.limits);
     this.machine = result.machine;

@@ -70,28 +70,38 @@ export function signalSpecs(history: History): SignalSpec[] {
  * @param intervalMs the sampling interval
  */
 export function judgeAll(history: History, windowMs: number, intervalMs: number, scratch: JudgeScratch): Judgement[] {
+  const out: Judgement[] = [];
+  for (const spec of signalSpecs(history)) {
+    const j = judgeSignal(history, spec, windowMs, intervalMs, scratch);
+    if (j !== null) out.push(j);
+  }
+  return out;
+}
+
+/**
+ * Judges one signal over the newest half window and the whole window; null
+ * when it has no usable reading. The agent spreads these calls over the
+ * ticks of an evaluation period, so no single tick pays for all of them.
+ */
+export function judgeSignal(history: History, spec: SignalSpec, windowMs: number, intervalMs: number, scratch: JudgeScratch): Judgement | null {
   const fullRows = Math.min(history.capacity, Math.round(windowMs / intervalMs));
   const halfRows = Math.max(4, Math.round(fullRows / 2));
   const rows = history.length;
-  const out: Judgement[] = [];
-  for (const spec of signalSpecs(history)) {
-    const level = history.last(spec.name);
-    if (Number.isNaN(level) || level < 0) continue;
-    let half = null;
-    let full = null;
-    if (rows >= halfRows) {
-      history.copyLast(null, halfRows, scratch.t);
-      history.copyLast(spec.name, halfRows, scratch.v);
-      half = detectTrend(scratch.t, scratch.v, halfRows, { ...spec, minGrowth: spec.minGrowth / 2 }, SUSPECT_PARAMS);
-    }
-    if (rows >= fullRows) {
-      history.copyLast(null, fullRows, scratch.t);
-      history.copyLast(spec.name, fullRows, scratch.v);
-      full = detectTrend(scratch.t, scratch.v, fullRows, spec, LEAK_PARAMS);
-    }
-    out.push({ signal: spec.name, half, full, level, minGrowth: spec.minGrowth, informational: spec.informational === true });
+  const level = history.last(spec.name);
+  if (Number.isNaN(level) || level < 0) return null;
+  let half = null;
+  let full = null;
+  if (rows >= halfRows) {
+    history.copyLast(null, halfRows, scratch.t);
+    history.copyLast(spec.name, halfRows, scratch.v);
+    half = detectTrend(scratch.t, scratch.v, halfRows, { ...spec, minGrowth: spec.minGrowth / 2 }, SUSPECT_PARAMS);
   }
-  return out;
+  if (rows >= fullRows) {
+    history.copyLast(null, fullRows, scratch.t);
+    history.copyLast(spec.name, fullRows, scratch.v);
+    full = detectTrend(scratch.t, scratch.v, fullRows, spec, LEAK_PARAMS);
+  }
+  return { signal: spec.name, half, full, level, minGrowth: spec.minGrowth, informational: spec.informational === true };
 }
 
 /** The unit of a signal, for the report. */
