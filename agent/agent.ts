@@ -146,11 +146,7 @@ export class LeakwatchAgent implements Agent, AgentView {
     try {
       const t0 = process.hrtime.bigint();
       this.sampler.sample(now);
-      const cost = Number(process.hrtime.bigint() - t0) / 1_000;
       this.self.ticks++;
-      this.self.tickCostUs = cost;
-      this.self.tickCostTotalUs += cost;
-      if (this.debug.enabled) this.debugTick();
       for (const e of this.exporters) {
         try {
           e.onTick();
@@ -159,6 +155,11 @@ export class LeakwatchAgent implements Agent, AgentView {
         }
       }
       this.evaluateSome(now);
+      // The agent's own cost: the whole tick (sampling, exporters, judging).
+      const cost = Number(process.hrtime.bigint() - t0) / 1_000;
+      this.self.tickCostUs = cost;
+      this.self.tickCostTotalUs += cost;
+      if (this.debug.enabled) this.debugTick();
     } catch (err) {
       this.onError('tick', err);
     }
