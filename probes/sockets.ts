@@ -85,7 +85,8 @@ function isPrototypeObject(o: object): boolean {
   return Object.prototype.hasOwnProperty.call(o, 'constructor');
 }
 
-function safe<T>(f: () => T, fallback: T): T {
+/** Reads a property of a live handle that may throw (a destroyed socket). */
+export function safe<T>(f: () => T, fallback: T): T {
   try {
     return f();
   } catch {
@@ -93,7 +94,8 @@ function safe<T>(f: () => T, fallback: T): T {
   }
 }
 
-function addr(host: unknown, port: unknown): string {
+/** `host:port`, `[v6]:port`, or `unknown`. */
+export function addr(host: unknown, port: unknown): string {
   if (typeof host !== 'string' || host === '') return 'unknown';
   const h = host.includes(':') ? `[${host}]` : host;
   return typeof port === 'number' ? `${h}:${port}` : h;

@@ -12,6 +12,7 @@ import dgram = require('node:dgram');
 import net = require('node:net');
 import type { CreationRecord } from '../probes/creation-sites';
 import { openInspector } from '../probes/inspector-session';
+import { addr, safe } from '../probes/sockets';
 import { type Frame, formatFrame, formatLocation, pickSite } from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
 import { createSourceMapper } from '../agent/source-maps';
@@ -41,20 +42,6 @@ interface TimeoutLike {
   _repeat?: number | null;
   _onTimeout?: unknown;
   hasRef?: () => boolean;
-}
-
-function safe<T>(f: () => T, fallback: T): T {
-  try {
-    return f();
-  } catch {
-    return fallback;
-  }
-}
-
-function addr(host: unknown, port: unknown): string {
-  if (typeof host !== 'string' || host === '') return 'unknown';
-  const h = host.includes(':') ? `[${host}]` : host;
-  return typeof port === 'number' ? `${h}:${port}` : h;
 }
 
 /**
