@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's type-aware rules plus the house rules that
 // machines can check (docs: STYLE guidelines 4, 6, 24).
 import tseslint from 'typescript-eslint';
+import timerUnref from './eslint-rules/timer-unref.mjs';
 
 const PROCESS_ENV = {
   selector: "MemberExpression[object.name='process'][property.name='env']",
@@ -13,7 +14,9 @@ export default tseslint.config(
     files: ['agent/**/*.ts', 'probes/**/*.ts', 'reports/**/*.ts', 'bin/**/*.ts', 'testing/**/*.ts'],
     extends: [tseslint.configs.recommended],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { leakwatch: { rules: { 'timer-unref': timerUnref } } },
     rules: {
+      'leakwatch/timer-unref': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

@@ -318,6 +318,8 @@ async function closeInspector(ws: WebSocket | null, evaluate: Evaluate | null, p
 }
 
 function sleep(ms: number): Promise<void> {
+  // The CLI's own wait, not the host's: it must keep the CLI alive.
+  // eslint-disable-next-line leakwatch/timer-unref
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
