@@ -1,5 +1,5 @@
 'use strict';
-// Issue 3: the numbers behind docs/metrics.md.
+// Issue 3: the numbers behind the README's Runtime metrics design notes.
 //   node bench/exporters.js                 leakwatch's own costs
 //   PEERS=/path/to/node_modules node bench/exporters.js
 //                                           plus hot-shots / prom-client /

@@ -1,7 +1,7 @@
 /**
  * DogStatsD transports (I/O): a connected, unref'd UDP socket, and Unix
  * datagram sockets through the optional `unix-dgram` package, opened per
- * flush because they cannot be unref'd. See docs/metrics.md.
+ * flush because they cannot be unref'd. See the README (Runtime metrics).
  */
 import type * as dgram from 'node:dgram';
 import type { AgentView } from '../agent/agent';

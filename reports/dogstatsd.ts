@@ -2,7 +2,7 @@
  * DogStatsD: runtime metrics under Datadog's own Node.js names, batched into
  * datagrams that never exceed the DogStatsD limit, flushed every 10 s.
  *
- * A small hand-written client rather than hot-shots: see docs/metrics.md
+ * A small hand-written client rather than hot-shots: see the README (Runtime metrics)
  * ("Why the protocol code is written here") for the measurements. In short, hot-shots sends UDP
  * unconnected (a dead agent is invisible) and its Unix-socket transport
  * cannot be unref'd, so it keeps the host alive. UDP here is a connected,

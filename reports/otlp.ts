@@ -5,7 +5,7 @@
  * The protobuf is written here: the export is one message shape, about a
  * hundred lines to encode, whereas the OpenTelemetry SDK + exporter load
  * 217 modules in 138 ms and would aggregate a second time what the agent
- * already aggregates (docs/metrics.md). The test suite decodes what is sent
+ * already aggregates (README, Runtime metrics). The test suite decodes what is sent
  * with the OpenTelemetry protocol definitions.
  * https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/metrics/v1/metrics.proto
  * https://opentelemetry.io/docs/specs/otlp/#otlphttp

@@ -6,7 +6,7 @@
  *
  * The format is written here rather than through prom-client: it is a few
  * lines of text, and prom-client would keep a second copy of every value
- * (see docs/metrics.md for the load cost measured).
+ * (see the README, Runtime metrics, for the load cost measured).
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
 import type * as http from 'node:http';

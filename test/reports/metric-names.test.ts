@@ -54,13 +54,13 @@ describe('metric names', () => {
   });
 });
 
-describe('docs/metrics.md', () => {
+describe('README.md', () => {
   it('lists every metric name on every channel', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const fs = require('node:fs') as typeof import('node:fs');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const path = require('node:path') as typeof import('node:path');
-    const doc = fs.readFileSync(path.join(__dirname, '../../docs/metrics.md'), 'utf8');
+    const doc = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
     for (const [key, d] of defs) {
       for (const name of [d.dd, d.prom, d.otel]) if (name !== null) expect(doc, `${key}: ${name}`).toContain(`\`${name}\``);
     }
