@@ -59,7 +59,6 @@ function palette(color: boolean): Palette {
  * Control characters become visible `\xNN` escapes.
  */
 export function sanitizeText(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
