@@ -1,5 +1,6 @@
 /** Shared helpers for integration tests: spawn preloaded children, kill survivors. */
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import * as net from 'node:net';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -70,4 +71,13 @@ export function runNode(args: string[], opts: { env?: Record<string, string>; pr
       check();
     });
   return { child, stdout: () => out, stderr: () => err, exited, waitFor };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freeTcpPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
 }

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, killSurvivors, runNode } from '../helpers';
+import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 /**
@@ -31,13 +31,6 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 interface Outcome {
   code: number | null;

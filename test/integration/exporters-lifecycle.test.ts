@@ -4,21 +4,28 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, killSurvivors, runNode } from '../helpers';
+import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
 
 const closers: (() => void)[] = [];
+/** GETs /metrics through `agent` until one answer is 200. */
+async function scrapeUntilOk(port: number, agent: http.Agent): Promise<void> {
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200));
+      }).on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 afterEach(() => {
   killSurvivors();
   for (const c of closers.splice(0)) c();
 });
 
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('exporter lifecycle', () => {
   it('with all three channels running and receivers alive, a finished program exits by itself', async () => {
@@ -48,16 +55,7 @@ describe('exporter lifecycle', () => {
     // Scrape it while it runs (the keep-alive case is pinned by the next test).
     const agent = new http.Agent({ keepAlive: true });
     closers.push(() => agent.destroy());
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
-        http.get({ host: '127.0.0.1', port: promPort, path: '/metrics', agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
-        }).on('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await scrapeUntilOk(promPort, agent);
     const { code } = await run.exited;
     expect(code).toBe(0);
     expect(exports).toBeGreaterThan(0);
@@ -71,16 +69,7 @@ describe('exporter lifecycle', () => {
     await run.waitFor(/ready/);
     const agent = new http.Agent({ keepAlive: true });
     closers.push(() => agent.destroy());
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
-        http.get({ host: '127.0.0.1', port: promPort, path: '/metrics', agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
-        }).on('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await scrapeUntilOk(promPort, agent);
     await new Promise((r) => setImmediate(r));
     // The connection is still open, idle in the scraper's pool.
     expect(Object.values(agent.freeSockets).flat().length).toBe(1);

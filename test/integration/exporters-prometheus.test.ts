@@ -3,11 +3,10 @@
 // the prom-client registry integration.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, killSurvivors, runNode } from '../helpers';
+import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -26,13 +25,6 @@ afterEach(async () => {
   promDir = null;
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function getText(url: string): Promise<string> {
   const res = await fetch(url);
@@ -65,7 +57,7 @@ describe('Prometheus exporter', () => {
   it('is scraped by a real Prometheus: nodejs_active_handles and heap metrics arrive', async () => {
     expect(fs.existsSync(PROMETHEUS), `${PROMETHEUS} (apt-get install prometheus)`).toBe(true);
     const TIMERS = 6;
-    const appPort = await freePort();
+    const appPort = await freeTcpPort();
     const run = runNode(['--expose-gc', FIXTURE], {
       env: { TIMERS: String(TIMERS), LEAKWATCH_PROMETHEUS: `127.0.0.1:${appPort}`, LEAKWATCH_INTERVAL: '100ms' },
     });
@@ -86,7 +78,7 @@ describe('Prometheus exporter', () => {
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
     promDir = dir;
-    const promPort = await freePort();
+    const promPort = await freeTcpPort();
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
       'global:',
       '  scrape_interval: 1s',
