@@ -43,15 +43,4 @@ const server = http.createServer((req, res) => {
   );
 });
 
-server.keepAliveTimeout = 30_000;
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`LISTENING ${server.address().port}\n`);
-});
-// Stop quickly: keep-alive connections would hold close() open.
-const stop = () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 200).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+require('./listen')(server);
