@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import { readCgroupMemoryLimit } from '../probes/process';
 import { readHeapLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
@@ -305,11 +304,6 @@ export class LeakwatchAgent implements Agent, AgentView {
   onDrop(where: string, count: number, why: string): void {
     this.self.exportsDropped += count;
     if (this.debug.enabled) this.debug(`${where}: dropped ${count} (${why})`);
-  }
-
-  /** Host facts for reports. */
-  host(): { hostname: string } {
-    return { hostname: os.hostname() };
   }
 }
 
