@@ -89,7 +89,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   constructor(readonly config: Config, debug: Debug = createDebug(config.debug)) {
     this.debug = debug;
     this.history = new History(config.historySize);
-    this.sampler = new Sampler(this.history);
+    this.sampler = new Sampler(this.history, config.intervalMs);
     this.readings = this.sampler.readings;
     this.scratch = createJudgeScratch(config.historySize);
     this.machine = initialMachine(this.startedAt);
@@ -168,7 +168,7 @@ export class LeakwatchAgent implements Agent, AgentView {
     const h = this.history;
     const handles: string[] = [];
     for (const [type, n] of this.readings.handles.byType) if (n > 0) handles.push(`${type}=${n}`);
-    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
+    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} (delay timer ${this.readings.loop.resolutionMs}ms) fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
   }
 
   /**

@@ -63,8 +63,8 @@ export class Sampler {
   private readonly proc: ProcessProbe;
   private readonly handleColumns = new Map<string, string>();
 
-  constructor(private readonly history: History) {
-    this.loop = createEventLoopProbe();
+  constructor(private readonly history: History, intervalMs = 1_000) {
+    this.loop = createEventLoopProbe(intervalMs);
     this.gc = createGcProbe();
     this.proc = createProcessProbe();
   }
