@@ -25,13 +25,21 @@ const os = require('node:os');
 const path = require('node:path');
 const { configurations, SERVICES } = require('./lib/configs');
 const { runLoad } = require('./lib/load');
-const { startService, readMemory, readCpuMs } = require('./lib/proc');
+const { startService, readMemory, readCpuMsPrecise } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable, median } = require('./lib/stats');
 
 const MB = 1_048_576;
-/** Idle time after start-up before the idle RSS is read (a few agent ticks). */
-const IDLE_MS = 1_500;
+/** Start-up settling before the idle window (module loading, first GCs). */
+const START_MS = 1_000;
+/**
+ * The idle window: no load, both processes alive side by side; what each
+ * spends of CPU here is its standing cost (timers, samplers, wake-ups),
+ * which under load hides inside the A/A noise. Idle RSS is read at its end.
+ */
+const IDLE_MS = 2_000;
+/** Pause after the last slice before the settled RSS is read. */
+const SETTLE_MS = 1_000;
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
@@ -95,9 +103,9 @@ async function launch(service, config, tmpRoot) {
 
 /** One slice of load on one process, with its CPU time per request. */
 async function slice(proc, service, o, seconds) {
-  const cpu0 = readCpuMs(proc.pid);
+  const cpu0 = readCpuMsPrecise(proc.pid);
   const load = await runLoad({ port: proc.port, path: service.path, connections: o.connections, seconds });
-  const cpu1 = readCpuMs(proc.pid);
+  const cpu1 = readCpuMsPrecise(proc.pid);
   return { ...load, cpuUsPerReq: load.requests > 0 ? ((cpu1 - cpu0) * 1_000) / load.requests : Number.NaN };
 }
 
@@ -113,10 +121,15 @@ async function visit(service, base, config, o, tmpRoot) {
   try {
     const [b, c] = await Promise.all([launch(service, base, tmpRoot), launch(service, config, tmpRoot)]);
     procs.push(b, c);
-    // Footprint before any load: the agent's own code and state, a few
-    // ticks in, without the heap growth load brings (which varies by MBs
-    // between identical processes).
-    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    await sleep(START_MS);
+    // Standing cost: CPU over the same idle window for both processes.
+    const cpu0 = [readCpuMsPrecise(b.pid), readCpuMsPrecise(c.pid)];
+    await sleep(IDLE_MS);
+    const idleCpuUsPerS = [readCpuMsPrecise(b.pid) - cpu0[0], readCpuMsPrecise(c.pid) - cpu0[1]].map((ms) => (ms * 1_000) / (IDLE_MS / 1_000));
+    // Footprint before any load. Inflated by start-up timing: a preload
+    // that brings the process's first scavenge forward shows V8's grown new
+    // space here (+4 MB for any few extra modules); the settled RSS after
+    // load below compares processes that have both been through it.
     const idleRssAddedMb = (readMemory(c.pid).rss - readMemory(b.pid).rss) / MB;
     await slice(b, service, o, o.warmS);
     await slice(c, service, o, o.warmS);
@@ -135,6 +148,8 @@ async function visit(service, base, config, o, tmpRoot) {
     }
     const memB = readMemory(b.pid);
     const memC = readMemory(c.pid);
+    await sleep(SETTLE_MS);
+    const settledRssAddedMb = (readMemory(c.pid).rss - readMemory(b.pid).rss) / MB;
     const armed = /LEAKWATCH_ARMED (.*)/.exec(c.svc.stderr.text)?.[1] ?? null;
     if (c.svc.exited !== null) throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
     return {
@@ -144,6 +159,9 @@ async function visit(service, base, config, o, tmpRoot) {
       cpu: median(ratios.cpu),
       rssAddedMb: (memC.hwm - memB.hwm) / MB,
       idleRssAddedMb,
+      settledRssAddedMb,
+      idleCpuAddedUsPerS: idleCpuUsPerS[1] - idleCpuUsPerS[0],
+      baseIdleCpuUsPerS: idleCpuUsPerS[0],
       basePeakRssMb: memB.hwm / MB,
       baseRps: median(baseSlices.map((x) => x.rps)),
       baseP99Ms: median(baseSlices.map((x) => x.p99Ms)),
@@ -177,6 +195,8 @@ function pool(visits, service, config) {
     cpu: ok.flatMap((r) => r.pairs.cpu),
     rss: ok.map((r) => r.rssAddedMb),
     idleRss: ok.map((r) => r.idleRssAddedMb),
+    settledRss: ok.map((r) => r.settledRssAddedMb),
+    idleCpu: ok.map((r) => r.idleCpuAddedUsPerS),
     base: ok,
   };
 }
@@ -187,18 +207,18 @@ function tables(services, configs, visits, o, sinks) {
     const all = visits.filter((v) => v.service === service.name && v.result.ok).map((v) => v.result);
     out.push(`\n### ${service.label}\n`);
     if (all.length > 0) {
-      out.push(`No-agent slices (medians over visits): ${Math.round(median(all.map((r) => r.baseRps))).toLocaleString('en-US')} req/s, p99 ${median(all.map((r) => r.baseP99Ms)).toFixed(2)} ms, ${median(all.map((r) => r.baseCpuUsPerReq)).toFixed(0)} µs CPU per request, peak RSS ${median(all.map((r) => r.basePeakRssMb)).toFixed(1)} MB.\n`);
+      out.push(`No-agent slices (medians over visits): ${Math.round(median(all.map((r) => r.baseRps))).toLocaleString('en-US')} req/s, p99 ${median(all.map((r) => r.baseP99Ms)).toFixed(2)} ms, ${median(all.map((r) => r.baseCpuUsPerReq)).toFixed(0)} µs CPU per request, peak RSS ${median(all.map((r) => r.basePeakRssMb)).toFixed(1)} MB; idle ${median(all.map((r) => r.baseIdleCpuUsPerS)).toFixed(0)} µs CPU per s.\n`);
     }
     const rows = [];
     for (const c of configs) {
       if (c.name === 'none') continue;
       if (c.missing !== null) {
-        rows.push([c.label, 'skipped', c.missing, '', '', '', '0']);
+        rows.push([c.label, 'skipped', c.missing, '', '', '', '', '', '0']);
         continue;
       }
       const p = pool(visits, service.name, c.name);
       if (p.visits === 0) {
-        rows.push([c.label, 'failed', (p.error ?? 'not run').split('\n')[0], '', '', '', '0']);
+        rows.push([c.label, 'failed', (p.error ?? 'not run').split('\n')[0], '', '', '', '', '', '0']);
         continue;
       }
       rows.push([
@@ -206,15 +226,17 @@ function tables(services, configs, visits, o, sinks) {
         formatRange(summarise(p.rps)),
         formatRange(summarise(p.p99)),
         formatRange(summarise(p.cpu)),
+        formatRange(summarise(p.idleCpu), 0),
         formatRange(summarise(p.idleRss), 1),
+        formatRange(summarise(p.settledRss), 1),
         formatRange(summarise(p.rss), 1),
         `${p.visits}×${o.pairs}${p.failed ? ` (+${p.failed} failed)` : ''}`,
       ]);
     }
-    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle RSS added (MB)', 'peak RSS added (MB)', 'pairs'], rows));
+    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle CPU added (µs/s)', 'idle RSS added (MB)', 'RSS added after load (MB)', 'peak RSS added (MB)', 'pairs'], rows));
   }
   out.push('');
-  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle RSS added: VmRSS of the configuration's process minus the no-agent process of the same visit, ${IDLE_MS / 1_000} s after start-up and before any load; peak RSS added: the same for VmHWM after the load; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
+  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${IDLE_MS / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${SETTLE_MS / 1_000} s after the last slice, both processes past the same load; peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
   const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
   if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
   if (configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
@@ -230,20 +252,27 @@ function goals(services, visits, configs) {
   if (services.some((s) => s.name === 'http')) {
     const w = get('http', 'leakwatch', 'rps');
     const a = get('http', 'leakwatch-armed', 'rps');
-    const rss = get('http', 'leakwatch', 'idleRss');
+    const rss = get('http', 'leakwatch', 'settledRss');
     const noise = summarise(pool(visits, 'http', 'none-aa').rps);
     lines.push(`- HTTP service, watching costs < 1% of req/s: ratio ${w.toFixed(3)} → ${mark(w, w >= 0.99)}`);
     lines.push(`- HTTP service, armed costs < 5% of req/s: ratio ${a.toFixed(3)} → ${mark(a, a >= 0.95)}`);
-    lines.push(`- agent RSS < 10 MB (HTTP service, watching, idle RSS added): ${rss.toFixed(1)} MB → ${mark(rss, rss < 10)}; peak RSS added under load ${get('http', 'leakwatch', 'rss').toFixed(1)} MB (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').rss), 1)} MB)`);
+    lines.push(`- agent RSS < 10 MB (HTTP service, watching, RSS added after load): ${rss.toFixed(1)} MB → ${mark(rss, rss < 10)}; idle RSS added before load ${get('http', 'leakwatch', 'idleRss').toFixed(1)} MB; peak RSS added under load ${get('http', 'leakwatch', 'rss').toFixed(1)} MB (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').rss), 1)} MB)`);
+    const idle = get('http', 'leakwatch', 'idleCpu');
+    lines.push(`- standing cost (HTTP service, watching, idle CPU added): ${idle.toFixed(0)} µs per s = ${(idle / 1e4).toFixed(2)}% of one core (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').idleCpu), 0)} µs/s)`);
     if (noise.n > 0) lines.push(`- noise floor (A/A, HTTP service): ${formatRange(noise)}`);
   }
   for (const svc of services) {
     const peers = configs.filter((c) => !['none', 'none-aa', 'leakwatch', 'leakwatch-armed'].includes(c.name) && pool(visits, svc.name, c.name).visits > 0);
     // req/s: higher is better; CPU per request: lower is better.
-    for (const [f, what, better] of [['rps', 'req/s', (p, l) => p >= l], ['cpu', 'CPU per request', (p, l) => p <= l]]) {
+    for (const [f, what, better, digits] of [
+      ['rps', 'req/s', (p, l) => p >= l, 3],
+      ['cpu', 'CPU per request', (p, l) => p <= l, 3],
+      ['idleCpu', 'idle CPU added (µs/s)', (p, l) => p <= l, 0],
+      ['settledRss', 'RSS added after load (MB)', (p, l) => p <= l, 1],
+    ]) {
       const lw = get(svc.name, 'leakwatch', f);
       const ahead = peers.filter((c) => better(get(svc.name, c.name, f), lw));
-      lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(3)}) ahead of every peer on ${what}: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, f).toFixed(3)}`).join(', ')}`}`);
+      lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(digits)}) ahead of every peer on ${what}: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, f).toFixed(digits)}`).join(', ')}`}`);
     }
   }
   lines.push("Differences inside the A/A row's range are noise, whichever way they point.");
@@ -264,7 +293,7 @@ async function main() {
     if (o.only !== null) configs = configs.filter((c) => o.only.includes(c.name));
     const services = SERVICES.filter((s) => o.services === null || o.services.includes(s.name));
     const runnable = configs.filter((c) => c.missing === null);
-    const perVisit = 1 + IDLE_MS / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
+    const perVisit = 1 + (START_MS + IDLE_MS + SETTLE_MS) / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
     const total = o.cycles * services.length * runnable.length;
     const started = new Date();
     process.stderr.write(`leakwatch overhead benchmark: ${services.length} service(s) × ${runnable.length} configuration(s) × ${o.cycles} cycle(s) = ${total} visits of ${o.pairs} pairs of ${o.sliceS} s slices, ${o.connections} connections; about ${Math.ceil((total * perVisit) / 60)} min\n`);
@@ -278,7 +307,7 @@ async function main() {
           visits.push({ cycle, service: service.name, config: config.name, result });
           const r = result;
           process.stderr.write(r.ok
-            ? `[${visits.length}/${total}] ${service.name} · ${config.name}: req/s ×${r.rps.toFixed(3)}, p99 ×${r.p99.toFixed(3)}, CPU/req ×${r.cpu.toFixed(3)}, RSS +${r.rssAddedMb.toFixed(1)} MB (no agent: ${Math.round(r.baseRps)} req/s)${r.errors ? `, ${r.errors} errors` : ''}\n`
+            ? `[${visits.length}/${total}] ${service.name} · ${config.name}: req/s ×${r.rps.toFixed(3)}, p99 ×${r.p99.toFixed(3)}, CPU/req ×${r.cpu.toFixed(3)}, idle CPU +${r.idleCpuAddedUsPerS.toFixed(0)} µs/s, RSS +${r.settledRssAddedMb.toFixed(1)} MB after load (no agent: ${Math.round(r.baseRps)} req/s)${r.errors ? `, ${r.errors} errors` : ''}\n`
             : `[${visits.length}/${total}] ${service.name} · ${config.name}: FAILED ${r.error}\n`);
         }
       }
@@ -307,6 +336,10 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 module.exports = { schedule };
