@@ -176,11 +176,19 @@ function formatStatus(s: Record<string, unknown>): string {
   const reports = (s.reports ?? []) as string[];
   const since = typeof s.startedAt === 'number' ? `${Math.round((Date.now() - s.startedAt) / 1000)} s` : '?';
   return `leakwatch ${String(s.version)} in pid ${String(s.pid)} (Node.js ${String(s.node)}, ${String(s.mode)}, running ${since}): state ${String(s.state)}\n` +
-    `  interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}, ${String(s.ticks)} samples, ${String(s.errors)} errors\n` +
+    `  interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}, ${String(s.ticks)} samples, ${String(s.errors)} errors${ownCost(s)}\n` +
     `  heap ${mb(samples['heap.used'])} (floor ${mb(samples['heap.floor'])}), rss ${mb(samples.rss)}, loop p99 ${typeof samples['loop.p99'] === 'number' ? `${samples['loop.p99'].toFixed(1)} ms` : 'n/a'}, fds ${samples.fds ?? 'n/a'}\n` +
     `  handles ${handles}\n` +
     `  reports written ${String(s.reportsWritten)} (suppressed ${String(s.reportsSuppressed)}) in ${String(s.reportDir)}\n` +
     reports.map((r) => `    ${r}\n`).join('');
+}
+
+/** `, own cost 48 µs a tick`: the agent's own time, as it timed it. */
+function ownCost(s: Record<string, unknown>): string {
+  const ticks = s.ticks;
+  const total = s.tickCostTotalUs;
+  if (typeof ticks !== 'number' || typeof total !== 'number' || ticks <= 0) return '';
+  return `, own cost ${Math.round(total / ticks)} µs a tick`;
 }
 
 function ms(x: number | undefined): string {

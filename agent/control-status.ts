@@ -49,6 +49,11 @@ export async function describeAgent(agent: ControlledAgent): Promise<Record<stri
     handles,
     lastSampleAt: finite(h.lastTime()),
     ticks: agent.self.ticks,
+    // The agent's own cost, timed inside every tick (sampling, exporters,
+    // the share of an evaluation): total µs since start.
+    tickCostTotalUs: agent.self.tickCostTotalUs,
+    evaluations: agent.self.evaluations,
+    loopTimerMs: agent.readings.loop.resolutionMs,
     errors: agent.self.errors,
     reportsWritten: agent.self.reportsWritten,
     reportsSuppressed: agent.self.reportsSuppressed,

@@ -29,6 +29,21 @@ const { startService, readMemory, readCpuMsPrecise } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable, median } = require('./lib/stats');
 
+/**
+ * The agent's own account of its time (`leakwatch status`: every tick
+ * timed from inside), read over the control socket; null for other
+ * configurations or when the socket does not answer.
+ */
+async function ownCost(pid) {
+  try {
+    const { requestControl } = require('../dist/agent/control-client.js');
+    const res = await requestControl(pid, 'status', 5_000);
+    return res.ok ? { ticks: res.ticks, us: res.tickCostTotalUs, at: Date.now(), cpuMs: readCpuMsPrecise(pid) } : null;
+  } catch {
+    return null;
+  }
+}
+
 const MB = 1_048_576;
 /** Start-up settling before the idle window (module loading, first GCs). */
 const START_MS = 1_000;
@@ -136,6 +151,7 @@ async function visit(service, base, config, o, tmpRoot) {
     const ratios = { rps: [], p99: [], cpu: [] };
     const baseSlices = [];
     let errors = 0;
+    const own0 = config.name.startsWith('leakwatch') ? await ownCost(c.pid) : null;
     for (let k = 0; k < o.pairs; k++) {
       const order = k % 2 === 0 ? [b, c] : [c, b];
       const r = {};
@@ -146,6 +162,7 @@ async function visit(service, base, config, o, tmpRoot) {
       ratios.cpu.push(r.conf.cpuUsPerReq / r.base.cpuUsPerReq);
       baseSlices.push(r.base);
     }
+    const own1 = own0 === null ? null : await ownCost(c.pid);
     const memB = readMemory(b.pid);
     const memC = readMemory(c.pid);
     await sleep(SETTLE_MS);
@@ -161,6 +178,10 @@ async function visit(service, base, config, o, tmpRoot) {
       idleRssAddedMb,
       settledRssAddedMb,
       idleCpuAddedUsPerS: idleCpuUsPerS[1] - idleCpuUsPerS[0],
+      // Over the loaded part of the visit: the agent's timed ticks per
+      // second of wall time and as a share of the process's CPU time.
+      ownUsPerS: own1 === null ? Number.NaN : (own1.us - own0.us) / ((own1.at - own0.at) / 1_000),
+      ownShareOfCpu: own1 === null ? Number.NaN : (own1.us - own0.us) / ((own1.cpuMs - own0.cpuMs) * 1_000),
       baseIdleCpuUsPerS: idleCpuUsPerS[0],
       basePeakRssMb: memB.hwm / MB,
       baseRps: median(baseSlices.map((x) => x.rps)),
@@ -197,6 +218,8 @@ function pool(visits, service, config) {
     idleRss: ok.map((r) => r.idleRssAddedMb),
     settledRss: ok.map((r) => r.settledRssAddedMb),
     idleCpu: ok.map((r) => r.idleCpuAddedUsPerS),
+    ownUs: ok.map((r) => r.ownUsPerS),
+    ownShare: ok.map((r) => r.ownShareOfCpu),
     base: ok,
   };
 }
@@ -234,6 +257,11 @@ function tables(services, configs, visits, o, sinks) {
       ]);
     }
     out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle CPU added (µs/s)', 'idle RSS added (MB)', 'RSS added after load (MB)', 'peak RSS added (MB)', 'pairs'], rows));
+    for (const name of ['leakwatch', 'leakwatch-armed']) {
+      const p = pool(visits, service.name, name);
+      if (summarise(p.ownUs).n === 0) continue;
+      out.push(`\n${name === 'leakwatch' ? 'leakwatch watching' : 'leakwatch armed'}, its own ticks under this load (timed inside each tick, read with \`leakwatch status\` before and after the slices): ${formatRange(summarise(p.ownUs), 0)} µs per second, ${formatRange(summarise(p.ownShare.map((x) => x * 100)), 3)} % of the service process's CPU time.`);
+    }
   }
   out.push('');
   out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${IDLE_MS / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${SETTLE_MS / 1_000} s after the last slice, both processes past the same load; peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);

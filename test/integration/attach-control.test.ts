@@ -68,8 +68,17 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
       samples: { 'heap.used': expect.any(Number), rss: expect.any(Number) },
       handles: { TCPServerWrap: 1 }, reportsWritten: 0, reports: [],
     });
+    // The agent's own cost, as it timed its ticks; the delay timer of a
+    // 100 ms interval stays at 10 ms (the coarse one needs a longer interval).
+    const ticked = await waitUntil('two ticks', async () => {
+      const r = await runCli(['status', String(t.pid), '--json'], { env });
+      return (r.json?.ticks as number) >= 2 ? r.json : null;
+    }, 10_000, 100);
+    expect(ticked.tickCostTotalUs).toBeGreaterThan(0);
+    expect(ticked.loopTimerMs).toBe(10);
     const human = await runCli(['status', String(t.pid)], { env });
     expect(human.stdout).toMatch(new RegExp(`leakwatch .* in pid ${t.pid} .*preloaded.*: state watching`));
+    expect(human.stdout).toMatch(/samples, 0 errors, own cost \d+ µs a tick\n/);
     expect(human.stdout).toContain('handles TCPServerWrap=1');
 
     const snap = await runCli(['snapshot', String(t.pid), '--json'], { env });
