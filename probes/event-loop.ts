@@ -31,14 +31,17 @@ export interface EventLoopReading {
  */
 export const RESOLUTION_MS = 10;
 /**
- * Below this utilization the loop is idle and the histogram switches to a
- * coarse timer. Each wake-up of an otherwise sleeping process costs ~50 µs
- * of CPU on the development machine (a 10 ms histogram alone: 5.1-5.5 ms of
- * CPU per second in an idle process; 100 ms: 0.56-0.60; measured by
- * reading /proc/<pid>/task/<tid>/sched over 4 s, README "Benchmarks").
- * A busy loop is awake anyway, and there the fine timer costs ~1 µs a fire.
+ * Below this utilization the loop sleeps most of the time and the histogram
+ * switches to a coarse timer. A timer fire that finds the process asleep
+ * wakes it, ~50 µs of CPU on the development machine whatever the callback
+ * does: a 10 ms histogram costs 5.6-6.5 ms of CPU per second in an idle
+ * process, a 100 ms one 0.63-0.68 (`node bench/idle-wakeups.js`). A fire
+ * finds the loop asleep with probability 1 - utilization, so at 10 ms the
+ * cost is about 5 ms × (1 - u) per second against the service's own
+ * u × 1000 ms: 8 % of a service at u = 0.06 (+4 ms/s measured on the HTTP
+ * bench service at 300 req/s), 1 % at u = 0.33, 0.06 % at u = 0.9.
  */
-export const IDLE_UTILIZATION = 0.05;
+export const QUIET_UTILIZATION = 0.3;
 /** The coarse timer's ceiling (ms): it still sees a blocked loop. */
 const COARSE_MAX_MS = 100;
 const NS_PER_MS = 1e6;
@@ -69,9 +72,9 @@ export function coarseResolutionMs(intervalMs: number): number {
 /**
  * Starts the delay histogram. Its timer is internal to Node and does not
  * ref. While the loop is busy (utilization over the last interval at least
- * `IDLE_UTILIZATION`) the histogram samples every 10 ms; while it is idle,
- * every `coarseResolutionMs(intervalMs)` (100 ms at the default 1 s), so an
- * idle service is not woken 100 times a second. Values read from the coarse
+ * `QUIET_UTILIZATION`) the histogram samples every 10 ms; while it is quiet,
+ * every `coarseResolutionMs(intervalMs)` (100 ms at the default 1 s), so a
+ * quiet service is not woken 100 times a second. Values read from the coarse
  * timer are moved onto the fine timer's scale (lateness + 10 ms), so a
  * reading means the same whichever timer took it; `resolutionMs` and
  * `samples` say which one did and how many samples it holds.
@@ -113,7 +116,7 @@ export function createEventLoopProbe(intervalMs = 1_000): EventLoopProbe {
       const now = performance.eventLoopUtilization();
       out.utilization = performance.eventLoopUtilization(now, last).utilization;
       last = now;
-      use(out.utilization < IDLE_UTILIZATION ? coarseMs : RESOLUTION_MS);
+      use(out.utilization < QUIET_UTILIZATION ? coarseMs : RESOLUTION_MS);
       return out;
     },
     disable() {
