@@ -12,7 +12,8 @@ const { quantile } = require('./stats');
 const MAX_LATENCIES = 2_000_000;
 
 /**
- * @param {{port: number, path: string, connections: number, seconds: number}} o
+ * @param {{port: number, path: string, connections: number, seconds: number, rate?: number}} o
+ *   `rate`: requests per second over all connections (open-loop); unset, as fast as answered
  * @returns {Promise<{requests: number, rps: number, p50Ms: number, p99Ms: number, errors: number, non2xx: number, seconds: number}>}
  */
 function runLoad(o) {
@@ -25,6 +26,7 @@ function runLoad(o) {
         url: `http://127.0.0.1:${o.port}${o.path}`,
         connections: o.connections,
         duration: o.seconds,
+        ...(o.rate ? { overallRate: o.rate } : {}),
         timeout: 10,
       },
       (err, result) => {

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * What a preload adds to a service's RSS, read twice: 1.5 s after start-up
+ * (idle, before any request) and 2 s after the same load (by default 2,000
+ * requests at 1,000 req/s to the HTTP service). The first figure depends on *when* the
+ * process's first scavenge happens, not only on what the preload keeps:
+ * the row "2 MB of garbage, nothing kept" keeps nothing and still shows the
+ * step, because the scavenge grows V8's young generation and the process
+ * touches those pages. After load every process has been through it, and
+ * the difference is what the preload really holds. The same holds for the
+ * young generation's later growth to its maximum (16 MB semi-spaces): a
+ * process observing GC reaches it sooner under a heavy allocation rate, so
+ * after a short load the difference is bimodal; a long load lets every
+ * process get there.
+ *
+ *   node bench/rss-preload.js [--rounds N] [--service http|promise]
+ *        [--seconds S (load, 2)] [--rate R (req/s, 1000; 0: as fast as answered)]
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { SERVICES, ROOT } = require('./lib/configs');
+const { runLoad } = require('./lib/load');
+const { startService, readMemory } = require('./lib/proc');
+const { summarise, formatRange, markdownTable } = require('./lib/stats');
+
+const MB = 1_048_576;
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+};
+const ROUNDS = Number(opt('rounds', 3));
+const SERVICE = opt('service', 'http');
+const SECONDS = Number(opt('seconds', 2));
+const RATE = Number(opt('rate', 1_000));
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-rss-'));
+  process.once('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  const garbage = path.join(tmp, 'garbage.js');
+  fs.writeFileSync(garbage, 'let keep = 0;\nfor (let i = 0; i < 40_000; i++) keep += new Array(6).length;\n');
+  const gcObserver = path.join(tmp, 'gc-observer.js');
+  fs.writeFileSync(gcObserver, "new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });\n");
+  const register = path.join(ROOT, 'dist', 'agent', 'register.js');
+  const configs = [
+    ['no preload', [], {}],
+    ['2 MB of garbage, nothing kept (a preload that allocates)', ['--require', garbage], {}],
+    ['a gc PerformanceObserver alone', ['--require', gcObserver], {}],
+    ['leakwatch, LEAKWATCH_ENABLED=false', ['--require', register], { LEAKWATCH_ENABLED: 'false' }],
+    ['leakwatch watching (defaults)', ['--require', register], {}],
+    ['leakwatch watching, LEAKWATCH_CONTROL=false', ['--require', register], { LEAKWATCH_CONTROL: 'false' }],
+    ['prom-client collectDefaultMetrics', ['--require', path.join(ROOT, 'bench', 'preload', 'prom-client.js')], {}],
+    ['@datadog/pprof heap profiler', ['--require', path.join(ROOT, 'bench', 'preload', 'pprof-heap.js')], {}],
+  ];
+  const service = SERVICES.find((s) => s.name === SERVICE);
+  if (service === undefined) throw new RangeError(`--service must be one of ${SERVICES.map((x) => x.name).join(', ')}`);
+  const res = configs.map(() => ({ idle: [], after: [] }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < configs.length; i++) {
+      const [label, pre, env] = configs[i];
+      const base = {};
+      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && k !== 'NODE_OPTIONS') base[k] = v;
+      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: { ...base, PORT: '0', ...env }, script: service.script });
+      try {
+        const port = await svc.ready;
+        const pid = svc.servicePid();
+        await sleep(1_500);
+        const idle = readMemory(pid).rss / MB;
+        const load = await runLoad({ port, path: service.path, connections: 10, seconds: SECONDS, rate: RATE > 0 ? RATE : undefined });
+        await sleep(2_000);
+        const after = readMemory(pid).rss / MB;
+        res[i].idle.push(idle);
+        res[i].after.push(after);
+        if (load.errors + load.non2xx > 0) throw new Error(`${label}: ${load.errors + load.non2xx} failed requests`);
+        process.stderr.write(`round ${r + 1}/${ROUNDS} · ${label}: ${idle.toFixed(1)} MB idle, ${after.toFixed(1)} MB after ${load.requests} requests\n`);
+      } finally {
+        await svc.stop();
+      }
+    }
+  }
+  const med = (xs) => summarise(xs).median;
+  const b = res[0];
+  const rows = configs.map(([label], i) => [
+    label,
+    formatRange(summarise(res[i].idle), 1),
+    (med(res[i].idle) - med(b.idle)).toFixed(1),
+    formatRange(summarise(res[i].after), 1),
+    (med(res[i].after) - med(b.after)).toFixed(1),
+  ]);
+  const loadText = `${SECONDS} s of load${RATE > 0 ? ` at ${RATE} req/s` : ', as fast as answered'}`;
+  process.stdout.write(`## RSS a preload adds to the ${service.label}\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds; command: \`node bench/rss-preload.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
+  process.stdout.write(`${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', `RSS 2 s after ${loadText} (MB)`, 'added'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median.\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exitCode = 1;
+});
