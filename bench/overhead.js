@@ -15,7 +15,7 @@
  * control) shows how far apart two identical processes measure: ratios
  * inside that spread are noise. Configurations rotate between cycles.
  *
- *   node bench/overhead.js            full: 3 cycles × 5 pairs of 1 s slices (~13 min)
+ *   node bench/overhead.js            full: 3 cycles × 5 pairs of 1 s slices (~14 min)
  *   node bench/overhead.js --quick    1 cycle × 3 pairs of 0.8 s slices (< 3 min)
  *   options: --cycles N --pairs N --slice S --warm S --connections N
  *            --only name,name  --services http,promise  --json FILE
@@ -45,7 +45,7 @@ async function ownCost(pid) {
 }
 
 const MB = 1_048_576;
-/** Start-up settling before the idle window (module loading, first GCs). */
+/** Start-up settling before the idle window (module loading, first GCs); --quick: 0.5 s. */
 const START_MS = 1_000;
 /**
  * The idle window: no load, both processes alive side by side; what each
@@ -53,7 +53,7 @@ const START_MS = 1_000;
  * which under load hides inside the A/A noise. Idle RSS is read at its end.
  */
 const IDLE_MS = 2_000;
-/** Pause after the last slice before the settled RSS is read. */
+/** Pause after the last slice before the settled RSS is read; --quick: 0.5 s. */
 const SETTLE_MS = 1_000;
 
 function parseArgs(argv) {
@@ -72,6 +72,10 @@ function parseArgs(argv) {
     only: value('only', null)?.split(',') ?? null,
     services: value('services', null)?.split(',') ?? null,
     json: value('json', null),
+    // The quick run must stay under 3 minutes: shorter pauses, a 1 s idle window.
+    startMs: quick ? START_MS / 2 : START_MS,
+    idleMs: quick ? IDLE_MS / 2 : IDLE_MS,
+    settleMs: quick ? SETTLE_MS / 2 : SETTLE_MS,
   };
   for (const k of ['cycles', 'pairs', 'connections']) {
     if (!(Number.isInteger(o[k]) && o[k] > 0 && o[k] <= 1_000)) throw new RangeError(`--${k} must be a positive integer`);
@@ -136,11 +140,11 @@ async function visit(service, base, config, o, tmpRoot) {
   try {
     const [b, c] = await Promise.all([launch(service, base, tmpRoot), launch(service, config, tmpRoot)]);
     procs.push(b, c);
-    await sleep(START_MS);
+    await sleep(o.startMs);
     // Standing cost: CPU over the same idle window for both processes.
     const cpu0 = [readCpuMsPrecise(b.pid), readCpuMsPrecise(c.pid)];
-    await sleep(IDLE_MS);
-    const idleCpuUsPerS = [readCpuMsPrecise(b.pid) - cpu0[0], readCpuMsPrecise(c.pid) - cpu0[1]].map((ms) => (ms * 1_000) / (IDLE_MS / 1_000));
+    await sleep(o.idleMs);
+    const idleCpuUsPerS = [readCpuMsPrecise(b.pid) - cpu0[0], readCpuMsPrecise(c.pid) - cpu0[1]].map((ms) => (ms * 1_000) / (o.idleMs / 1_000));
     // Footprint before any load. Inflated by start-up timing: a preload
     // that brings the process's first scavenge forward shows V8's grown new
     // space here (+4 MB for any few extra modules); the settled RSS after
@@ -165,7 +169,7 @@ async function visit(service, base, config, o, tmpRoot) {
     const own1 = own0 === null ? null : await ownCost(c.pid);
     const memB = readMemory(b.pid);
     const memC = readMemory(c.pid);
-    await sleep(SETTLE_MS);
+    await sleep(o.settleMs);
     const settledRssAddedMb = (readMemory(c.pid).rss - readMemory(b.pid).rss) / MB;
     const armed = /LEAKWATCH_ARMED (.*)/.exec(c.svc.stderr.text)?.[1] ?? null;
     if (c.svc.exited !== null) throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
@@ -264,7 +268,7 @@ function tables(services, configs, visits, o, sinks) {
     }
   }
   out.push('');
-  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${IDLE_MS / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${SETTLE_MS / 1_000} s after the last slice, both processes past the same load; peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
+  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${o.idleMs / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${o.settleMs / 1_000} s after the last slice, both processes past the same load; peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
   const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
   if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
   if (configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
@@ -321,7 +325,7 @@ async function main() {
     if (o.only !== null) configs = configs.filter((c) => o.only.includes(c.name));
     const services = SERVICES.filter((s) => o.services === null || o.services.includes(s.name));
     const runnable = configs.filter((c) => c.missing === null);
-    const perVisit = 1 + (START_MS + IDLE_MS + SETTLE_MS) / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
+    const perVisit = 1 + (o.startMs + o.idleMs + o.settleMs) / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
     const total = o.cycles * services.length * runnable.length;
     const started = new Date();
     process.stderr.write(`leakwatch overhead benchmark: ${services.length} service(s) × ${runnable.length} configuration(s) × ${o.cycles} cycle(s) = ${total} visits of ${o.pairs} pairs of ${o.sliceS} s slices, ${o.connections} connections; about ${Math.ceil((total * perVisit) / 60)} min\n`);
