@@ -17,7 +17,7 @@
  */
 const { spawn } = require('node:child_process');
 const path = require('node:path');
-const { readCpuMsPrecise } = require('./lib/proc');
+const { readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -43,7 +43,7 @@ const PROGRAMS = [
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(args, env) {
-  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...cleanEnv(), ...env } });
+  const child = spawn(process.execPath, args, { stdio: 'ignore', env: cleanEnv(env) });
   try {
     await sleep(1_000);
     const c0 = readCpuMsPrecise(child.pid);
@@ -54,15 +54,6 @@ async function measure(args, env) {
   } finally {
     child.kill('SIGKILL');
   }
-}
-
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('LEAKWATCH_') || k === 'NODE_OPTIONS') continue;
-    env[k] = v;
-  }
-  return env;
 }
 
 async function main() {

@@ -22,7 +22,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { SERVICES, ROOT } = require('./lib/configs');
 const { runLoad } = require('./lib/load');
-const { startService, readMemory } = require('./lib/proc');
+const { startService, readMemory, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 
 const MB = 1_048_576;
@@ -62,9 +62,7 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < configs.length; i++) {
       const [label, pre, env] = configs[i];
-      const base = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && k !== 'NODE_OPTIONS') base[k] = v;
-      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: { ...base, PORT: '0', ...env }, script: service.script });
+      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: cleanEnv({ PORT: '0', ...env }), script: service.script });
       try {
         const port = await svc.ready;
         const pid = svc.servicePid();

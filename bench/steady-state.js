@@ -18,7 +18,7 @@
 const path = require('node:path');
 const { SERVICES, ROOT } = require('./lib/configs');
 const { runLoad } = require('./lib/load');
-const { startService, readCpuMsPrecise } = require('./lib/proc');
+const { startService, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
 
 const argv = process.argv.slice(2);
@@ -42,8 +42,6 @@ async function main() {
   const service = SERVICES.find((s) => s.name === 'http');
   const register = path.join(ROOT, 'dist', 'agent', 'register.js');
   const { requestControl } = require(path.join(ROOT, 'dist', 'agent', 'control-client.js'));
-  const base = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && k !== 'NODE_OPTIONS') base[k] = v;
   const agentEnv = WINDOW === null ? {} : { LEAKWATCH_WINDOW: WINDOW };
   const specs = [
     ['idle', 'no agent', []],
@@ -54,7 +52,7 @@ async function main() {
   const procs = [];
   try {
     for (const [mode, name, pre] of specs) {
-      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: { ...base, PORT: '0', ...(pre.length ? agentEnv : {}) }, script: service.script });
+      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: cleanEnv({ PORT: '0', ...(pre.length ? agentEnv : {}) }), script: service.script });
       procs.push({ mode, name, svc, port: await svc.ready, pid: svc.servicePid() });
     }
     const fillS = windowMs(WINDOW) / 1_000 + 30;

@@ -33,13 +33,13 @@ export const RESOLUTION_MS = 10;
 /**
  * Below this utilization the loop sleeps most of the time and the histogram
  * switches to a coarse timer. A timer fire that finds the process asleep
- * wakes it, ~50 µs of CPU on the development machine whatever the callback
+ * wakes it, ~60 µs of CPU on the development machine whatever the callback
  * does: a 10 ms histogram costs 5.6-6.5 ms of CPU per second in an idle
  * process, a 100 ms one 0.63-0.68 (`node bench/idle-wakeups.js`). A fire
  * finds the loop asleep with probability 1 - utilization, so at 10 ms the
- * cost is about 5 ms × (1 - u) per second against the service's own
- * u × 1000 ms: 8 % of a service at u = 0.06 (+4 ms/s measured on the HTTP
- * bench service at 300 req/s), 1 % at u = 0.33, 0.06 % at u = 0.9.
+ * cost is about 6 ms × (1 - u) per second against the service's own
+ * u × 1000 ms: 9 % of a service at u = 0.06 (the HTTP bench service at
+ * 300 req/s), 1.4 % at u = 0.3, 0.07 % at u = 0.9.
  */
 export const QUIET_UTILIZATION = 0.3;
 /** The coarse timer's ceiling (ms): it still sees a blocked loop. */

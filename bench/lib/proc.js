@@ -216,4 +216,17 @@ function readCpuMsPrecise(pid) {
   return total;
 }
 
-module.exports = { startService, readMemory, readCpuMs, readCpuMsPrecise, findServicePid, killGroup };
+/**
+ * The harness's environment without its own agent or Datadog settings, so
+ * a benchmark's child gets only what the configuration sets, plus `extra`.
+ */
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('LEAKWATCH_') || k.startsWith('DD_') || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+module.exports = { startService, readMemory, readCpuMs, readCpuMsPrecise, findServicePid, killGroup, cleanEnv };
