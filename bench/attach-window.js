@@ -7,6 +7,7 @@
 const { spawn, execFile } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
@@ -64,7 +65,6 @@ const pct = (xs, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
 };
 const median = (xs) => pct(xs, 0.5);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 (async () => {
   const { child, port } = await startTarget();

@@ -4,20 +4,17 @@
 // load, and prints each verdict and the time from load start to report.
 // Run: npm run build && node bench/detection.js [--window 30s] [--parallel 2] [names...]
 const path = require('node:path');
+const { option } = require('./lib/args');
 const { runScenario, SCENARIOS } = require(path.join(__dirname, '../test/scenarios/lib/run-scenario.js'));
 const { parseDuration } = require(path.join(__dirname, '../dist/agent/duration.js'));
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 // A scenario may ask for a longer window (scenarios.json says why);
 // --window overrides every scenario's.
-const windowArg = option('--window', undefined);
+const windowArg = option('window', undefined);
 const windowMs = parseDuration(windowArg ?? '30s');
-const intervalMs = parseDuration(option('--interval', '500ms'));
-const parallel = Number(option('--parallel', '2'));
-const rps = Number(option('--rps', '50'));
+const intervalMs = parseDuration(option('interval', '500ms'));
+const parallel = Number(option('parallel', '2'));
+const rps = Number(option('rps', '50'));
 const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const todo = (names.length > 0 ? names : Object.keys(SCENARIOS)).filter((n) => SCENARIOS[n] !== undefined);
 

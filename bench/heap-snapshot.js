@@ -16,6 +16,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
+const { numberOption } = require('./lib/args');
 
 const MB = 1_048_576;
 const METHODS = ['v8.writeHeapSnapshot', 'node:inspector', 'v8-profiler-next'];
@@ -71,12 +72,8 @@ async function child(method, objects, file) {
 
 function main() {
   const argv = process.argv.slice(2);
-  const value = (name, def) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : def;
-  };
-  const objects = value('objects', 200_000);
-  const repeat = value('repeat', 3);
+  const objects = numberOption('objects', 200_000);
+  const repeat = numberOption('repeat', 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-snap-'));
   const results = new Map(METHODS.map((m) => [m, []]));
   const failures = new Map();

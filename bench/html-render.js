@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { numberOption } = require('./lib/args');
 
 const root = path.resolve(__dirname, '..');
 const dist = (p) => path.join(root, 'dist', p);
@@ -28,13 +29,9 @@ const { renderHtml } = require(dist('reports/view-html.js'));
 const { loadChartAssets } = require(dist('reports/view-assets.js'));
 const { makeReport } = require(path.join(root, 'test/fixtures/reports/make-report.js'));
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-};
-const SAMPLES = arg('samples', 100_000);
-const SUSPECTS = arg('suspects', 500);
-const RUNS = arg('runs', 5);
+const SAMPLES = numberOption('samples', 100_000);
+const SUSPECTS = numberOption('suspects', 500);
+const RUNS = numberOption('runs', 5);
 const BROWSER = !process.argv.includes('--no-browser') && fs.existsSync('/usr/bin/chromium');
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -17,17 +17,15 @@
  */
 const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 const { readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
+const { numberOption } = require('./lib/args');
 
 const ROOT = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : def;
-};
-const ROUNDS = opt('rounds', 3);
-const SECONDS = opt('seconds', 4);
+const ROUNDS = numberOption('rounds', 3);
+const SECONDS = numberOption('seconds', 4);
 
 // A ref'd long timer keeps each program alive without waking it.
 const KEEP = 'setInterval(() => {}, 1e6);';
@@ -40,7 +38,6 @@ const PROGRAMS = [
   ['leakwatch watching, LEAKWATCH_CONTROL=false', ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', KEEP], { LEAKWATCH_CONTROL: 'false' }],
 ];
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(args, env) {
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: cleanEnv(env) });

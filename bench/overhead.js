@@ -24,7 +24,9 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 const { configurations, SERVICES } = require('./lib/configs');
+const { option } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readMemory, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
@@ -59,10 +61,7 @@ const SETTLE_MS = 1_000;
 
 function parseArgs(argv) {
   const quick = argv.includes('--quick');
-  const value = (name, def) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-  };
+  const value = (name, def) => option(name, def, argv);
   const o = {
     quick,
     cycles: Number(value('cycles', quick ? 1 : 3)),
@@ -386,10 +385,6 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 module.exports = { schedule };

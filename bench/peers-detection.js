@@ -12,19 +12,17 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 
 const ROOT = path.resolve(__dirname, '..');
 const SCENARIO_DIR = path.join(ROOT, 'test', 'scenarios');
 const { runScenario, SCENARIOS } = require(path.join(SCENARIO_DIR, 'lib', 'run-scenario.js'));
 const { parseDuration } = require(path.join(ROOT, 'dist', 'agent', 'duration.js'));
+const { numberOption } = require('./lib/args');
 
-function option(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const quick = process.argv.includes('--quick');
-const seconds = Number(option('--seconds', quick ? '20' : '40'));
-const rps = Number(option('--rps', '50'));
+const seconds = numberOption('seconds', quick ? 20 : 40);
+const rps = numberOption('rps', 50);
 const named = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--seconds', '--rps'].includes(all[i - 1]));
 
 const HEALTHY = ['warmup-plateau', 'gc-sawtooth'];
@@ -150,7 +148,6 @@ async function load(port, ms) {
   return { requests, failures };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------
 // (a) why-is-node-running 3: `--import why-is-node-running/include` registers

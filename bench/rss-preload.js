@@ -20,23 +20,19 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SERVICES, ROOT } = require('./lib/configs');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { configurations, SERVICES } = require('./lib/configs');
+const { option, numberOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readMemory, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 
 const MB = 1_048_576;
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-};
-const ROUNDS = Number(opt('rounds', 3));
-const SERVICE = opt('service', 'http');
-const SECONDS = Number(opt('seconds', 2));
-const RATE = Number(opt('rate', 1_000));
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const ROUNDS = numberOption('rounds', 3);
+const SERVICE = option('service', 'http');
+const SECONDS = numberOption('seconds', 2);
+const RATE = numberOption('rate', 1_000);
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-rss-'));
@@ -45,19 +41,22 @@ async function main() {
   fs.writeFileSync(garbage, 'let keep = 0;\nfor (let i = 0; i < 40_000; i++) keep += new Array(6).length;\n');
   const gcObserver = path.join(tmp, 'gc-observer.js');
   fs.writeFileSync(gcObserver, "new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });\n");
-  const register = path.join(ROOT, 'dist', 'agent', 'register.js');
+  const service = SERVICES.find((s) => s.name === SERVICE);
+  if (service === undefined) throw new RangeError(`--service must be one of ${SERVICES.map((x) => x.name).join(', ')}`);
+  // The preload arguments the overhead benchmark runs each tool with (no
+  // dd-trace here: it needs its sinks).
+  const known = configurations({ statsdPort: 0, traceAgentPort: 0 });
+  const preload = (name) => known.find((c) => c.name === name).command(service).args.slice(0, -1);
   const configs = [
     ['no preload', [], {}],
     ['2 MB of garbage, nothing kept (a preload that allocates)', ['--require', garbage], {}],
     ['a gc PerformanceObserver alone', ['--require', gcObserver], {}],
-    ['leakwatch, LEAKWATCH_ENABLED=false', ['--require', register], { LEAKWATCH_ENABLED: 'false' }],
-    ['leakwatch watching (defaults)', ['--require', register], {}],
-    ['leakwatch watching, LEAKWATCH_CONTROL=false', ['--require', register], { LEAKWATCH_CONTROL: 'false' }],
-    ['prom-client collectDefaultMetrics', ['--require', path.join(ROOT, 'bench', 'preload', 'prom-client.js')], {}],
-    ['@datadog/pprof heap profiler', ['--require', path.join(ROOT, 'bench', 'preload', 'pprof-heap.js')], {}],
+    ['leakwatch, LEAKWATCH_ENABLED=false', preload('leakwatch'), { LEAKWATCH_ENABLED: 'false' }],
+    ['leakwatch watching (defaults)', preload('leakwatch'), {}],
+    ['leakwatch watching, LEAKWATCH_CONTROL=false', preload('leakwatch'), { LEAKWATCH_CONTROL: 'false' }],
+    ['prom-client collectDefaultMetrics', preload('prom-client'), {}],
+    ['@datadog/pprof heap profiler', preload('pprof-heap'), {}],
   ];
-  const service = SERVICES.find((s) => s.name === SERVICE);
-  if (service === undefined) throw new RangeError(`--service must be one of ${SERVICES.map((x) => x.name).join(', ')}`);
   const res = configs.map(() => ({ idle: [], after: [] }));
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < configs.length; i++) {

@@ -16,20 +16,17 @@
  *   node bench/steady-state.js [--window 300s] [--rate 300] [--measure 60]
  */
 const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
 const { SERVICES, ROOT } = require('./lib/configs');
+const { option, numberOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-};
-const WINDOW = opt('window', null);
-const RATE = Number(opt('rate', 300));
-const MEASURE_S = Number(opt('measure', 60));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const WINDOW = option('window', null);
+const RATE = numberOption('rate', 300);
+const MEASURE_S = numberOption('measure', 60);
 
 function windowMs(text) {
   if (text === null) return 300_000;
@@ -66,9 +63,9 @@ async function main() {
     await sleep(MEASURE_S * 1_000);
     const after = await Promise.all(procs.map(async (p) => ({ cpu: readCpuMsPrecise(p.pid), own: await own(p), at: Date.now() })));
     const results = await Promise.all(loads);
+    const secs = procs.map((_, i) => (after[i].at - before[i].at) / 1_000);
+    const cpuUsPerS = procs.map((_, i) => ((after[i].cpu - before[i].cpu) * 1_000) / secs[i]);
     const rows = procs.map((p, i) => {
-      const secs = (after[i].at - before[i].at) / 1_000;
-      const cpuUsPerS = ((after[i].cpu - before[i].cpu) * 1_000) / secs;
       const o0 = before[i].own;
       const o1 = after[i].own;
       const ticks = o1 === null ? 0 : o1.ticks - o0.ticks;
@@ -76,14 +73,15 @@ async function main() {
       return [
         p.mode === 'idle' ? 'idle' : `${RATE} req/s`,
         p.name,
-        cpuUsPerS.toFixed(0),
-        o1 === null ? '—' : `${(ownUs / secs).toFixed(0)} (${ticks} ticks, ${(ownUs / Math.max(1, ticks)).toFixed(0)} µs each, ${o1.evaluations - o0.evaluations} evaluations)`,
-        o1 === null ? '—' : `${((ownUs / secs / cpuUsPerS) * 100).toFixed(2)} %`,
+        cpuUsPerS[i].toFixed(0),
+        o1 === null ? '—' : `${(ownUs / secs[i]).toFixed(0)} (${ticks} ticks, ${(ownUs / Math.max(1, ticks)).toFixed(0)} µs each, ${o1.evaluations - o0.evaluations} evaluations)`,
+        o1 === null ? '—' : `${((ownUs / secs[i] / cpuUsPerS[i]) * 100).toFixed(2)} %`,
       ];
     });
+    // The agent's process minus the no-agent one under the same load.
     const added = (mode) => {
-      const r = rows.filter((x) => x[0] === (mode === 'idle' ? 'idle' : `${RATE} req/s`));
-      return Number(r[1][2]) - Number(r[0][2]);
+      const cpu = (name) => cpuUsPerS[procs.findIndex((p) => p.mode === mode && p.name === name)];
+      return cpu('leakwatch') - cpu('no agent');
     };
     process.stdout.write(`## leakwatch in its steady state\n\n${new Date().toISOString()}; Node ${process.version}; window ${fillS - 30} s, measured over the last ${MEASURE_S} s after ${fillS} s; command: \`node bench/steady-state.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
     process.stdout.write(`${markdownTable(['load', 'process', 'CPU µs per s (all threads)', 'agent\'s own ticks, µs per s', 'own ticks / process CPU'], rows)}\n\n`);

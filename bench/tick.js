@@ -49,13 +49,10 @@ function requireDist() {
 
 const lw = requireDist();
 const { quantile } = require('./lib/stats');
+const { numberOption } = require('./lib/args');
 
 const argv = process.argv.slice(2);
-const argValue = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? Number(argv[i + 1]) : def;
-};
-const TIMED = argValue('ticks', 20_000);
+const TIMED = numberOption('ticks', 20_000);
 const WARMUP = 2_000;
 
 /** Times `fn` `n` times, one call per sample; µs. */

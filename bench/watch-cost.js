@@ -17,18 +17,15 @@
  */
 const path = require('node:path');
 const { quantile, summarise, formatRange } = require('./lib/stats');
+const { numberOption } = require('./lib/args');
 
 const ROOT = path.resolve(__dirname, '..');
 const { LeakwatchAgent } = require(path.join(ROOT, 'dist/agent/agent.js'));
 const { resolveConfig } = require(path.join(ROOT, 'dist/agent/config.js'));
 
 const argv = process.argv.slice(2);
-const value = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : def;
-};
-const PHASES = value('phases', 24);
-const PHASE_MS = value('phase-ms', 2_500);
+const PHASES = numberOption('phases', 24);
+const PHASE_MS = numberOption('phase-ms', 2_500);
 const ARMED = argv.includes('--armed');
 const CHUNK = 20;
 

@@ -19,15 +19,11 @@
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { numberOption } = require('./lib/args');
 
 const ROOT = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const ROUNDS = opt('rounds', 7);
-const N = opt('n', 200_000);
+const ROUNDS = numberOption('rounds', 7);
+const N = numberOption('n', 200_000);
 const WORKLOAD = path.join(__dirname, 'why-workload.js');
 
 const VARIANTS = [
