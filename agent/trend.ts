@@ -184,6 +184,14 @@ export function bucketize(
   return { t: outT, v: outV };
 }
 
+/** The value every element holds, or undefined if they differ (or none). */
+function flatLevel(v: readonly number[]): number | undefined {
+  if (v.length === 0) return undefined;
+  const first = v[0] as number;
+  for (let i = 1; i < v.length; i++) if (v[i] !== first) return undefined;
+  return first;
+}
+
 /**
  * Judges one signal over one window (the first `count` entries of t and v,
  * oldest first; t in ms).
@@ -196,8 +204,16 @@ export function detectTrend(
   params: TrendParams,
 ): Trend {
   const pts = bucketize(t, v, count, params.buckets, spec.reducer);
-  const mk = mannKendall(pts.v);
   const spanMs = count >= 2 ? (t[count - 1] as number) - (t[0] as number) : 0;
+  const flat = flatLevel(pts.v);
+  if (flat !== undefined) {
+    // Every bucket alike (most handle counts, most of the time): Mann–Kendall
+    // would find S = 0, all ties, p = 1. Return exactly that without its
+    // O(B²) loop and tie map.
+    const n = pts.v.length;
+    return { n, s: 0, z: 0, pValue: 1, slopePerSec: Number.NaN, tailSlopePerSec: Number.NaN, growth: Number.NaN, from: flat, to: flat, spanMs, significant: false, material: false, sustained: false, growing: false };
+  }
+  const mk = mannKendall(pts.v);
   if (!(mk.pValue < params.alpha && mk.s > 0)) {
     // No significant rise: the slopes (the costly part, O(B²) with a sort)
     // cannot change the verdict, so they are not computed.

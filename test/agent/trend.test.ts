@@ -25,6 +25,20 @@ describe('statistics', () => {
     ys[9] = 1_000;
     expect(theilSen(xs, ys)).toBe(2);
   });
+  it('a flat series gets the verdict Mann–Kendall gives its buckets', () => {
+    for (const params of [SUSPECT_PARAMS, LEAK_PARAMS]) {
+      for (const count of [2, 3, 40, 300]) {
+        const t = Array.from({ length: count }, (_, i) => 1_000 * i);
+        const v = new Array<number>(count).fill(7);
+        v[1] = Number.NaN;
+        const trend = detectTrend(t, v, count, FLOOR, params);
+        const buckets = bucketize(t, v, count, params.buckets, FLOOR.reducer).v;
+        const mk = mannKendall(buckets);
+        expect(trend).toMatchObject({ n: mk.n, s: mk.s, z: mk.z, pValue: mk.pValue, from: 7, to: 7, spanMs: 1_000 * (count - 1), growing: false, significant: false });
+        expect(trend.slopePerSec).toBeNaN();
+      }
+    }
+  });
   it('bucketize keeps each bucket minimum', () => {
     const b = bucketize([0, 1, 2, 3, 4, 5], [5, 1, 7, 2, 9, 3], 6, 3, 'min');
     expect(b.v).toEqual([1, 2, 3]);
