@@ -1,7 +1,7 @@
 /** The `status` answer of the control channel: plain JSON about a running agent. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { reportBaseName } from '../reports/report-writer';
+import { reportBaseName } from '../reports/report-names';
 import type { AttachedMark, ControlledAgent } from './control';
 import { COLUMN, HANDLE_PREFIX } from './sampler';
 import { VERSION } from './version';

@@ -7,7 +7,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Suspect } from '../reports/report-schema';
-import { reportBaseName } from '../reports/report-writer';
+import { reportBaseName } from '../reports/report-names';
 import type { InspectorProbe } from '../probes/inspector-session';
 import type { ListenerCapture } from '../probes/listeners';
 import { readLiveSockets } from '../probes/sockets';

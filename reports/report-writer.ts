@@ -1,17 +1,10 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { REPORT_FILE_RE, reportBaseName } from './report-names';
 import type { LeakReport } from './report-schema';
 
 export const ERR_REPORT_CAP = 'LEAKWATCH_ERR_REPORT_CAP';
 export const ERR_REPORT_DIR = 'LEAKWATCH_ERR_REPORT_DIR';
-
-/** Report files are named `leakwatch-<pid>-<iso time>.json`. */
-export const REPORT_FILE_RE = /^leakwatch-\d+-[\dTZ-]+(?:-\d+)?\.json$/;
-
-/** The base name (no extension) for a report written now by this process. */
-export function reportBaseName(pid: number, at: Date): string {
-  return `leakwatch-${pid}-${at.toISOString().replace(/[:.]/g, '-')}`;
-}
 
 function codeError(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });

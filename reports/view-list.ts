@@ -6,7 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseReport, type LeakReport } from './report-schema';
-import { REPORT_FILE_RE } from './report-writer';
+import { REPORT_FILE_RE } from './report-names';
 
 /** One row of `leakwatch view <dir>`. */
 export interface ReportListEntry {

@@ -27,6 +27,14 @@ describe('exporter loading', () => {
     expect(modules.filter((m) => CHANNEL_MODULES.test(m) || LIBRARIES.test(m))).toEqual([]);
   });
 
+  it('watching, the report writer, the report builder and tracking stay unloaded until a suspicion', async () => {
+    const modules = await loadedBy({});
+    const agentModules = modules.filter((m) => m.includes(`${path.sep}dist${path.sep}`)).map((m) => path.basename(m));
+    expect(agentModules).toContain('control.js');
+    expect(agentModules).toContain('report-names.js');
+    for (const lazy of ['report-writer.js', 'report-builder.js', 'tracking.js', 'evidence.js', 'heap-profiler.js']) expect(agentModules).not.toContain(lazy);
+  });
+
   it('with DogStatsD over UDP only, its module loads and the others stay out', async () => {
     const modules = await loadedBy({ LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:9' });
     const names = modules.filter((m) => CHANNEL_MODULES.test(m)).map((m) => path.basename(m)).sort();
