@@ -39,6 +39,13 @@ describe('statistics', () => {
       }
     }
   });
+  it('bucketize keeps each bucket median, skipping NaN, from a typed array as from an array', () => {
+    const t = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const v = [9, Number.NaN, 1, 4, 2, 8, Number.NaN, Number.NaN, Number.NaN];
+    const expected = { t: [1, 4], v: [5, 4] };
+    expect(bucketize(t, v, 9, 3, 'median')).toEqual(expected);
+    expect(bucketize(Float64Array.from(t), Float64Array.from(v), 9, 3, 'median')).toEqual(expected);
+  });
   it('bucketize keeps each bucket minimum', () => {
     const b = bucketize([0, 1, 2, 3, 4, 5], [5, 1, 7, 2, 9, 3], 6, 3, 'min');
     expect(b.v).toEqual([1, 2, 3]);
