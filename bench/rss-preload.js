@@ -12,7 +12,9 @@
  * young generation's later growth to its maximum (16 MB semi-spaces): a
  * process observing GC reaches it sooner under a heavy allocation rate, so
  * after a short load the difference is bimodal; a long load lets every
- * process get there.
+ * process get there. Each difference is also split into RssAnon (the
+ * process's own memory) and RssFile (mapped files' pages: mostly the node
+ * binary's code the preload ran, shared with every node process).
  *
  *   node bench/rss-preload.js [--rounds N] [--service http|promise]
  *        [--seconds S (load, 2)] [--rate R (req/s, 1000; 0: as fast as answered)]
@@ -57,7 +59,7 @@ async function main() {
     ['prom-client collectDefaultMetrics', preload('prom-client'), {}],
     ['@datadog/pprof heap profiler', preload('pprof-heap'), {}],
   ];
-  const res = configs.map(() => ({ idle: [], after: [] }));
+  const res = configs.map(() => ({ idle: [], after: [], idleAnon: [], idleFile: [], afterAnon: [], afterFile: [] }));
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < configs.length; i++) {
       const [label, pre, env] = configs[i];
@@ -66,12 +68,18 @@ async function main() {
         const port = await svc.ready;
         const pid = svc.servicePid();
         await sleep(1_500);
-        const idle = readMemory(pid).rss / MB;
+        const idleMem = readMemory(pid);
+        const idle = idleMem.rss / MB;
         const load = await runLoad({ port, path: service.path, connections: 10, seconds: SECONDS, rate: RATE > 0 ? RATE : undefined });
         await sleep(2_000);
-        const after = readMemory(pid).rss / MB;
+        const afterMem = readMemory(pid);
+        const after = afterMem.rss / MB;
         res[i].idle.push(idle);
         res[i].after.push(after);
+        res[i].idleAnon.push(idleMem.anon / MB);
+        res[i].idleFile.push(idleMem.file / MB);
+        res[i].afterAnon.push(afterMem.anon / MB);
+        res[i].afterFile.push(afterMem.file / MB);
         if (load.errors + load.non2xx > 0) throw new Error(`${label}: ${load.errors + load.non2xx} failed requests`);
         process.stderr.write(`round ${r + 1}/${ROUNDS} · ${label}: ${idle.toFixed(1)} MB idle, ${after.toFixed(1)} MB after ${load.requests} requests\n`);
       } finally {
@@ -81,16 +89,19 @@ async function main() {
   }
   const med = (xs) => summarise(xs).median;
   const b = res[0];
+  const split = (i, anon, file) => `${(med(res[i][anon]) - med(b[anon])).toFixed(1)} / ${(med(res[i][file]) - med(b[file])).toFixed(1)}`;
   const rows = configs.map(([label], i) => [
     label,
     formatRange(summarise(res[i].idle), 1),
     (med(res[i].idle) - med(b.idle)).toFixed(1),
+    split(i, 'idleAnon', 'idleFile'),
     formatRange(summarise(res[i].after), 1),
     (med(res[i].after) - med(b.after)).toFixed(1),
+    split(i, 'afterAnon', 'afterFile'),
   ]);
   const loadText = `${SECONDS} s of load${RATE > 0 ? ` at ${RATE} req/s` : ', as fast as answered'}`;
   process.stdout.write(`## RSS a preload adds to the ${service.label}\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds; command: \`node bench/rss-preload.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-  process.stdout.write(`${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', `RSS 2 s after ${loadText} (MB)`, 'added'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median.\n`);
+  process.stdout.write(`${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', 'added: anon / file', `RSS 2 s after ${loadText} (MB)`, 'added', 'added: anon / file'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median. "anon / file" splits it (each a difference of medians, so the two need not sum exactly): RssAnon, memory of the process's own (heap, allocator), and RssFile, pages of mapped files touched, mostly the node binary's code that the preload ran, shared with every node process on the host and reclaimable.\n`);
 }
 
 main().catch((err) => {

@@ -167,9 +167,11 @@ function readMemory(pid) {
       const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(s);
       return m === null ? Number.NaN : Number(m[1]) * 1_024;
     };
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+    // RssAnon: the process's own memory; RssFile: pages of mapped files,
+    // mostly the node binary's code, shared with every node process.
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
-    return { rss: Number.NaN, hwm: Number.NaN };
+    return { rss: Number.NaN, hwm: Number.NaN, anon: Number.NaN, file: Number.NaN };
   }
 }
 
