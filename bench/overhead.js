@@ -162,7 +162,11 @@ async function visit(service, base, config, o, tmpRoot) {
     const memB = readMemory(b.pid);
     const memC = readMemory(c.pid);
     await sleep(o.settleMs);
-    const settledRssAddedMb = (readMemory(c.pid).rss - readMemory(b.pid).rss) / MB;
+    const settled = [readMemory(b.pid), readMemory(c.pid)];
+    const settledRssAddedMb = (settled[1].rss - settled[0].rss) / MB;
+    // The process's own memory only, without mapped files' pages (mostly
+    // node's code, shared with every node process; a native addon's too).
+    const settledAnonAddedMb = (settled[1].anon - settled[0].anon) / MB;
     const armed = /LEAKWATCH_ARMED (.*)/.exec(c.svc.stderr.text)?.[1] ?? null;
     if (c.svc.exited !== null) throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
     return {
@@ -173,6 +177,7 @@ async function visit(service, base, config, o, tmpRoot) {
       rssAddedMb: (memC.hwm - memB.hwm) / MB,
       idleRssAddedMb,
       settledRssAddedMb,
+      settledAnonAddedMb,
       idleCpuAddedUsPerS: idleCpuUsPerS[1] - idleCpuUsPerS[0],
       // Over the loaded part of the visit: the agent's timed ticks per
       // second of wall time and as a share of the process's CPU time.
@@ -213,6 +218,7 @@ function pool(visits, service, config) {
     rss: ok.map((r) => r.rssAddedMb),
     idleRss: ok.map((r) => r.idleRssAddedMb),
     settledRss: ok.map((r) => r.settledRssAddedMb),
+    settledAnon: ok.map((r) => r.settledAnonAddedMb),
     idleCpu: ok.map((r) => r.idleCpuAddedUsPerS),
     ownUs: ok.map((r) => r.ownUsPerS),
     ownShare: ok.map((r) => r.ownShareOfCpu),
@@ -232,12 +238,12 @@ function tables(services, configs, visits, o, sinks) {
     for (const c of configs) {
       if (c.name === 'none') continue;
       if (c.missing !== null) {
-        rows.push([c.label, 'skipped', c.missing, '', '', '', '', '', '0']);
+        rows.push([c.label, 'skipped', c.missing, '', '', '', '', '', '', '0']);
         continue;
       }
       const p = pool(visits, service.name, c.name);
       if (p.visits === 0) {
-        rows.push([c.label, 'failed', (p.error ?? 'not run').split('\n')[0], '', '', '', '', '', '0']);
+        rows.push([c.label, 'failed', (p.error ?? 'not run').split('\n')[0], '', '', '', '', '', '', '0']);
         continue;
       }
       rows.push([
@@ -248,11 +254,12 @@ function tables(services, configs, visits, o, sinks) {
         formatRange(summarise(p.idleCpu), 0),
         formatRange(summarise(p.idleRss), 1),
         formatRange(summarise(p.settledRss), 1),
+        formatRange(summarise(p.settledAnon), 1),
         formatRange(summarise(p.rss), 1),
         `${p.visits}×${o.pairs}${p.failed ? ` (+${p.failed} failed)` : ''}`,
       ]);
     }
-    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle CPU added (µs/s)', 'idle RSS added (MB)', 'RSS added after load (MB)', 'peak RSS added (MB)', 'pairs'], rows));
+    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle CPU added (µs/s)', 'idle RSS added (MB)', 'RSS added after load (MB)', 'of it anonymous (MB)', 'peak RSS added (MB)', 'pairs'], rows));
     for (const name of ['leakwatch', 'leakwatch-armed']) {
       const p = pool(visits, service.name, name);
       if (summarise(p.ownUs).n === 0) continue;
@@ -260,7 +267,7 @@ function tables(services, configs, visits, o, sinks) {
     }
   }
   out.push('');
-  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${o.idleMs / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${o.settleMs / 1_000} s after the last slice, both processes past the same load; peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
+  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${o.idleMs / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${o.settleMs / 1_000} s after the last slice, both processes past the same load; of it anonymous: the same for RssAnon, the process's own memory without mapped files' pages (node's code, a native addon's); peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
   const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
   if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
   if (sinks.counts && configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
@@ -298,6 +305,7 @@ function goals(services, visits, configs) {
       ['cpu', 'CPU per request', (p, l) => p <= l, 3],
       ['idleCpu', 'idle CPU added (µs/s)', (p, l) => p <= l, 0],
       ['settledRss', 'RSS added after load (MB)', (p, l) => p <= l, 1],
+      ['settledAnon', 'anonymous RSS added after load (MB)', (p, l) => p <= l, 1],
     ]) {
       const lw = get(svc.name, 'leakwatch', f);
       const ahead = peers.filter((c) => better(get(svc.name, c.name, f), lw));
