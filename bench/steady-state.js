@@ -18,22 +18,16 @@
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { SERVICES, ROOT } = require('./lib/configs');
-const { option, numberOption } = require('./lib/args');
+const { option, numberOption, durationOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
 
 const argv = process.argv.slice(2);
 const WINDOW = option('window', null);
+const WINDOW_MS = durationOption('window', 300_000);
 const RATE = numberOption('rate', 300);
 const MEASURE_S = numberOption('measure', 60);
-
-function windowMs(text) {
-  if (text === null) return 300_000;
-  const m = /^(\d+)(ms|s|m)$/.exec(text);
-  if (m === null) throw new RangeError('--window must look like 300s, 5m or 60000ms');
-  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000 }[m[2]];
-}
 
 async function main() {
   const service = SERVICES.find((s) => s.name === 'http');
@@ -52,7 +46,7 @@ async function main() {
       const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: cleanEnv({ PORT: '0', ...(pre.length ? agentEnv : {}) }), script: service.script });
       procs.push({ mode, name, svc, port: await svc.ready, pid: svc.servicePid() });
     }
-    const fillS = windowMs(WINDOW) / 1_000 + 30;
+    const fillS = WINDOW_MS / 1_000 + 30;
     process.stderr.write(`steady state: window ${fillS - 30} s; loading two services at ${RATE} req/s each for ${fillS + MEASURE_S} s; measuring the last ${MEASURE_S} s\n`);
     const loaded = procs.filter((p) => p.mode === 'load');
     const total = fillS + MEASURE_S;

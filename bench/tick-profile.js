@@ -23,7 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { SERVICES, ROOT } = require('./lib/configs');
-const { option, numberOption } = require('./lib/args');
+const { option, numberOption, durationOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
@@ -44,12 +44,6 @@ const PARTS = [
   ['exporters', /reports\//],
   ['history row and the rest of the tick', /agent\/(sampler|history|agent)\.js/],
 ];
-
-function seconds(text) {
-  const m = /^(\d+)(ms|s|m)$/.exec(text);
-  if (m === null) throw new RangeError('--window must look like 300s, 5m or 60000ms');
-  return (Number(m[1]) * { ms: 1, s: 1_000, m: 60_000 }[m[2]]) / 1_000;
-}
 
 /** Self and per-part time of the samples in [fromUs, ∞) of the profile, in µs. */
 function analyse(profile, fromUs) {
@@ -98,7 +92,7 @@ function analyse(profile, fromUs) {
 }
 
 async function main() {
-  const windowS = seconds(WINDOW);
+  const windowS = durationOption('window', 300_000) / 1_000;
   const fillS = windowS + 30;
   const service = SERVICES.find((s) => s.name === 'http');
   const register = path.join(ROOT, 'dist', 'agent', 'register.js');

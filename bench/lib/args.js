@@ -16,4 +16,18 @@ function numberOption(name, fallback, argv = process.argv.slice(2)) {
   return v === undefined ? fallback : Number(v);
 }
 
-module.exports = { option, numberOption };
+/**
+ * The value after `--name` as a duration in ms, in the agent's own grammar
+ * (`300s`, `5m`, `60000ms`: what LEAKWATCH_WINDOW accepts), or `fallback`.
+ * Needs the compiled agent.
+ */
+function durationOption(name, fallback, argv = process.argv.slice(2)) {
+  const text = option(name, undefined, argv);
+  if (text === undefined) return fallback;
+  const { parseDuration } = require('../../dist/agent/duration.js');
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new RangeError(`--${name} must look like 300s, 5m or 60000ms`);
+  return ms;
+}
+
+module.exports = { option, numberOption, durationOption };
