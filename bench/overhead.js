@@ -331,7 +331,17 @@ function runConfigs(sinks, o) {
  * `--json`, from its raw visits, with this version of the summaries.
  */
 function reprint(file) {
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  let saved;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`--from ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}\n`);
+    return 2;
+  }
+  if (saved?.options === undefined || !Array.isArray(saved.visits)) {
+    process.stderr.write(`--from ${file}: not a run saved with --json (no options and visits)\n`);
+    return 2;
+  }
   const o = saved.options;
   const { configs, services } = runConfigs({ statsdPort: 0, traceAgentPort: 0 }, o);
   const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run, reprinted from ${path.basename(file)}\n\n${saved.startedAt}; ${saved.machine}.\nCommand: \`node bench/overhead.js --from ${file}\``;
@@ -340,8 +350,14 @@ function reprint(file) {
 }
 
 async function main() {
-  const from = process.argv.indexOf('--from');
-  if (from >= 0) return reprint(process.argv[from + 1]);
+  if (process.argv.includes('--from')) {
+    const file = option('from', undefined);
+    if (file === undefined) {
+      process.stderr.write('--from needs the path of a run saved with --json\n');
+      return 2;
+    }
+    return reprint(file);
+  }
   const o = parseArgs(process.argv.slice(2));
   const sinks = await startSinks();
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
