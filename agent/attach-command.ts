@@ -115,7 +115,7 @@ async function runAttach(p: Parsed): Promise<number> {
   }
   const { attachTo } = await import('./attach');
   const { answer, inspector } = await attachTo(p.pid, p.entry, { timeoutMs: p.timeoutMs, anyExecutable: p.anyExecutable });
-  const config = (answer.config ?? {}) as { intervalMs?: number; windowMs?: number; reportDir?: string };
+  const config = (answer.config ?? {}) as { intervalMs?: number; windowMs?: number; reportDir?: string; control?: boolean };
   const how = inspector.preexisting
     ? `used the inspector pid ${p.pid} already had open (${inspector.url}); it was open before leakwatch and is left open`
     : `opened for ${inspector.openMs} ms and closed again (the port refuses connections)`;
@@ -125,7 +125,7 @@ async function runAttach(p: Parsed): Promise<number> {
       return done(p, result,
         `leakwatch: attached to pid ${p.pid} (Node.js ${answer.node}): leakwatch ${answer.version} is watching, interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}\n` +
         `  reports:   ${config.reportDir}\n` +
-        `  control:   ${answer.controlSocket ?? 'off (LEAKWATCH_CONTROL=false: use --inspector)'} (leakwatch status|snapshot|detach ${p.pid})\n` +
+        `  control:   ${answer.controlSocket ?? (config.control === false ? 'off (LEAKWATCH_CONTROL=false: use --inspector)' : 'not opened in the target (its LEAKWATCH_DEBUG=1 output says why): use --inspector')} (leakwatch status|snapshot|detach ${p.pid})\n` +
         `  inspector: ${how}\n`);
     case 'already-running':
       return done(p, result,

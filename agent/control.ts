@@ -113,11 +113,12 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   try {
     ensurePrivateDir(path.dirname(file));
     removeStaleSocket(file);
-    removeDeadPeers(path.dirname(file));
   } catch (err) {
     agent.onError('control', err);
     return null;
   }
+  // Another process's leftovers never cost this agent its own socket.
+  removeDeadPeers(path.dirname(file), agent);
   const server = net.createServer({ allowHalfOpen: false }, (socket) => serve(agent, socket));
   let closed = false;
   const removeFile = (): void => {
@@ -178,15 +179,30 @@ function removeStaleSocket(file: string): void {
 /** Sockets of this user's processes that died by SIGKILL are removed, a bounded number per start. */
 const MAX_PEERS_CHECKED = 256;
 
-function removeDeadPeers(dir: string): void {
-  const names = fs.readdirSync(dir).slice(0, MAX_PEERS_CHECKED);
+/**
+ * Best effort: an entry that cannot be removed (not a socket, or not ours
+ * to remove) is left in place and named in debug mode.
+ */
+function removeDeadPeers(dir: string, agent: ControlledAgent): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).slice(0, MAX_PEERS_CHECKED);
+  } catch (err) {
+    agent.debug(`control: cannot list ${dir} for dead peers' sockets: ${(err as Error).message}`);
+    return;
+  }
   for (const name of names) {
     const m = /^(\d+)\.sock$/.exec(name);
     if (m === null || Number(m[1]) === process.pid) continue;
     try {
       process.kill(Number(m[1]), 0);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') removeStaleSocket(path.join(dir, name));
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+      try {
+        removeStaleSocket(path.join(dir, name));
+      } catch (e) {
+        agent.debug(`control: left ${path.join(dir, name)} in place: ${(e as Error).message}`);
+      }
     }
   }
 }

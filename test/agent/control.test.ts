@@ -3,7 +3,9 @@
  * stop(), answers the three commands, and detach releases the holder.
  * Real (built) agents and a real Unix socket in a private TMPDIR; no mocks.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +63,30 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     // The process-wide slot is free again.
     const third = startAgent() as Agent & { controlPath: string | null };
     expect(third.controlPath).toBe(sock());
+  });
+
+  it("a dead peer's leftover that is not a socket is left alone and costs no agent its own socket", async () => {
+    const dir = path.dirname(sock());
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Pids of processes that have exited: a directory, a regular file and a
+    // real socket file under their names.
+    const dead = [0, 1, 2].map(() => spawnSync(process.execPath, ['-e', '']).pid as number);
+    const [asDir, asFile, asSocket] = dead.map((pid) => path.join(dir, `${pid}.sock`));
+    fs.mkdirSync(asDir as string);
+    fs.writeFileSync(asFile as string, 'not a socket');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(asSocket as string, resolve));
+    // Still open here, as a process killed by SIGKILL leaves its file.
+    expect(fs.lstatSync(asSocket as string).isSocket()).toBe(true);
+    const a = startAgent() as Agent & { controlPath: string | null };
+    expect(a.controlPath).toBe(sock());
+    expect(await requestControl(process.pid, 'status')).toMatchObject({ ok: true, pid: process.pid });
+    expect(fs.statSync(asDir as string).isDirectory()).toBe(true);
+    expect(fs.readFileSync(asFile as string, 'utf8')).toBe('not a socket');
+    expect(fs.existsSync(asSocket as string)).toBe(false);
+    server.close();
+    fs.rmSync(asDir as string, { recursive: true });
+    fs.rmSync(asFile as string);
   });
 
   it('control: false opens nothing', () => {
