@@ -58,6 +58,8 @@ export function parseWhyArgs(args: readonly string[]): WhyArgs | string {
   return { idle, command };
 }
 
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export async function run(_command: string, args: string[]): Promise<number> {
   if (args[0] === '--help' || args[0] === '-h') {
     process.stdout.write(USAGE);
@@ -71,12 +73,14 @@ export async function run(_command: string, args: string[]): Promise<number> {
   const env = whyChildEnv(PRELOAD, parsed.idle);
   const [file, ...rest] = parsed.command as [string, ...string[]];
   const child = spawn(file, rest, { stdio: 'inherit', env });
-  // Ctrl-C reaches the whole process group; a SIGINT sent to this command
-  // alone is forwarded. Either way this command waits for the child.
-  const forward = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  // Ctrl-C reaches the whole process group; a SIGINT, SIGTERM or SIGHUP
+  // sent to this command alone (a supervisor, a CI timeout) is forwarded as
+  // itself. Either way this command waits for the child: it never leaves
+  // one running.
+  const forward = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
-  process.on('SIGINT', forward);
+  for (const signal of FORWARDED) process.on(signal, forward);
   try {
     return await new Promise<number>((resolve) => {
       child.on('error', (err) => {
@@ -93,6 +97,6 @@ export async function run(_command: string, args: string[]): Promise<number> {
       });
     });
   } finally {
-    process.removeListener('SIGINT', forward);
+    for (const signal of FORWARDED) process.removeListener(signal, forward);
   }
 }

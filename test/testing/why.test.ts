@@ -43,6 +43,28 @@ describe('leakwatch why', () => {
     expectBothSites(run.stderr());
   }, 60_000);
 
+  it.skipIf(process.platform !== 'linux')('SIGTERM or SIGHUP to the CLI (a supervisor, a CI timeout) ends the child too: none is left running', async () => {
+    for (const [signal, status] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      const run = runNode([CLI, 'why', '--', process.execPath, LEAKY], { preload: false });
+      await run.waitFor(/done/);
+      const children = fs.readdirSync(`/proc/${run.child.pid}/task`)
+        .flatMap((t) => fs.readFileSync(`/proc/${run.child.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      expect(children).toHaveLength(1);
+      run.child.kill(signal);
+      const { code } = await run.exited;
+      expect(code, run.stderr()).toBe(status);
+      const alive = (): boolean => {
+        try {
+          process.kill(children[0] as number, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(alive()).toBe(false);
+    }
+  }, 60_000);
+
   it('a process that exits by itself is left alone and its status passed through', async () => {
     const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, CLEAN], { preload: false });
     const { code } = await run.exited;
