@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sanitizeText } from '../reports/safe-text';
 
 /** SIGUSR1 is signal 10 on Linux: bit 9 of the SigCgt mask. */
 const SIGUSR1_BIT = 1n << 9n;
@@ -236,7 +237,7 @@ export function findPortOwner(port: number): PortOwner | null {
   for (const p of pids) {
     const held = socketInodesOf(Number(p));
     for (const inode of inodes) {
-      if (held.has(inode)) return { pid: Number(p), command: readNulList(`/proc/${p}/cmdline`).join(' ').slice(0, 200) };
+      if (held.has(inode)) return { pid: Number(p), command: sanitizeText(readNulList(`/proc/${p}/cmdline`).join(' ').slice(0, 200)) };
     }
   }
   return { pid: null, command: '' };

@@ -24,11 +24,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case undefined:
+      process.stderr.write(USAGE);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default: {
       const commands = loadCommands();
       const run = commands[command];
@@ -68,9 +70,25 @@ function loadCommands(): Record<string, Command> {
   return out;
 }
 
+/**
+ * Output that cannot be written: a reader that quits early (`| head`) is
+ * not an error; a full disk or a closed file is, and makes the status 1.
+ * Either way one line at most, never a stack trace.
+ */
+let outputFailed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') return;
+  if (!outputFailed) process.stderr.write(`leakwatch: cannot write output (${err.message})\n`);
+  outputFailed = true;
+  if (!process.exitCode) process.exitCode = 1;
+});
+process.stderr.on('error', () => {
+  // Nowhere left to say anything.
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = outputFailed && code === 0 ? 1 : code;
   },
   (err: unknown) => {
     process.stderr.write(`leakwatch: ${(err as Error)?.message ?? String(err)}\n`);

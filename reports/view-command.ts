@@ -14,6 +14,7 @@ import { renderHtml } from './view-html';
 import { listReports, readReport, type ReportListEntry } from './view-list';
 import { buildViewModel } from './view-model';
 import { DEFAULT_MAX_SUSPECTS, DEFAULT_WIDTH, renderListText, renderReportText } from './view-terminal';
+import { sanitizeText } from './safe-text';
 
 const USAGE = `usage: leakwatch view [file|dir] [--json] [--all] [--color|--no-color] [--width n]
        leakwatch view --html [file|dir] [-o out.html|-] [--open]
@@ -47,13 +48,17 @@ export function parseViewArgs(args: readonly string[]): ViewArgs | string {
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string | undefined => inline ?? args[++i];
     switch (flag) {
-      case '--json': out.json = true; break;
-      case '--html': out.html = true; break;
-      case '--open': out.open = true; break;
-      case '--all': out.all = true; break;
-      case '--color': out.color = true; break;
-      case '--no-color': out.color = false; break;
-      case '-h': case '--help': out.help = true; break;
+      case '--json': case '--html': case '--open': case '--all': case '--color': case '--no-color': case '-h': case '--help':
+        // `--color=no` must not turn colour on.
+        if (inline !== undefined) return `${flag} takes no value (got ${arg})`;
+        if (flag === '--json') out.json = true;
+        else if (flag === '--html') out.html = true;
+        else if (flag === '--open') out.open = true;
+        else if (flag === '--all') out.all = true;
+        else if (flag === '--color') out.color = true;
+        else if (flag === '--no-color') out.color = false;
+        else out.help = true;
+        break;
       case '-o': case '--output': {
         const v = value();
         if (v === undefined || v === '') return `${flag} needs a file name (or - for stdout)`;
@@ -74,6 +79,7 @@ export function parseViewArgs(args: readonly string[]): ViewArgs | string {
   }
   if (out.html && out.json) return '--html and --json do not go together';
   if (!out.html && (out.output !== undefined || out.open)) return `${out.open ? '--open' : '-o'} goes with --html`;
+  if (out.open && out.output === '-') return '--open needs a file to open, not -o -';
   return out;
 }
 
@@ -88,10 +94,6 @@ export async function run(_command: string, args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  // A reader that quits early (`| head`) is not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`leakwatch: cannot write output (${err.message})\n`);
-  });
   const explicit = parsed.target !== undefined;
   const target = parsed.target ?? reportDirFromEnv();
   const stat = await fs.stat(target).catch((err: NodeJS.ErrnoException) => err);
@@ -110,8 +112,13 @@ export async function run(_command: string, args: string[]): Promise<number> {
   return showReport(target, parsed);
 }
 
+/** Longest error line: a message may quote a hostile file's text. */
+const MAX_MESSAGE = 1_000;
+
 function fail(message: string): number {
-  process.stderr.write(`leakwatch: ${message}\n`);
+  // A parse error quotes the file: its control characters are escaped.
+  const safe = sanitizeText(message);
+  process.stderr.write(`leakwatch: ${safe.length > MAX_MESSAGE ? `${safe.slice(0, MAX_MESSAGE)}…` : safe}\n`);
   return 1;
 }
 

@@ -231,8 +231,10 @@ function buildCharts(columns: Record<string, (number | null)[]>, wanted: WantedC
   return [heap, handles, loop];
 }
 
-function signalView(s: SignalTrend): SignalView {
-  const unit = (['bytes', 'count', 'ms', 'ratio'] as const).includes(s.unit) ? s.unit : columnUnit(str(s.name));
+function signalView(raw: SignalTrend): SignalView {
+  // An entry that is not an object (null, a number) renders as `?`.
+  const s = (raw !== null && typeof raw === 'object' ? raw : {}) as Partial<SignalTrend>;
+  const unit: SignalTrend['unit'] = s.unit !== undefined && (['bytes', 'count', 'ms', 'ratio'] as const).includes(s.unit) ? s.unit : columnUnit(str(s.name));
   return {
     name: str(s.name, '?'),
     label: columnLabel(str(s.name, '?')),

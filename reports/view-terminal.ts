@@ -3,10 +3,13 @@
  * at 80 columns, with ANSI colour only when asked for. Pure: it returns
  * strings; the command decides where they go and whether to colour.
  */
+import { sanitizeText } from './safe-text';
 import { drawSparkline } from './sparkline';
 import { formatClock, formatDuration, formatTime, formatValue } from './view-format';
 import type { ReportListEntry } from './view-list';
 import type { ChartSeriesView, SuspectView, ViewModel } from './view-model';
+
+export { sanitizeText };
 
 export interface TextOptions {
   /** Emit ANSI colour (only for a TTY, never when NO_COLOR is set). */
@@ -51,15 +54,6 @@ const plain: Paint = (text) => text;
 function palette(color: boolean): Palette {
   if (!color) return { bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain };
   return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39) };
-}
-
-/**
- * Makes a string from a report safe to print: a report is data from a
- * watched process, and a name holding ESC or CR could rewrite the screen.
- * Control characters become visible `\xNN` escapes.
- */
-export function sanitizeText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Length in terminal cells (code points; the viewers print no wide glyphs). */

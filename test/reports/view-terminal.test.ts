@@ -2,12 +2,13 @@
  * `leakwatch view` in the terminal (issue 6): the real CLI, spawned from
  * dist/, with stdout piped and on a pseudo-terminal.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LeakReport } from '../../reports/report-schema';
-import { ANSI_RE, FIXTURES, runCli, runCliInPty, stripAnsi } from './view-cli';
+import { ANSI_RE, CLI, FIXTURES, cleanEnv, runCli, runCliInPty, stripAnsi } from './view-cli';
 
 const KINDS = ['timer', 'immediate', 'socket', 'server', 'heap', 'listener', 'handle'] as const;
 const fixture = (name: string): string => path.join(FIXTURES, `${name}.json`);
@@ -186,6 +187,73 @@ describe('leakwatch view: unreadable reports', () => {
     expect(r.stderr).toContain('usage: leakwatch view');
     expect(runCli(['view', '--json', '--html']).status).toBe(2);
     expect(runCli(['view', '-o', 'x.html']).status).toBe(2);
+    // A value on a switch is refused, not read as "on".
+    const colorNo = runCli(['view', '--color=no', fixture('timer')]);
+    expect(colorNo.status).toBe(2);
+    expect(colorNo.stdout).toBe('');
+    expect(colorNo.stderr).toContain('--color takes no value (got --color=no)');
+    expect(runCli(['view', '--json=false', fixture('timer')]).status).toBe(2);
+    expect(runCli(['view', '--html', '-o', '-', '--open', fixture('timer')]).stderr).toContain('--open needs a file to open');
+  });
+
+  it("a file that is not JSON: its control characters are escaped in the error, not sent to the terminal", () => {
+    const file = path.join(tmpDir(), 'ansi.json');
+    fs.writeFileSync(file, '\u001b[2J\u001b[31mHACKED\u202e');
+    const r = runCli(['view', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+    expect(r.stderr).toContain('\\x1b[2J');
+    expect(r.stderr).toMatch(/LEAKWATCH_ERR_REPORT_CORRUPT\]\n$/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('a signal entry that is not an object renders as ? instead of stopping the report', () => {
+    const report = load('timer') as unknown as { signals: unknown[] };
+    report.signals = [null, 7, ...report.signals];
+    const file = path.join(tmpDir(), 'null-signal.json');
+    fs.writeFileSync(file, JSON.stringify(report));
+    const r = runCli(['view', file]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}○ \? +\? over \?/m);
+    expect(runCli(['view', '--html', '-o', path.join(tmpDir(), 'n.html'), file]).status).toBe(0);
+  });
+});
+
+describe('leakwatch: output that cannot be written', () => {
+  it('a full disk is an error: one line, status 1', () => {
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      for (const args of [['view', fixture('timer')], ['version'], ['--help']]) {
+        const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: cleanEnv() });
+        expect(r.status, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(/^leakwatch: cannot write output \(ENOSPC[^\n]*\)\n$/);
+      }
+    } finally {
+      fs.closeSync(full);
+    }
+  });
+
+  it('a reader that quits early (| head) is not an error: no stack trace, the status of the command', async () => {
+    for (const args of [['--help'], ['version'], ['view', '--help'], ['why', '--help'], ['view', fixture('timer')]]) {
+      // The read end is closed before the CLI writes anything.
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      expect(stderr, args.join(' ')).toBe('');
+      expect(status, args.join(' ')).toBe(0);
+    }
+  });
+
+  it('leakwatch with no command prints usage on stderr and exits 2', () => {
+    const r = runCli([]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('usage: leakwatch <command>');
   });
 });
 
