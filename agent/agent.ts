@@ -42,6 +42,12 @@ export interface AgentView {
   onError(where: string, err: unknown): void;
   /** Counts a dropped send. */
   onDrop(where: string, count: number, why: string): void;
+  /**
+   * Records a channel the user asked for that cannot run (an endpoint whose
+   * port is taken), and says so in one line on stderr whatever the debug
+   * mode: the metric that counts it may be served by that very channel.
+   */
+  onChannelDown(where: string, message: string): void;
 }
 
 /** The public handle returned by `start()`. */
@@ -299,6 +305,12 @@ export class LeakwatchAgent implements Agent, AgentView {
   onError(where: string, err: unknown): void {
     this.self.errors++;
     if (this.debug.enabled) this.debug(`error in ${where}: ${(err as Error)?.stack ?? String(err)}`);
+  }
+
+  onChannelDown(where: string, message: string): void {
+    this.self.errors++;
+    if (this.debug.enabled) this.debug(`error in ${where}: ${message}`);
+    else writeStderr(`leakwatch: ${where}: ${message}\n`);
   }
 
   onDrop(where: string, count: number, why: string): void {

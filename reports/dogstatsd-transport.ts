@@ -78,14 +78,18 @@ export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: A
       let failed = 0;
       let why = '';
       const finish = () => {
-        if (--pending === 0) done(failed, why);
+        // Never more than this flush's datagrams and the one before them.
+        if (--pending === 0) done(Math.min(failed, datagrams.length + 1), why);
       };
       if (pending === 0) done(0, '');
       for (const d of datagrams) {
         try {
           s.send(d, (err) => {
             if (err) {
-              failed++;
+              // A refused send stands for two lost datagrams: this one, which
+              // the kernel did not send, and the earlier one whose "port
+              // unreachable" it reports (a socket holds one pending error).
+              failed += (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 2 : 1;
               why = sendError(err, ep);
             }
             finish();

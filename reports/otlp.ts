@@ -18,6 +18,16 @@ import { buildResource, encodeMetricsRequest } from './otlp-encode';
 
 /** Export deadline: an export never outlives its flush interval (max 10 s). */
 const MAX_EXPORT_MS = 10_000;
+/**
+ * Connection deadline. A pending TCP connect keeps the event loop alive
+ * whatever its socket's ref state (libuv counts the connect request), so a
+ * collector that never answers the SYN (a firewall that drops it, a full
+ * accept queue) would hold a finished app until the kernel gives up,
+ * about two minutes on Linux. This bounds that to 2 s (half the flush
+ * interval, when that is shorter); a collector that needs longer to accept
+ * a connection is counted as a drop.
+ */
+const MAX_CONNECT_MS = 2_000;
 
 /** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
 export function createOtlpExporter(view: AgentView, url: string): Exporter {
@@ -29,16 +39,34 @@ export function createOtlpExporter(view: AgentView, url: string): Exporter {
   const resource = buildResource(view);
   const where = `otlp ${url}`;
   const timeoutMs = Math.min(MAX_EXPORT_MS, view.config.flushIntervalMs);
-  let inFlight: Promise<void> | null = null;
+  // Under half the flush interval, so that a connect cut short leaves the
+  // loop free before the next flush starts another.
+  const connectMs = Math.min(MAX_CONNECT_MS, Math.floor(view.config.flushIntervalMs / 2));
+  let inFlight: Promise<boolean> | null = null;
 
-  const post = (body: Uint8Array): Promise<void> =>
-    new Promise<void>((resolve) => {
+  /** Resolves true when the collector took the export, false when it was dropped. */
+  const post = (body: Uint8Array): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
       let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (ok: boolean) => {
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        resolve(ok);
+      };
       const fail = (why: string) => {
         if (settled) return;
-        settled = true;
         view.onDrop(where, 1, why);
-        resolve();
+        settle(false);
+      };
+      const deadline = (ms: number, why: string, req: http.ClientRequest): NodeJS.Timeout => {
+        const t = setTimeout(() => {
+          fail(why);
+          req.destroy();
+        }, ms);
+        t.unref();
+        timers.push(t);
+        return t;
       };
       try {
         const req = mod.request(target, {
@@ -52,18 +80,22 @@ export function createOtlpExporter(view: AgentView, url: string): Exporter {
             if (settled) return;
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
-              settled = true;
-              resolve();
+              settle(true);
             } else {
               fail(`HTTP ${status} from ${url}`);
             }
           });
         });
-        // The export must never keep the host alive.
-        req.on('socket', (s) => s.unref());
-        req.setTimeout(timeoutMs, () => {
-          fail(`no answer from ${url} within ${timeoutMs}ms`);
-          req.destroy();
+        // The whole export, from now: a collector that answers byte by byte
+        // never lets an idle timeout fire.
+        deadline(timeoutMs, `no answer from ${url} within ${timeoutMs}ms`, req);
+        req.on('socket', (s) => {
+          // The export must never keep the host alive: the socket does not
+          // ref, and a connect that hangs is cut short (MAX_CONNECT_MS).
+          s.unref();
+          if (!s.connecting) return;
+          const t = deadline(connectMs, `no connection to ${url} within ${connectMs}ms`, req);
+          s.once('connect', () => clearTimeout(t));
         });
         req.on('error', (err: NodeJS.ErrnoException) => fail(`${err.code ?? err.message} posting to ${url}`));
         req.end(body);
@@ -72,7 +104,7 @@ export function createOtlpExporter(view: AgentView, url: string): Exporter {
       }
     });
 
-  const flush = (): Promise<void> => {
+  const flush = (): Promise<boolean> => {
     try {
       if (inFlight !== null) {
         view.onDrop(where, 1, 'previous export still in flight');
@@ -87,7 +119,7 @@ export function createOtlpExporter(view: AgentView, url: string): Exporter {
       return p;
     } catch (err) {
       view.onError(where, err);
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
   };
 
@@ -108,7 +140,12 @@ export function createOtlpExporter(view: AgentView, url: string): Exporter {
     },
     async stop() {
       clearInterval(timer);
-      if (inFlight !== null) await inFlight;
+      // At most one deadline: when the export in flight fails, the last one
+      // would wait out the same collector again, and is dropped instead.
+      if (inFlight !== null && !(await inFlight)) {
+        view.onDrop(where, 1, 'final export not tried: the one before it failed');
+        return;
+      }
       await flush();
     },
   };

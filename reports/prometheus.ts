@@ -55,7 +55,7 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
     // One line; the host keeps running without the endpoint.
-    view.onError('prometheus', `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`);
+    view.onChannelDown('prometheus', `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`);
   });
   server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
   server.listen(where.port, where.host);

@@ -74,6 +74,19 @@ describe('exporter failures', () => {
     expectNoStackTraces(out.stderr);
   });
 
+  it('DogStatsD receiver down: every datagram handed to the kernel is counted as dropped, not every other one', async () => {
+    // A connected UDP socket holds one pending error: a send that fails with
+    // ECONNREFUSED was not sent, and reports an earlier one that was lost.
+    const port = await freeUdpPort();
+    const run = runNode([path.join(FIXTURES, 'dogstatsd-refused-count.js')], { preload: false, env: { STATSD_PORT: String(port) } });
+    const m = await run.waitFor(/^(\{"sent".*)$/m);
+    const { sent, dropped } = JSON.parse(m[1] as string) as { sent: number; dropped: number };
+    expect(sent).toBeGreaterThan(5);
+    // The last datagram's refusal may arrive after the socket closed.
+    expect(dropped).toBeGreaterThanOrEqual(sent - 1);
+    expect(dropped).toBeLessThanOrEqual(sent);
+  });
+
   it('DogStatsD host unresolvable: every flush is counted as dropped', async () => {
     const out = await runFor({ LEAKWATCH_DOGSTATSD: `udp://${UNRESOLVABLE}:8125` });
     expect(out.code).toBe(0);
@@ -111,6 +124,17 @@ describe('exporter failures', () => {
     expectNoStackTraces(out.stderr);
   });
 
+  it('Prometheus port already taken, debug off: still one line on stderr, the endpoint is not silently missing', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    closers.push(() => taken.close());
+    const port = (taken.address() as net.AddressInfo).port;
+    const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`, LEAKWATCH_DEBUG: '0' });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(`leakwatch: prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken); Prometheus endpoint off\n`);
+    expect(out.self.errors).toBe(1);
+  });
+
   it('OTLP receiver down: each failed export is counted', async () => {
     const port = await freeTcpPort();
     const url = `http://127.0.0.1:${port}/v1/metrics`;
@@ -121,6 +145,47 @@ describe('exporter failures', () => {
     for (const l of lines) expect(l).toContain(`(ECONNREFUSED posting to ${url})`);
     expect(total).toBe(out.self.exportsDropped);
     expectNoStackTraces(out.stderr);
+  });
+
+  it('OTLP collector that never accepts the connection: cut short, counted, and the app still exits by itself', async () => {
+    // Without the connect deadline the pending connect holds the app until
+    // the kernel gives up (about 2 minutes).
+    const peer = runNode([path.join(FIXTURES, 'unaccepting-listener.js')], { preload: false });
+    const port = Number((await peer.waitFor(/^PORT (\d+)$/m))[1]);
+    const url = `http://127.0.0.1:${port}/v1/metrics`;
+    const app = runNode(['-e', 'setTimeout(() => {}, 1500)'], {
+      env: { LEAKWATCH_DEBUG: '1', LEAKWATCH_OTLP: url, LEAKWATCH_FLUSH_INTERVAL: '400ms' },
+    });
+    const { code, signal } = await app.exited;
+    expect({ code, signal }, app.stderr()).toEqual({ code: 0, signal: null });
+    const { lines } = dropLines(app.stderr(), `otlp ${url}`);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.some((l) => l.endsWith(`(no connection to ${url} within 200ms)`))).toBe(true);
+    expectNoStackTraces(app.stderr());
+  }, 30_000);
+
+  it('OTLP collector that answers byte by byte: the export is cut at its deadline, later flushes still go out', async () => {
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(200);
+      const drip = setInterval(() => res.write('x'), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/metrics`;
+    const out = await runFor({ LEAKWATCH_OTLP: url, LEAKWATCH_FLUSH_INTERVAL: '500ms' }, 2_500);
+    expect(out.code).toBe(0);
+    const { lines, total } = dropLines(out.stderr, `otlp ${url}`);
+    expect(lines.some((l) => l.endsWith(`(no answer from ${url} within 500ms)`))).toBe(true);
+    expect(total).toBe(out.self.exportsDropped);
+    // Not stalled behind the first one.
+    expect(requests).toBeGreaterThanOrEqual(2);
   });
 
   it('OTLP host unresolvable: counted as ENOTFOUND', async () => {

@@ -36,6 +36,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
     cgroupLimitBytes: null,
     debug: Object.assign((_m: string) => {}, { enabled: false as const }),
     onError() {},
+    onChannelDown() {},
     onDrop(where: string, count: number, why: string) {
       drops.push({ where, count, why });
     },
