@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+
 /** A debug logger: a no-op unless debug mode is on, so callers pay nothing. */
 export type Debug = ((message: string) => void) & { readonly enabled: boolean };
 
@@ -13,10 +15,16 @@ export function createDebug(enabled: boolean, write: (line: string) => void = wr
   return Object.assign((message: string) => write(`${prefix}${message}\n`), { enabled: true as const });
 }
 
-/** One line on stderr, never throwing (stderr may be closed). */
+/**
+ * One line on stderr, never throwing. Written to fd 2 directly, not through
+ * `process.stderr`: a stream reports a closed pipe (EPIPE) later, as an
+ * 'error' event that would crash an app which never wrote to stderr itself;
+ * a listener for it would swallow the app's own errors. A line that cannot
+ * be written is lost, and nothing else happens.
+ */
 export function writeStderr(line: string): void {
   try {
-    process.stderr.write(line);
+    fs.writeSync(2, line);
   } catch {
     // Nowhere left to say it.
   }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -56,6 +57,26 @@ describe('preload', () => {
       expect(lines[0]).toContain(JSON.stringify(value));
     });
   }
+});
+
+describe('a stderr nobody reads', () => {
+  // The agent's one line (here about a bad value) must not crash an app that
+  // never writes to stderr when the reader of its stderr has gone away.
+  it('a closed stderr pipe: the line is lost, the app runs and exits as it would without the agent', async () => {
+    for (const preload of [false, true]) {
+      const child = spawn(process.execPath, [...(preload ? ['--require', REGISTER] : []), path.join(FIXTURES, 'app-echo.js')], {
+        env: { ...process.env, LEAKWATCH_INTERVAL: 'banana' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stderr.destroy();
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      const exit = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
+      expect({ preload, exit, stdout }).toEqual({ preload, exit: [0, null], stdout: 'app ran 3 ticks\n' });
+    }
+  });
 });
 
 describe('samples', () => {
