@@ -198,15 +198,30 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   };
   let gap = nextGap(sampleMean);
 
+  /**
+   * Runs inside the host's setTimeout/connect/listen: never throws. Where
+   * `Error` is frozen (hardened code, `--frozen-intrinsics`) the limit
+   * cannot be raised and the stack is captured at the host's own limit.
+   */
   const capture = (skip: AnyFn): SampledCreation => {
     const holder: StackHolder = {};
-    const limit = Error.stackTraceLimit;
     try {
-      // One frame more than kept, so a cut stack can be counted as such.
-      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
-      Error.captureStackTrace(holder, skip);
-    } finally {
-      Error.stackTraceLimit = limit;
+      const limit = Error.stackTraceLimit;
+      let raised = false;
+      try {
+        // One frame more than kept, so a cut stack can be counted as such.
+        Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
+        raised = true;
+      } catch {
+        // Read-only: keep the host's limit.
+      }
+      try {
+        Error.captureStackTrace(holder, skip);
+      } finally {
+        if (raised) Error.stackTraceLimit = limit;
+      }
+    } catch {
+      // No stack: the creation is still counted, its site unknown.
     }
     return { at: Date.now(), holder };
   };

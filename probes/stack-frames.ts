@@ -118,13 +118,20 @@ export interface StackHolder {
 export function readHolder(holder: StackHolder, max: number): Frame[] {
   const prev = Error.prepareStackTrace;
   let sites: unknown;
+  let swapped = false;
   try {
+    // Fails where `Error` is frozen: the stack is then read as text.
     Error.prepareStackTrace = (_err, cs) => cs;
+    swapped = true;
+  } catch {
+    // Read-only.
+  }
+  try {
     sites = holder.stack;
   } catch {
     sites = undefined;
   } finally {
-    Error.prepareStackTrace = prev;
+    if (swapped) Error.prepareStackTrace = prev;
   }
   if (Array.isArray(sites)) return framesFromCallSites(sites as NodeJS.CallSite[], max);
   // Already formatted as text (read before, or by a user hook): parse it.

@@ -59,6 +59,39 @@ describe('preload', () => {
   }
 });
 
+describe('hardened hosts', () => {
+  // Once armed, the creation-site wrappers run inside the app's own
+  // setInterval: a read-only Error must not make it throw.
+  it('Error frozen by the app: its timer calls still work, and the report still names the line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
+    try {
+      const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
+      const run = runNode([fixture], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
+      expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
+      expect(run.stdout()).toBe('app ok\n');
+      const file = /report (\S+\.json)$/m.exec(run.stderr())?.[1];
+      expect(file, run.stderr()).toBeDefined();
+      const report = JSON.parse(fs.readFileSync(file as string, 'utf8')) as { suspects: { site: string | null }[] };
+      const line = fs.readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// LEAK: interval')) + 1;
+      expect(report.suspects.map((s) => s.site)).toContain(`${fixture}:${line}:${'  keep.push('.length + 1}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--frozen-intrinsics: the app runs to its end unharmed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
+    try {
+      const run = runNode(['--frozen-intrinsics', path.join(FIXTURES, 'frozen-error-leak.js')], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
+      expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
+      expect(run.stdout()).toBe('app ok\n');
+      expect(run.stderr()).toMatch(/^leakwatch: leak detected: /m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a stderr nobody reads', () => {
   // The agent's one line (here about a bad value) must not crash an app that
   // never writes to stderr when the reader of its stderr has gone away.
