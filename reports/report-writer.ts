@@ -17,13 +17,40 @@ function codeError(code: string, message: string): Error & { code: string } {
  */
 export async function prepareReportDir(dir: string, maxFiles: number): Promise<void> {
   try {
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDir(dir);
   } catch (err) {
     throw codeError(ERR_REPORT_DIR, `cannot create the report directory (${(err as Error).message})`);
   }
   const existing = (await fs.readdir(dir)).filter((f) => REPORT_FILE_RE.test(f));
   if (existing.length >= maxFiles) {
     throw codeError(ERR_REPORT_CAP, `${existing.length} reports are already in ${dir} (cap ${maxFiles}, LEAKWATCH_MAX_REPORT_FILES); remove old ones to get new reports`);
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time, each level tried once. Node's recursive
+ * mkdir retries a level whose creation fails with ENOENT after its parent
+ * exists, and spins forever where that is permanent (under /proc), which
+ * held the process alive at full CPU.
+ */
+async function makeDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let cur = path.resolve(dir); ; cur = path.dirname(cur)) {
+    try {
+      if (!(await fs.stat(cur)).isDirectory()) throw codeError('ENOTDIR', `${cur} is not a directory`);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(cur) === cur) throw err;
+      missing.push(cur);
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await fs.mkdir(level, { mode: 0o700 });
+    } catch (err) {
+      // Made meanwhile by another process: fine.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 

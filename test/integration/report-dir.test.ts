@@ -41,6 +41,15 @@ describe('the report directory', () => {
     expect(lines[0]).toMatch(/cap 2, LEAKWATCH_MAX_REPORT_FILES/);
   });
 
+  it.skipIf(process.platform !== 'linux')('under /proc, where a level can never be made: one line per report, and the process is not held', async () => {
+    // Node's own recursive mkdir spins forever there, at full CPU.
+    const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: '/proc/self/leakwatch-reports' }, 2);
+    expect(results).toEqual([{ ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }, { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }]);
+    const lines = stderr.split('\n').filter((l) => l.includes('could not write a report'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('cannot create the report directory (ENOENT');
+  });
+
   it('that cannot be created gives one line per report and no crash', async () => {
     // A path below a regular file cannot be a directory, even for root
     // (a chmod'ed directory would not stop root, who runs CI here).
