@@ -110,18 +110,21 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
     return null;
   }
   const file = controlSocketPath(process.pid);
+  const dir = path.dirname(file);
+  let leftover: boolean;
   try {
-    ensurePrivateDir(path.dirname(file));
-    removeStaleSocket(file);
+    ensurePrivateDir(dir);
+    leftover = socketFileExists(file);
   } catch (err) {
     agent.onError('control', err);
     return null;
   }
-  // Another process's leftovers never cost this agent its own socket.
-  removeDeadPeers(path.dirname(file), agent);
   const server = net.createServer({ allowHalfOpen: false }, (socket) => serve(agent, socket));
   let closed = false;
+  let bound = false;
   const removeFile = (): void => {
+    // Only a file this process bound: never another process's.
+    if (!bound) return;
     try {
       fs.unlinkSync(file);
     } catch {
@@ -147,16 +150,40 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
     agent.onError('control', err);
     control.close();
   });
-  server.listen(file, () => {
-    try {
-      // The umask may have left group/other bits; the directory is what
-      // guards access, this is a second lock.
-      fs.chmodSync(file, 0o600);
-    } catch (err) {
-      agent.onError('control chmod', err);
-    }
-    agent.debug(`control: listening on ${file}`);
-  });
+  const listen = (): void => {
+    if (closed) return;
+    server.listen(file, () => {
+      try {
+        // The umask may have left group/other bits; the directory is what
+        // guards access, this is a second lock.
+        fs.chmodSync(file, 0o600);
+      } catch (err) {
+        agent.onError('control chmod', err);
+      }
+      agent.debug(`control: listening on ${file}`);
+    });
+    bound = true;
+    // Another process's leftovers never cost this agent its own socket.
+    removeDeadPeers(dir, agent);
+  };
+  if (!leftover) {
+    listen();
+  } else {
+    // A socket under this pid: left by a dead process that had it, or the
+    // live one of a process with the same pid in another pid namespace
+    // sharing this directory. Only a refused connection makes it stale.
+    const ino = fileIdentity(file);
+    probeSocket(file, (state) => {
+      if (closed) return;
+      if (state === 'live') {
+        agent.debug(`control: ${file} answers: a process with pid ${process.pid} in another pid namespace owns it; control channel off`);
+        control.close();
+        return;
+      }
+      if (state === 'stale') unlinkIfSame(file, ino);
+      listen();
+    });
+  }
   server.unref();
   // A process that exits without stop() would leave the file behind.
   process.once('exit', removeFile);
@@ -164,24 +191,69 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   return control;
 }
 
-/** Removes a socket file left by a dead process with our pid; refuses other files. */
-function removeStaleSocket(file: string): void {
+/** Whether a socket file is at `file`; throws for any other kind of file. */
+function socketFileExists(file: string): boolean {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);
   } catch {
-    return;
+    return false;
   }
   if (!st.isSocket()) throw new Error(`${file} exists and is not a socket; not removing it`);
-  fs.unlinkSync(file);
+  return true;
+}
+
+/**
+ * Which file is at `file`: inode and change time in ns (tmpfs hands a freed
+ * inode number to the next file made); undefined when there is none.
+ */
+function fileIdentity(file: string): string | undefined {
+  const st = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
+  return st === undefined ? undefined : `${st.ino}:${st.ctimeNs}`;
+}
+
+/** Unlinks `file` if it is still the file identified before. */
+function unlinkIfSame(file: string, id: string | undefined): void {
+  try {
+    if (id !== undefined && fileIdentity(file) === id) fs.unlinkSync(file);
+  } catch {
+    // Gone already.
+  }
+}
+
+type SocketState = 'live' | 'stale' | 'absent' | 'unknown';
+
+/** How long a socket that accepts nothing may take to answer a probe. */
+const PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * Connects to a Unix socket to learn whether a process still serves it:
+ * ECONNREFUSED means no one listens (its owner is dead). Unref'd.
+ */
+function probeSocket(file: string, done: (state: SocketState) => void): void {
+  let settled = false;
+  const settle = (state: SocketState) => {
+    if (settled) return;
+    settled = true;
+    socket.destroy();
+    done(state);
+  };
+  const socket = net.connect(file);
+  socket.unref();
+  socket.setTimeout(PROBE_TIMEOUT_MS, () => settle('live'));
+  socket.once('connect', () => settle('live'));
+  socket.once('error', (err: NodeJS.ErrnoException) =>
+    settle(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'));
 }
 
 /** Sockets of this user's processes that died by SIGKILL are removed, a bounded number per start. */
 const MAX_PEERS_CHECKED = 256;
 
 /**
- * Best effort: an entry that cannot be removed (not a socket, or not ours
- * to remove) is left in place and named in debug mode.
+ * Best effort, in the background: a socket whose pid no longer exists here
+ * and that refuses connections is removed. One that answers belongs to a
+ * process in another pid namespace and stays; an entry that is not a
+ * socket is left in place. Both are named in debug mode.
  */
 function removeDeadPeers(dir: string, agent: ControlledAgent): void {
   let names: string[];
@@ -196,14 +268,22 @@ function removeDeadPeers(dir: string, agent: ControlledAgent): void {
     if (m === null || Number(m[1]) === process.pid) continue;
     try {
       process.kill(Number(m[1]), 0);
+      continue;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-      try {
-        removeStaleSocket(path.join(dir, name));
-      } catch (e) {
-        agent.debug(`control: left ${path.join(dir, name)} in place: ${(e as Error).message}`);
-      }
     }
+    const peer = path.join(dir, name);
+    try {
+      if (!socketFileExists(peer)) continue;
+    } catch (e) {
+      agent.debug(`control: left ${peer} in place: ${(e as Error).message}`);
+      continue;
+    }
+    const ino = fileIdentity(peer);
+    probeSocket(peer, (state) => {
+      if (state === 'stale') unlinkIfSame(peer, ino);
+      else if (state === 'live') agent.debug(`control: left ${peer} in place: it answers (a process in another pid namespace)`);
+    });
   }
 }
 

@@ -65,28 +65,64 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     expect(third.controlPath).toBe(sock());
   });
 
-  it("a dead peer's leftover that is not a socket is left alone and costs no agent its own socket", async () => {
+  it("dead peers' leftovers: a socket nobody serves is removed; a file that is not a socket, or a socket that answers, stays", async () => {
     const dir = path.dirname(sock());
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Pids of processes that have exited: a directory, a regular file and a
-    // real socket file under their names.
-    const dead = [0, 1, 2].map(() => spawnSync(process.execPath, ['-e', '']).pid as number);
-    const [asDir, asFile, asSocket] = dead.map((pid) => path.join(dir, `${pid}.sock`));
-    fs.mkdirSync(asDir as string);
-    fs.writeFileSync(asFile as string, 'not a socket');
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(asSocket as string, resolve));
-    // Still open here, as a process killed by SIGKILL leaves its file.
-    expect(fs.lstatSync(asSocket as string).isSocket()).toBe(true);
-    const a = startAgent() as Agent & { controlPath: string | null };
-    expect(a.controlPath).toBe(sock());
-    expect(await requestControl(process.pid, 'status')).toMatchObject({ ok: true, pid: process.pid });
-    expect(fs.statSync(asDir as string).isDirectory()).toBe(true);
-    expect(fs.readFileSync(asFile as string, 'utf8')).toBe('not a socket');
-    expect(fs.existsSync(asSocket as string)).toBe(false);
-    server.close();
-    fs.rmSync(asDir as string, { recursive: true });
-    fs.rmSync(asFile as string);
+    // Pids of processes that have exited: a directory, a regular file, a
+    // socket left by a process killed with SIGKILL (nobody listens), and a
+    // socket that still answers (a process in another pid namespace).
+    const dead = [0, 1, 2, 3].map(() => spawnSync(process.execPath, ['-e', '']).pid as number);
+    const [asDir, asFile, stale, live] = dead.map((pid) => path.join(dir, `${pid}.sock`)) as [string, string, string, string];
+    fs.mkdirSync(asDir);
+    fs.writeFileSync(asFile, 'not a socket');
+    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(fs.lstatSync(stale).isSocket()).toBe(true);
+    const twin = net.createServer((c) => c.end());
+    await new Promise<void>((resolve) => twin.listen(live, resolve));
+    try {
+      const a = startAgent() as Agent & { controlPath: string | null };
+      expect(a.controlPath).toBe(sock());
+      expect(await requestControl(process.pid, 'status')).toMatchObject({ ok: true, pid: process.pid });
+      await expect.poll(() => fs.existsSync(stale), { timeout: 5_000 }).toBe(false);
+      expect(fs.statSync(asDir).isDirectory()).toBe(true);
+      expect(fs.readFileSync(asFile, 'utf8')).toBe('not a socket');
+      expect(fs.lstatSync(live).isSocket()).toBe(true);
+    } finally {
+      twin.close();
+      fs.rmSync(asDir, { recursive: true });
+      fs.rmSync(asFile);
+    }
+  });
+
+  it('a live socket under this very pid (a twin in another pid namespace) is not taken: control stays off', async () => {
+    fs.mkdirSync(path.dirname(sock()), { recursive: true, mode: 0o700 });
+    let served = 0;
+    const twin = net.createServer((c) => {
+      served++;
+      c.end();
+    });
+    await new Promise<void>((resolve) => twin.listen(sock(), resolve));
+    try {
+      const a = startAgent({ debug: true });
+      await expect.poll(() => served, { timeout: 5_000 }).toBeGreaterThan(0);
+      // The twin's socket is still there, still the twin's.
+      expect(fs.lstatSync(sock()).isSocket()).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await a.stop();
+      expect(fs.existsSync(sock())).toBe(true);
+    } finally {
+      twin.close();
+    }
+  });
+
+  it('a socket under this pid that nobody serves (a dead process had the pid) is replaced', async () => {
+    fs.mkdirSync(path.dirname(sock()), { recursive: true, mode: 0o700 });
+    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock())}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(fs.lstatSync(sock()).isSocket()).toBe(true);
+    startAgent({ debug: true });
+    await expect.poll(() => requestControl(process.pid, 'status').then((r) => r.ok, (e: Error) => e.message), { timeout: 5_000 }).toBe(true);
   });
 
   it('control: false opens nothing', () => {
