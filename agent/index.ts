@@ -26,8 +26,10 @@ export function start(options: StartOptions = {}): Agent {
 /**
  * Registers leakwatch's metrics into an application's prom-client registry
  * (e.g. `require('prom-client').register`), for services that already serve
- * `/metrics` and so need no port of leakwatch's own. Names the registry
- * already has (from `collectDefaultMetrics()`) are skipped and listed.
+ * `/metrics` and so need no port of leakwatch's own. The names of
+ * prom-client's `collectDefaultMetrics()` are left to it, so the two may be
+ * called in either order; those and any name the registry already has are
+ * skipped and listed.
  * With no agent running (not preloaded, or disabled) it registers nothing.
  * @param registry a prom-client `Registry`
  * @param agent the agent from `start()`; by default the preloaded one

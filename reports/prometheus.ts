@@ -14,6 +14,7 @@ import type { AgentView } from '../agent/agent';
 import type { Exporter } from './exporters';
 import { GC_BUCKETS_S } from './metric-names';
 import { type HistogramPoint, MetricPoints, type ScalarPoint, type Series } from './metric-points';
+import { readPromClientDefaultNames } from './prom-client-names';
 import { CONTENT_TYPE, formatExposition } from './prometheus-format';
 
 /** Serves `/metrics` on config.prometheus; unref'd, never in the host's way. */
@@ -86,7 +87,10 @@ export interface PromRegistry {
 export interface PrometheusRegistration {
   /** Metric names added to the registry. */
   readonly registered: readonly string[];
-  /** Names the registry already had (e.g. from `collectDefaultMetrics()`). */
+  /**
+   * Names left out: those of prom-client's `collectDefaultMetrics()`, whether
+   * it has run or not, and any other the registry already had.
+   */
   readonly skipped: readonly string[];
 }
 
@@ -97,9 +101,14 @@ interface PromValue {
 }
 
 /**
- * Registers every leakwatch metric into a prom-client registry, as metric
+ * Registers leakwatch's metrics into a prom-client registry, as metric
  * objects with prom-client's `get()` contract, so prom-client itself is
  * never loaded by leakwatch. Values are collected once per scrape.
+ *
+ * Names prom-client's `collectDefaultMetrics()` uses are left to it even
+ * when it has not run yet: taken first, they would make it throw in the
+ * application's start-up (prom-client refuses a second metric of a name).
+ * Names the registry already has are skipped too.
  */
 export function registerIntoRegistry(view: AgentView, registry: PromRegistry, points: MetricPoints): PrometheusRegistration {
   let fresh = false;
@@ -122,11 +131,18 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
     }
     return l;
   };
+  const promClientNames = readPromClientDefaultNames();
   const registered: string[] = [];
   const skipped: string[] = [];
+  const taken: string[] = [];
   const add = (name: string, help: string, type: string, values: () => PromValue[]) => {
+    if (promClientNames.has(name)) {
+      skipped.push(name);
+      return;
+    }
     if (registry.getSingleMetric(name) !== undefined) {
       skipped.push(name);
+      taken.push(name);
       return;
     }
     // prom-client renames counters on an OpenMetrics registry (it strips
@@ -158,6 +174,8 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
     add(name, series.def.help, series.def.kind, () =>
       s.points.filter((p) => p.present).map((p) => ({ value: p.value, labels: labels(p) })));
   }
+  // Today's one Prometheus histogram, nodejs_gc_duration_seconds, is
+  // prom-client's name, so this adds nothing yet; it serves the next one.
   for (const series of points.histograms) {
     const name = series.def.prom;
     if (name === null) continue;
@@ -178,6 +196,9 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
       return values;
     });
   }
-  view.debug(`prometheus: registered ${registered.length} metrics into the application's registry${skipped.length > 0 ? `; skipped ${skipped.join(', ')} (already registered)` : ''}`);
+  if (view.debug.enabled) {
+    const left = skipped.length - taken.length;
+    view.debug(`prometheus: registered ${registered.length} metrics into the application's registry; left ${left} to prom-client's collectDefaultMetrics()${taken.length > 0 ? `; skipped ${taken.join(', ')} (already registered)` : ''}`);
+  }
   return { registered, skipped };
 }

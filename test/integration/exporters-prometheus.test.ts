@@ -123,11 +123,12 @@ describe('Prometheus exporter', () => {
     const run = runNode([FIXTURE], { env: { TIMERS: '4', PROM_REGISTRY: 'plain', LEAKWATCH_INTERVAL: '100ms' } });
     const m = await run.waitFor(/^(\{"result".*)$/m);
     const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
-    expect(result.skipped).toEqual([]);
-    expect(result.registered).toEqual(expect.arrayContaining(['nodejs_active_handles', 'leakwatch_state', 'nodejs_gc_duration_seconds']));
-    expect(text).toMatch(/^nodejs_active_handles\{type="Timeout"\} 4$/m);
+    // prom-client's default-metric names stay free for collectDefaultMetrics().
+    expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_active_handles', 'nodejs_gc_duration_seconds']));
+    expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes']));
+    expect(text).not.toContain('nodejs_active_handles');
     expect(text).toMatch(/^leakwatch_state 0$/m);
-    expect(text).toMatch(/^nodejs_gc_duration_seconds_bucket\{kind="major",le="\+Inf"\} \d+$/m);
+    expect(text).toMatch(/^leakwatch_heap_limit_bytes \d+$/m);
     expect(text).toMatch(/^leakwatch_reports_written_total 0$/m);
     expect((await run.exited).code).toBe(0);
   });
@@ -139,6 +140,22 @@ describe('Prometheus exporter', () => {
     expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_heap_size_used_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']));
     expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes']));
     expect(text).toMatch(/^leakwatch_state 0$/m);
+    expect((await run.exited).code).toBe(0);
+  });
+
+  // The crash this pins: collectDefaultMetrics() after registerPrometheusMetrics()
+  // threw "A metric with the name process_resident_memory_bytes has already
+  // been registered" in the application's start-up.
+  it('lets the application call collectDefaultMetrics() after registering', async () => {
+    const run = runNode([FIXTURE], { env: { TIMERS: '3', PROM_REGISTRY: 'defaults-after', LEAKWATCH_INTERVAL: '100ms' } });
+    const m = await run.waitFor(/^(\{"result".*)$/m);
+    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
+    expect(result.skipped).toEqual(expect.arrayContaining(['process_resident_memory_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']));
+    expect(text).toContain('# HELP process_resident_memory_bytes Resident memory size in bytes.');
+    expect(text).toMatch(/^nodejs_active_resources\{type="Timeout"\} 3$/m);
+    expect(text).toMatch(/^leakwatch_state 0$/m);
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((f) => f[1]);
+    expect(families.filter((f, i) => families.indexOf(f) !== i)).toEqual([]);
     expect((await run.exited).code).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 // Issue 3: registerPrometheusMetrics into a real prom-client registry, in
 // process; and what it does without a running agent.
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fillTick, testView } from './metric-view';
 
 // The compiled module: it loads its channel modules with require(), lazily.
@@ -10,23 +12,55 @@ const { registerIntoPromRegistry, startExporters } = require('../../dist/reports
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const client = require('prom-client') as typeof import('prom-client');
 
+const PROMTOOL = '/usr/bin/promtool';
+
+/** leakwatch's Prometheus names that prom-client's collectDefaultMetrics() also uses. */
+const SHARED = [
+  'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes',
+  'process_resident_memory_bytes', 'nodejs_heap_space_size_used_bytes',
+  'nodejs_eventloop_lag_min_seconds', 'nodejs_eventloop_lag_max_seconds', 'nodejs_eventloop_lag_mean_seconds',
+  'nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p90_seconds', 'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_gc_duration_seconds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'process_open_fds',
+];
+
+/**
+ * Checks a scrape the way Prometheus reads it: promtool parses it (exit 1
+ * is a parse error, such as a second HELP or TYPE for one name; exit 3 is
+ * only naming lint, which prom-client's own `*_total` gauges draw), and
+ * every family is declared once. Returns the family names.
+ */
+function checkScrape(text: string): string[] {
+  expect(fs.existsSync(PROMTOOL), `${PROMTOOL} (apt-get install prometheus)`).toBe(true);
+  const lint = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  expect(lint.status, `promtool check metrics: ${lint.stdout}${lint.stderr}`).not.toBe(1);
+  expect(`${lint.stdout}${lint.stderr}`).not.toContain('error while linting');
+  const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
+  expect(families.filter((f, i) => families.indexOf(f) !== i), 'families declared twice').toEqual([]);
+  return families;
+}
+
+afterEach(() => {
+  client.register.clear();
+});
+
 describe('prom-client registry integration', () => {
-  it('adds leakwatch\'s metrics to the registry, collected once per scrape, ticking with the agent', async () => {
+  it('adds leakwatch\'s own metrics to the registry, collected once per scrape, ticking with the agent', async () => {
     const view = testView();
     const [hub] = startExporters(view);
     const registry = new client.Registry();
     const result = registerIntoPromRegistry(view, registry);
-    expect(result.skipped).toEqual([]);
+    expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes', 'nodejs_eventloop_utilization_ratio']));
     fillTick(view, { timers: 9, pausesMs: [['scavenge', 0.4]] });
     hub?.onTick();
     const text = await registry.metrics();
-    expect(text).toMatch(/^nodejs_active_handles\{type="Timeout"\} 9$/m);
-    expect(text).toMatch(/^nodejs_gc_duration_seconds_bucket\{kind="minor",le="0\.001"\} 1$/m);
     expect(text).toMatch(/^leakwatch_state 0$/m);
+    expect(text).toMatch(/^leakwatch_heap_floor_bytes 7000000$/m);
+    expect(text).toMatch(/^nodejs_eventloop_utilization_ratio 0\.25$/m);
     expect(text).toContain('# TYPE leakwatch_errors_total counter');
+    checkScrape(text);
     // prom-client's JSON view works too.
     const json = await registry.getMetricsAsJSON();
-    expect(json.find((m) => m.name === 'nodejs_heap_size_used_bytes')?.values[0]?.value).toBe(10_000_000);
+    expect(json.find((m) => m.name === 'leakwatch_heap_limit_bytes')?.values[0]?.value).toBe(4_000_000_000);
     await hub?.stop();
   });
 
@@ -48,9 +82,90 @@ describe('prom-client registry integration', () => {
     startExporters(view);
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry });
+    // An application's own metric under a name leakwatch would use.
+    new client.Gauge({ name: 'nodejs_eventloop_utilization_ratio', help: 'the application\'s own', registers: [registry] });
     const result = registerIntoPromRegistry(view, registry);
-    expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes']));
+    expect(result.skipped).toEqual(expect.arrayContaining([...SHARED, 'nodejs_eventloop_utilization_ratio']));
     expect(result.registered).toContain('leakwatch_state');
+    expect(result.registered).not.toContain('nodejs_eventloop_utilization_ratio');
+  });
+
+  // The crash this pins: registerPrometheusMetrics(client.register) and then
+  // client.collectDefaultMetrics() threw "A metric with the name
+  // process_resident_memory_bytes has already been registered".
+  it('leaves prom-client\'s default-metric names alone, so collectDefaultMetrics() may come after it', async () => {
+    const view = testView();
+    const [hub] = startExporters(view);
+    const result = registerIntoPromRegistry(view, client.register);
+    expect(() => client.collectDefaultMetrics()).not.toThrow();
+    expect(result.skipped).toEqual(expect.arrayContaining(SHARED));
+    fillTick(view);
+    hub?.onTick();
+    const text = await client.register.metrics();
+    const families = checkScrape(text);
+    expect(families).toEqual(expect.arrayContaining([...SHARED, 'leakwatch_state', 'nodejs_eventloop_utilization_ratio']));
+    // The shared names are prom-client's metrics, not leakwatch's.
+    expect(text).toContain('# HELP process_resident_memory_bytes Resident memory size in bytes.');
+    expect(text).not.toContain('# HELP nodejs_heap_size_used_bytes V8 heap in use.');
+    await hub?.stop();
+  });
+
+  it('gives the same registry whichever of the two is called first', async () => {
+    const scrape = async (order: 'leakwatch first' | 'defaults first') => {
+      const view = testView();
+      const [hub] = startExporters(view);
+      const registry = new client.Registry();
+      if (order === 'defaults first') client.collectDefaultMetrics({ register: registry });
+      const result = registerIntoPromRegistry(view, registry);
+      if (order === 'leakwatch first') client.collectDefaultMetrics({ register: registry });
+      fillTick(view);
+      hub?.onTick();
+      const text = await registry.metrics();
+      await hub?.stop();
+      return { registered: [...result.registered].sort(), families: checkScrape(text).sort(), text };
+    };
+    const after = await scrape('leakwatch first');
+    const before = await scrape('defaults first');
+    expect(after.registered).toEqual(before.registered);
+    expect(after.families).toEqual(before.families);
+    expect(after.registered).not.toEqual(expect.arrayContaining(['nodejs_heap_size_used_bytes']));
+    expect(after.text).toMatch(/^leakwatch_state 0$/m);
+  });
+
+  it('takes no unprefixed runtime names when collectDefaultMetrics() uses a prefix, in either order', async () => {
+    for (const order of ['leakwatch first', 'defaults first']) {
+      const view = testView();
+      const [hub] = startExporters(view);
+      const registry = new client.Registry();
+      if (order === 'defaults first') client.collectDefaultMetrics({ register: registry, prefix: 'app_' });
+      registerIntoPromRegistry(view, registry);
+      if (order === 'leakwatch first') client.collectDefaultMetrics({ register: registry, prefix: 'app_' });
+      fillTick(view);
+      hub?.onTick();
+      const families = checkScrape(await registry.metrics());
+      // One heap-used series, prom-client's, not a second copy under leakwatch's name.
+      expect(families, order).toContain('app_nodejs_heap_size_used_bytes');
+      expect(families.filter((f) => SHARED.includes(f)), order).toEqual([]);
+      expect(families, order).toContain('leakwatch_state');
+      await hub?.stop();
+    }
+  });
+
+  it('in a custom registry merged with the default one that holds prom-client\'s defaults, nothing clashes', async () => {
+    const view = testView();
+    const [hub] = startExporters(view);
+    const registry = new client.Registry();
+    const result = registerIntoPromRegistry(view, registry);
+    // Without collectDefaultMetrics() in it, the custom registry holds leakwatch's own names only.
+    expect(result.registered.filter((n) => SHARED.includes(n))).toEqual([]);
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(result.registered);
+    client.collectDefaultMetrics();
+    const merged = client.Registry.merge([client.register, registry]);
+    fillTick(view);
+    hub?.onTick();
+    const families = checkScrape(await merged.metrics());
+    expect(families).toEqual(expect.arrayContaining([...SHARED, 'leakwatch_state']));
+    await hub?.stop();
   });
 
   it('throws on something that is not a registry, and registers nothing without an agent', () => {
