@@ -66,7 +66,8 @@ export function parseViewArgs(args: readonly string[]): ViewArgs | string {
         break;
       }
       case '--width': {
-        const v = Number(value());
+        const text = value() ?? '';
+        const v = /^\d+$/.test(text) ? Number(text) : NaN;
         if (!Number.isInteger(v) || v < 40 || v > 1000) return '--width needs a whole number of columns from 40 to 1000';
         out.width = v;
         break;

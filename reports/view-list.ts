@@ -27,6 +27,8 @@ export interface ReportListEntry {
  * @throws ReportError, or fs errors
  */
 export async function readReport(file: string, source = file): Promise<LeakReport> {
+  // A FIFO or a device would block the read, or never end.
+  if (!(await fs.stat(file)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
   return parseReport(await fs.readFile(file, 'utf8'), source);
 }
 

@@ -196,6 +196,23 @@ describe('leakwatch view: unreadable reports', () => {
     expect(runCli(['view', '--html', '-o', '-', '--open', fixture('timer')]).stderr).toContain('--open needs a file to open');
   });
 
+  it.skipIf(process.platform === 'win32')('a FIFO named like a report is refused, not waited on', () => {
+    const fifo = path.join(tmpDir(), 'leakwatch-1-2026-11-26T20-33-56-543Z.json');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const r = runCli(['view', fifo]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`leakwatch: cannot read ${fifo} (not a regular file)\n`);
+    // In a listing, it is one unreadable entry.
+    const listed = runCli(['view', path.dirname(fifo)]);
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain('not a regular file');
+  });
+
+  it('--width takes decimal digits only', () => {
+    for (const w of ['0x50', '1e2', '80.0', ' 80']) expect(runCli(['view', '--width', w, fixture('timer')]).status, w).toBe(2);
+    expect(runCli(['view', '--width', '80', fixture('timer')]).status).toBe(0);
+  });
+
   it("a file that is not JSON: its control characters are escaped in the error, not sent to the terminal", () => {
     const file = path.join(tmpDir(), 'ansi.json');
     fs.writeFileSync(file, '\u001b[2J\u001b[31mHACKED\u202e');
