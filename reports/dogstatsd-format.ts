@@ -13,22 +13,30 @@ export const UDP_MAX_DATAGRAM = 1_432;
 export const UDS_MAX_DATAGRAM = 8_192;
 
 /**
- * Global tags: service, env, version, pid, then `DD_TAGS`. Values are
- * stripped to the characters Datadog allows, as dd-trace does.
+ * Datadog's tag characters: letters (any script), digits, `_ - : . /`;
+ * anything else becomes `_`.
  * https://docs.datadoghq.com/getting_started/tagging/#define-tags
+ */
+const clean = (v: string): string => v.replace(/[^\p{L}\p{N}_:./-]/gu, '_');
+
+/**
+ * Global tags: service, env, version, pid, then `DD_TAGS`, each stripped to
+ * the characters Datadog allows; a `DD_TAGS` entry with an empty key or
+ * value is left out.
  */
 export function buildGlobalTags(config: Pick<Config, 'service' | 'env' | 'version' | 'tags'>, pid = process.pid): string {
   const tags: string[] = [];
   const add = (k: string, v: string) => {
-    if (v !== '') tags.push(`${k}:${v.replace(/[^a-z0-9_:./-]/gi, '_')}`);
+    if (v !== '') tags.push(`${k}:${clean(v)}`);
   };
   add('service', config.service);
   add('env', config.env);
   add('version', config.version);
   add('pid', String(pid));
   for (const t of config.tags) {
-    const clean = t.replace(/[,|#\s]/g, '_');
-    if (clean !== '') tags.push(clean);
+    // `key:value` or a bare `value`; an empty key or value says nothing.
+    const tag = clean(t.trim());
+    if (tag !== '' && !tag.startsWith(':') && !tag.endsWith(':')) tags.push(tag);
   }
   return tags.join(',');
 }
@@ -93,12 +101,16 @@ export function formatPoints(points: MetricPoints, tags: string, emit: (line: st
 
 /**
  * A DogStatsD event, cut to fit one datagram. Lengths are in UTF-8 bytes,
- * as the agent slices the payload; newlines in the text are escaped.
+ * as the agent slices the payload; newlines in the text are escaped. The
+ * title and text are length-prefixed, so `|` in them is data; the
+ * aggregation key is not, and keeps only characters no field ends on.
+ * @param alertType `error` for a leak, `info` for a snapshot asked for
  */
-export function formatEvent(title: string, text: string, tags: string, maxBytes: number, aggregationKey: string): string {
-  const t = title.replace(/\n/g, ' ');
-  let body = text.replace(/\r?\n/g, '\\n');
-  const tail = `|t:error|s:${DD_EVENT_SOURCE}|k:${aggregationKey}${tags === '' ? '' : `|#${tags}`}`;
+export function formatEvent(title: string, text: string, tags: string, maxBytes: number, aggregationKey: string, alertType: 'error' | 'info' = 'error'): string {
+  const t = title.replace(/\r?\n|\r/g, ' ');
+  let body = text.replace(/\r?\n|\r/g, '\\n');
+  const key = aggregationKey.replace(/[^a-z0-9_.:/-]/gi, '_');
+  const tail = `|t:${alertType}|s:${DD_EVENT_SOURCE}|k:${key}${tags === '' ? '' : `|#${tags}`}`;
   const build = () => `_e{${Buffer.byteLength(t)},${Buffer.byteLength(body)}}:${t}|${body}${tail}`;
   let ev = build();
   while (Buffer.byteLength(ev) > maxBytes && body.length > 0) {

@@ -114,6 +114,20 @@ export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: A
   };
 }
 
+/** unix-dgram reports libuv's negative errno as `code` (-2): named as Node names it (ENOENT). */
+function errnoName(err: NodeJS.ErrnoException): string {
+  const code = err.code as unknown;
+  if (typeof code === 'number' && code < 0) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require('node:util') as typeof import('node:util')).getSystemErrorName(code);
+    } catch {
+      return String(code);
+    }
+  }
+  return err.code ?? err.message;
+}
+
 interface UnixDgramSocket {
   on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): void;
   connect(path: string): void;
@@ -153,7 +167,7 @@ export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view:
         s = m.createSocket('unix_dgram');
         const sock = s;
         sock.on('error', (err) => {
-          why = `${err.code ?? err.message} on ${describe(ep)}`;
+          why = `${errnoName(err)} on ${describe(ep)}`;
         });
         sock.connect(ep.path);
         if (sock.connected !== true) {

@@ -74,7 +74,7 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
         const what = report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ');
         const title = `leakwatch: ${report.verdict === 'leaking' ? 'leak detected' : 'snapshot'} in ${view.config.service}`;
         const text = `${what || 'no suspect named'}\nreport: ${file}\npid ${process.pid}`;
-        batcher.add(formatEvent(title, text, tags, maxBytes, `leakwatch-${view.config.service}`));
+        batcher.add(formatEvent(title, text, tags, maxBytes, `leakwatch-${view.config.service}`, report.verdict === 'leaking' ? 'error' : 'info'));
         batcher.flush();
         sendQueue();
       } catch (err) {

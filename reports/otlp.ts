@@ -30,8 +30,19 @@ const MAX_EXPORT_MS = 10_000;
 const MAX_CONNECT_MS = 2_000;
 
 /** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
-export function createOtlpExporter(view: AgentView, url: string): Exporter {
-  const target = new URL(url);
+/** The URL as lines may show it: a user name or password becomes `***`. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return url;
+  if (u.username !== '') u.username = '***';
+  if (u.password !== '') u.password = '***';
+  return u.href;
+}
+
+export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
+  const target = new URL(rawUrl);
+  // Every line and drop reason names it without its credentials.
+  const url = redactUrl(rawUrl);
   const mod = (target.protocol === 'https:'
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ? require('node:https') : require('node:http')) as typeof http;

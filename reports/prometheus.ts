@@ -26,9 +26,14 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
   const server = httpMod.createServer((req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      if (path !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('leakwatch serves /metrics\n');
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' });
+        res.end('/metrics answers GET and HEAD\n');
         return;
       }
       points.collect();

@@ -181,7 +181,7 @@ describe('DogStatsD exporter', () => {
     const text = payload.subarray(Number(head[1]) + 1, Number(head[1]) + 1 + Number(head[2])).toString();
     expect(title).toBe('leakwatch: snapshot in checkout');
     expect(text).toContain(reportDir);
-    expect(ev).toContain('|t:error|s:leakwatch|');
+    expect(ev).toContain('|t:info|s:leakwatch|');
     expect(ev).toContain(`pid:${pid}`);
   });
 

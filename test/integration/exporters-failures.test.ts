@@ -104,6 +104,8 @@ describe('exporter failures', () => {
     expect(out.code).toBe(0);
     const { lines, total } = dropLines(out.stderr, `dogstatsd unix://${sock}`);
     expect(lines.length).toBeGreaterThan(0);
+    // Named as Node names it, not as unix-dgram's errno number (-2).
+    for (const l of lines) expect(l).toContain(`(ENOENT on unix://${sock})`);
     expect(total).toBe(out.self.exportsDropped);
     expect(out.self.exportsDropped).toBeGreaterThan(0);
     expectNoStackTraces(out.stderr);

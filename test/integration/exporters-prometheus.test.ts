@@ -75,6 +75,10 @@ describe('Prometheus exporter', () => {
     expect(text).toContain('# TYPE leakwatch_reports_written_total counter');
     expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
     expect((await fetch(`http://127.0.0.1:${appPort}/other`)).status).toBe(404);
+    const post = await fetch(`http://127.0.0.1:${appPort}/metrics`, { method: 'POST', body: 'x' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const head = await fetch(`http://127.0.0.1:${appPort}/metrics`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
     promDir = dir;

@@ -74,6 +74,9 @@ describe('DogStatsD formatting', () => {
   it('builds global tags from service, env, version, pid and DD_TAGS, stripped as Datadog allows', () => {
     expect(buildGlobalTags({ service: 'my svc', env: 'prod', version: '', tags: ['team:a', 'x,y'] }, 42))
       .toBe('service:my_svc,env:prod,pid:42,team:a,x_y');
+    // Letters of any script stay; an empty key or value says nothing.
+    expect(buildGlobalTags({ service: 'My Service/é', env: '', version: '', tags: ['team:', ' foo@bar ', ':x', '', 'zone:eu-west-1'] }, 7))
+      .toBe('service:My_Service/é,pid:7,foo_bar,zone:eu-west-1');
   });
 
   it('formats numbers without exponents or long fractions', () => {
@@ -109,5 +112,15 @@ describe('DogStatsD formatting', () => {
     const m = /^_e\{(\d+),(\d+)\}:t\|/.exec(long) as RegExpExecArray;
     const body = long.slice(m[0].length, long.indexOf('|t:error'));
     expect(Buffer.byteLength(body)).toBe(Number(m[2]));
+  });
+
+  it('an event for a service named with | and a newline stays one line with a clean key; a snapshot is info', () => {
+    const svc = 'pay|ments #1\nx';
+    const ev = formatEvent(`leak in ${svc}`, `a\rb\nc`, 'service:pay_ments__1_x', UDP_MAX_DATAGRAM, `leakwatch-${svc}`);
+    expect(ev).not.toMatch(/[\r\n]/);
+    expect(ev.endsWith('|t:error|s:leakwatch|k:leakwatch-pay_ments__1_x|#service:pay_ments__1_x')).toBe(true);
+    const title = `leak in pay|ments #1 x`;
+    expect(ev.startsWith(`_e{${Buffer.byteLength(title)},${Buffer.byteLength('a\\nb\\nc')}}:${title}|a\\nb\\nc|`)).toBe(true);
+    expect(formatEvent('t', 'x', '', UDP_MAX_DATAGRAM, 'k', 'info')).toContain('|t:info|');
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MetricPoints } from '../../reports/metric-points';
 import { buildResource, encodeMetricsRequest, ProtoWriter } from '../../reports/otlp-encode';
 import { fillTick, testView } from './metric-view';
+import { redactUrl } from '../../reports/otlp';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root');
@@ -57,5 +58,13 @@ describe('OTLP encoding', () => {
     expect(minor?.explicitBounds).toEqual([0.001, 0.01, 0.1, 1, 2, 5]);
     // Names without an OpenTelemetry spelling stay out.
     expect(metrics.some((m) => m.name.startsWith('runtime.node') || m.name.startsWith('nodejs_'))).toBe(false);
+  });
+});
+
+describe('OTLP endpoint in lines', () => {
+  it('names the endpoint without its credentials; a URL without any is shown as written', () => {
+    expect(redactUrl('http://user:s3cret@collector:4318/v1/metrics')).toBe('http://***:***@collector:4318/v1/metrics');
+    expect(redactUrl('https://token@collector/v1/metrics')).toBe('https://***@collector/v1/metrics');
+    expect(redactUrl('http://127.0.0.1:4318/v1/metrics')).toBe('http://127.0.0.1:4318/v1/metrics');
   });
 });
