@@ -304,7 +304,7 @@ export class LeakwatchAgent implements Agent, AgentView {
 
   onError(where: string, err: unknown): void {
     this.self.errors++;
-    if (this.debug.enabled) this.debug(`error in ${where}: ${(err as Error)?.stack ?? String(err)}`);
+    if (this.debug.enabled) this.debug(`error in ${where}: ${oneLine(err)}`);
   }
 
   onChannelDown(where: string, message: string): void {
@@ -317,6 +317,13 @@ export class LeakwatchAgent implements Agent, AgentView {
     this.self.exportsDropped += count;
     if (this.debug.enabled) this.debug(`${where}: dropped ${count} (${why})`);
   }
+}
+
+/** An error as one line: its message, and where it was thrown when known. */
+function oneLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err).replace(/\s*\n\s*/g, ' ');
+  const at = /\n\s+at (.*)/.exec(err.stack ?? '')?.[1];
+  return `${err.message.replace(/\s*\n\s*/g, ' ')}${at === undefined ? '' : ` (at ${at})`}`;
 }
 
 function mb(bytes: number): string {

@@ -26,6 +26,8 @@ const IDLE_TIMEOUT_MS = 10_000;
 /** The process-wide holders shared by every copy of leakwatch loaded. */
 export const AGENT_KEY = Symbol.for('leakwatch.agent');
 const CONTROL_KEY = Symbol.for('leakwatch.control');
+/** `sun_path` is 108 bytes on Linux, the terminating NUL included (104 on macOS). */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 /** Set by attach-entry: when and how this agent was attached. */
 export const ATTACHED_KEY = Symbol.for('leakwatch.attached');
 
@@ -111,6 +113,12 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   }
   const file = controlSocketPath(process.pid);
   const dir = path.dirname(file);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
+    // The kernel would cut the path, and the socket would land outside the
+    // private directory.
+    agent.debug(`control: ${file} is longer than a Unix socket path may be (${MAX_SOCKET_PATH_BYTES} bytes); control channel off (a shorter TMPDIR fixes it)`);
+    return null;
+  }
   let leftover: boolean;
   try {
     ensurePrivateDir(dir);
