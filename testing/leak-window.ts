@@ -159,10 +159,15 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
   return { type, refed, detail, frames, site: pickSite(frames), pooled };
 }
 
-/** Resolves after `ms` on a real (never faked), unref'd timer. */
+/**
+ * Resolves after `ms` on a real (never faked) timer. Ref'd: when all that a
+ * test left alive is unref'd, nothing else holds the loop, and node:test
+ * would cancel the check ("the event loop has already resolved") instead
+ * of failing the test. Bounded by `settleMs`.
+ */
 export function sleepReal(ms: number): Promise<void> {
   return new Promise((resolve) => {
-    realSetTimeout(resolve, ms).unref();
+    realSetTimeout(resolve, ms);
   });
 }
 

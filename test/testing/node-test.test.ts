@@ -30,6 +30,17 @@ describe('leakwatch/node-test', () => {
     expect(out.match(/^# tests /gm)).toHaveLength(1);
   }, 60_000);
 
+  it("an unref'd leak alone fails its test: it is not cancelled for want of anything holding the loop", async () => {
+    const file = path.join(FIXTURES, 'testing/node-test/unref-only.js');
+    const run = runNode(['--require', ENTRY, '--test', '--test-reporter=tap', file], { preload: false });
+    const { code } = await run.exited;
+    const out = run.stdout() + run.stderr();
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/^not ok \d+ - leaky: leaves an unref'd interval$/m);
+    expect(out).toContain(`created at ${siteOf(file, "LEAK: unref'd interval", 'setInterval')}`);
+    expect(out).toMatch(/^# cancelled 0$/m);
+  }, 60_000);
+
   it('passes a test whose afterEach closes what its beforeEach opened (the check runs after afterEach hooks)', async () => {
     const { out } = await runSuite('--require');
     expect(out).toMatch(/^\s*ok \d+ - clean: server from beforeEach closed in afterEach$/m);
