@@ -270,7 +270,8 @@ export class LeakwatchAgent implements Agent, AgentView {
       this.self.reportsWritten++;
       for (const e of this.exporters) e.onReport?.(report, file);
       // A report is the one thing said without debug mode: users must see it.
-      writeStderr(`leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ')}; report ${file}\n`);
+      const what = report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ');
+      writeStderr(`leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${what || 'no suspect named'}; report ${file}\n`);
       return file;
     } catch (err) {
       this.self.reportsSuppressed++;

@@ -206,9 +206,19 @@ function openInBrowser(file: string): Promise<string | null> {
   return new Promise((resolve) => {
     const child = spawn(cmd as string, argv as string[], { detached: true, stdio: 'ignore' });
     child.once('error', (err) => resolve(`${cmd}: ${err.message}`));
-    child.once('spawn', () => {
+    // An opener that finds no browser exits non-zero at once (xdg-open: 3);
+    // one still running after a moment has handed the page over, or is the
+    // browser itself, and is left to run.
+    const wait = setTimeout(() => {
       child.unref();
       resolve(null);
+    }, OPENER_WAIT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(wait);
+      resolve(code === 0 ? null : `${cmd} exited with ${code ?? signal}`);
     });
   });
 }
+
+/** How long `--open` waits to learn whether the opener failed. */
+const OPENER_WAIT_MS = 2_000;

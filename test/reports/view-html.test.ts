@@ -194,6 +194,14 @@ describe('leakwatch view --html', () => {
     const none = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: path.join(dir, 'empty') });
     expect(none.status).toBe(0);
     expect(none.stderr).toBe(`leakwatch: could not open a browser (xdg-open: spawn xdg-open ENOENT); open ${pathToFileURL(out).href} yourself\n`);
+
+    // An opener that finds no browser (xdg-open exits 3): said, with the URL.
+    const failing = path.join(dir, 'failing-bin');
+    fs.mkdirSync(failing, { recursive: true });
+    fs.writeFileSync(path.join(failing, 'xdg-open'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const nobrowser = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: failing });
+    expect(nobrowser.status).toBe(0);
+    expect(nobrowser.stderr).toBe(`leakwatch: could not open a browser (xdg-open exited with 3); open ${pathToFileURL(out).href} yourself\n`);
   });
 
   it('writes beside the report by default and to stdout with -o -', () => {
