@@ -28,6 +28,10 @@ interface Parsed {
 
 /** Runs one of the four commands. @returns the exit status */
 export async function run(command: string, args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   let parsed: Parsed | null = null;
   try {
     parsed = parseArgs(command, args);
@@ -46,6 +50,8 @@ export async function run(command: string, args: string[]): Promise<number> {
   }
 }
 
+const SWITCHES = new Set(['--json', '--inspector', '--any-executable', '--debug']);
+
 function parseArgs(command: string, args: string[]): Parsed {
   const out: Parsed = { pid: 0, json: false, inspector: false, anyExecutable: false, timeoutMs: DEFAULT_TIMEOUT_MS, entry: {} };
   const usage = (why: string) => new AttachError('LEAKWATCH_ERR_USAGE', `${why}\n${USAGE}`);
@@ -60,6 +66,14 @@ function parseArgs(command: string, args: string[]): Parsed {
     return v;
   };
   let pidText: string | undefined;
+  // `--window=5m` as well as `--window 5m`, as `view` takes them; a switch
+  // with a value is refused, never read as on.
+  args = args.flatMap((arg) => {
+    const m = /^(--[a-z-]+)=(.*)$/s.exec(arg);
+    if (m === null) return [arg];
+    if (SWITCHES.has(m[1] as string)) throw usage(`${m[1]} takes no value (got ${arg})`);
+    return [m[1] as string, m[2] as string];
+  });
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const attachOnly = (): void => {

@@ -206,6 +206,22 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
   });
 });
 
+describe('CLI help and the --name=value form', () => {
+  it('--help prints the usage on stdout, exit 0, for each of attach, status, snapshot and detach', async () => {
+    for (const command of ['attach', 'status', 'snapshot', 'detach']) {
+      const r = await runCli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout).toContain('leakwatch attach <pid>');
+    }
+  });
+
+  it('--timeout=2s is read as --timeout 2s', async () => {
+    // No process 4194304 (the highest pid Linux allows): the pid check answers, not the parser.
+    const r = await runCli(['status', '4194304', '--timeout=2s', '--json']);
+    expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_ESRCH');
+  });
+});
+
 describe('CLI usage errors: exit 2, LEAKWATCH_ERR_USAGE', () => {
   const cases: string[][] = [
     ['attach'],
@@ -216,6 +232,9 @@ describe('CLI usage errors: exit 2, LEAKWATCH_ERR_USAGE', () => {
     ['attach', '123', '--window', 'forever'],
     ['attach', '123', '--bogus'],
     ['status', '123', '--window', '5m'],
+    ['status', '123', '--window=5m'],
+    ['attach', '123', '--window=forever'],
+    ['status', '123', '--inspector=no'],
     ['detach', '--json'],
   ];
   for (const args of cases) {
