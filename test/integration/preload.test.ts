@@ -153,12 +153,16 @@ describe('samples', () => {
     };
     const saw = await floors('sawtooth');
     const keep = await floors('retain');
-    const third = (xs: number[]) => xs[Math.floor(xs.length / 3)] as number;
     expect(saw.length).toBeGreaterThan(15);
-    // Sawtooth: after warm-up, the floor moves by less than 3 MB.
-    expect(Math.max(...saw.slice(saw.length / 3)) - third(saw)).toBeLessThan(3);
+    // A reading is the live heap at a major GC: the fixture's garbage in
+    // flight at that moment (a 1.3 MB chunk being built, more when the
+    // process is starved and the reading comes late) only adds to it. So
+    // what a leak moves is the lowest reading of a stretch, not every one.
+    const lowest = (xs: number[], part: 1 | 2) => Math.min(...xs.slice(Math.floor((xs.length * part) / 3), Math.floor((xs.length * (part + 1)) / 3)));
+    // Sawtooth: after warm-up, the floor does not rise (by less than 1 MB).
+    expect(lowest(saw, 2) - lowest(saw, 1)).toBeLessThan(1);
     // Retained: about 10 MB/s are kept; the floor rises by tens of MB.
-    expect((keep.at(-1) as number) - third(keep)).toBeGreaterThan(15);
+    expect(lowest(keep, 2) - lowest(keep, 1)).toBeGreaterThan(15);
   });
 });
 
