@@ -7,7 +7,13 @@ import {
   formatDuration,
   parseDuration,
 } from './duration';
-import { type Endpoint, parseEndpoint, parseHostPort } from './endpoint';
+import {
+  type Endpoint,
+  PROMETHEUS_DEFAULT,
+  TRUE_WORDS,
+  parseEndpoint,
+  parseHostPort,
+} from './endpoint';
 
 /** Options of `start()`; each has the environment variable named beside it. */
 export interface StartOptions {
@@ -23,7 +29,7 @@ export interface StartOptions {
   debug?: boolean;
   /** `LEAKWATCH_DOGSTATSD`: `udp://host:port`, `unix:///path` or `true`. */
   dogstatsd?: string | false;
-  /** `LEAKWATCH_PROMETHEUS`: `host:port` (or a port) to serve `/metrics`. */
+  /** `LEAKWATCH_PROMETHEUS`: `host:port`, a port, or `true` (127.0.0.1:9464) to serve `/metrics`. */
   prometheus?: string | false;
   /** `LEAKWATCH_OTLP`: an OTLP/HTTP metrics endpoint URL. */
   otlp?: string | false;
@@ -103,7 +109,6 @@ export interface Resolved {
   readonly warnings: readonly string[];
 }
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
 function quote(v: string): string {
@@ -218,7 +223,7 @@ export function resolveConfig(
   const dd = str('dogstatsd', options.dogstatsd);
   let dogstatsd: Endpoint | null = null;
   if (dd !== undefined && !FALSE_WORDS.has(dd.toLowerCase())) {
-    dogstatsd = parseEndpoint(dd, env);
+    dogstatsd = parseEndpoint(dd, env, bad);
     if (dogstatsd === null) {
       if (options.dogstatsd !== undefined) throw new TypeError(`leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(dd)})`);
       bad('LEAKWATCH_DOGSTATSD', dd, 'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)', 'DogStatsD disabled');
@@ -228,10 +233,12 @@ export function resolveConfig(
   const prom = str('prometheus', options.prometheus);
   let prometheus: Config['prometheus'] = null;
   if (prom !== undefined && !FALSE_WORDS.has(prom.toLowerCase())) {
-    prometheus = parseHostPort(prom);
+    // `1` is "on" here as in every other variable, not port 1: nobody
+    // serves metrics on a privileged port by writing a single digit.
+    prometheus = TRUE_WORDS.has(prom.toLowerCase()) ? PROMETHEUS_DEFAULT : parseHostPort(prom);
     if (prometheus === null) {
-      if (options.prometheus !== undefined) throw new TypeError(`leakwatch: option prometheus must be host:port or a port (got ${quote(prom)})`);
-      bad('LEAKWATCH_PROMETHEUS', prom, 'an address (expected e.g. 127.0.0.1:9464 or 9464)', 'Prometheus endpoint disabled');
+      if (options.prometheus !== undefined) throw new TypeError(`leakwatch: option prometheus must be host:port, a port or true (got ${quote(prom)})`);
+      bad('LEAKWATCH_PROMETHEUS', prom, 'an address (expected e.g. 127.0.0.1:9464, 9464 or true)', 'Prometheus endpoint disabled');
     }
   }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Env } from './config';
 
 /** Where a push exporter sends datagrams. */
@@ -5,13 +6,63 @@ export type Endpoint =
   | { readonly protocol: 'udp'; readonly host: string; readonly port: number }
   | { readonly protocol: 'unix'; readonly path: string };
 
+/** A bad environment value: name, value as typed, accepted form, fallback. */
+export type Warn = (name: string, value: string, expected: string, fallback: string) => void;
+
+/** Where the Datadog agent listens unless told otherwise (dd-trace's defaults). */
 const DOGSTATSD_DEFAULT_HOST = '127.0.0.1';
 const DOGSTATSD_DEFAULT_PORT = 8125;
+/**
+ * `LEAKWATCH_PROMETHEUS=true`: the port OpenTelemetry's Prometheus exporter
+ * serves by default (OTEL_EXPORTER_PROMETHEUS_PORT), on loopback.
+ */
+export const PROMETHEUS_DEFAULT = Object.freeze({ host: '127.0.0.1', port: 9464 });
+
+/** The words read as "on" in every boolean-ish variable (`1` included). */
+export const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 'true', 'yes', 'on']);
+
+/** Longest DNS name (RFC 1035 §2.3.4); longer input is refused outright. */
+const MAX_HOST_LENGTH = 253;
+/** A host-name label (RFC 1123 §2.1): letters, digits, inner hyphens, ≤ 63. */
+const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+const EXPECTED_HOST = 'a host name or IP address (expected e.g. datadog-agent, 10.0.0.5 or ::1)';
+const EXPECTED_PORT = 'a port (expected a whole number 1-65535, e.g. 8125)';
+const EXPECTED_DD_URL = 'a DogStatsD address (expected udp://host:port or unix:///path/to/dsd.socket)';
 
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d{1,5}$/.test(text)) return undefined;
   const port = Number(text);
   return port > 0 && port < 65_536 ? port : undefined;
+}
+
+/**
+ * Reads a host: an IP address (IPv6 bare or in brackets) or a host name
+ * made of RFC 1123 labels. A name whose last label is all digits is refused,
+ * as the WHATWG URL parser refuses it: it can only mean a malformed IPv4
+ * address (`10.0.0`, `300.1.1.1`). So `-1`, `a..b` and `not a host` fail.
+ * @returns the host as socket APIs take it (brackets removed), or undefined
+ */
+export function parseHost(text: string): string | undefined {
+  if (text.length > MAX_HOST_LENGTH + 2) return undefined;
+  if (text.startsWith('[') && text.endsWith(']')) {
+    const inner = text.slice(1, -1);
+    return isIP(inner) === 6 ? inner : undefined;
+  }
+  if (isIP(text) !== 0) return text;
+  if (text.length > MAX_HOST_LENGTH) return undefined;
+  const labels = text.split('.');
+  if (!labels.every((l) => LABEL_RE.test(l))) return undefined;
+  return /^\d+$/.test(labels[labels.length - 1] as string) ? undefined : text;
+}
+
+/** `host:port` or `[v6]:port`, both parts required and valid; else null. */
+function splitHostPort(text: string): { host: string; port: number } | null {
+  const m = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(text);
+  if (m === null) return null;
+  const host = parseHost(m[1] as string);
+  const port = parsePort(m[2]);
+  return host === undefined || port === undefined ? null : { host, port };
 }
 
 /**
@@ -23,37 +74,85 @@ export function parseHostPort(
 ): { host: string; port: number } | null {
   const bare = parsePort(text);
   if (bare !== undefined) return { host: '127.0.0.1', port: bare };
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
-  if (m === null) return null;
-  const port = parsePort(m[3]);
-  if (port === undefined) return null;
-  return { host: (m[1] ?? m[2]) as string, port };
+  return splitHostPort(text);
+}
+
+function parseUnix(text: string): Endpoint | null {
+  const p = text.slice('unix://'.length);
+  return p.startsWith('/') && !p.includes('\0') ? { protocol: 'unix', path: p } : null;
+}
+
+/** `udp://127.0.0.1:8125` or `unix:///path`, for messages. */
+export function formatEndpoint(ep: Endpoint): string {
+  if (ep.protocol === 'unix') return `unix://${ep.path}`;
+  return `udp://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`;
+}
+
+/** `DD_DOGSTATSD_PORT`, or the default when unset; a bad one warns. */
+function datadogPort(env: Env, warn: Warn): number {
+  const raw = env.DD_DOGSTATSD_PORT?.trim();
+  if (raw === undefined || raw === '') return DOGSTATSD_DEFAULT_PORT;
+  const port = parsePort(raw);
+  if (port !== undefined) return port;
+  warn('DD_DOGSTATSD_PORT', raw, EXPECTED_PORT, `using ${DOGSTATSD_DEFAULT_PORT}`);
+  return DOGSTATSD_DEFAULT_PORT;
+}
+
+/** `DD_AGENT_HOST`, or the default when unset; a bad one warns. */
+function datadogHost(env: Env, warn: Warn): string {
+  const raw = env.DD_AGENT_HOST?.trim();
+  if (raw === undefined || raw === '') return DOGSTATSD_DEFAULT_HOST;
+  const host = parseHost(raw);
+  if (host !== undefined) return host;
+  warn('DD_AGENT_HOST', raw, EXPECTED_HOST, `using ${DOGSTATSD_DEFAULT_HOST}`);
+  return DOGSTATSD_DEFAULT_HOST;
 }
 
 /**
- * Parses a DogStatsD address: `udp://host:port`, `unix:///path`, or `true`
- * for the address a Datadog user already configured (`DD_DOGSTATSD_URL`,
- * else `DD_AGENT_HOST` and `DD_DOGSTATSD_PORT`, else 127.0.0.1:8125).
+ * The DogStatsD address a Datadog user already configured, read the way
+ * Datadog's clients read it: `DD_DOGSTATSD_URL` (`udp://host:port` or
+ * `unix:///path`) first, else `DD_AGENT_HOST` and `DD_DOGSTATSD_PORT`,
+ * else 127.0.0.1:8125. Each bad variable warns once, naming itself, and the
+ * next source in that order is used: a typo never switches metrics off.
  */
-export function parseEndpoint(text: string, env: Env): Endpoint | null {
-  const word = text.toLowerCase();
-  if (word === 'true' || word === '1' || word === 'yes' || word === 'on') {
-    const url = env.DD_DOGSTATSD_URL;
-    if (url !== undefined && url !== '') return parseEndpoint(url, {});
-    const port = parsePort(env.DD_DOGSTATSD_PORT) ?? DOGSTATSD_DEFAULT_PORT;
-    return { protocol: 'udp', host: env.DD_AGENT_HOST || DOGSTATSD_DEFAULT_HOST, port };
+export function datadogEndpoint(env: Env, warn: Warn): Endpoint {
+  const url = env.DD_DOGSTATSD_URL?.trim();
+  if (url !== undefined && url !== '') {
+    const ep = url.startsWith('unix://') ? parseUnix(url)
+      : url.startsWith('udp://') ? udp(splitHostPort(url.slice('udp://'.length)))
+      : null;
+    if (ep !== null) return ep;
+    // The fallback's own warnings come after this one, which explains them.
+    const later: (() => void)[] = [];
+    const fallback: Endpoint = {
+      protocol: 'udp',
+      host: datadogHost(env, (...a) => later.push(() => warn(...a))),
+      port: datadogPort(env, (...a) => later.push(() => warn(...a))),
+    };
+    warn('DD_DOGSTATSD_URL', url, EXPECTED_DD_URL, `using ${formatEndpoint(fallback)}`);
+    for (const w of later) w();
+    return fallback;
   }
-  if (text.startsWith('unix://')) {
-    const p = text.slice('unix://'.length);
-    return p.startsWith('/') && !p.includes('\0') ? { protocol: 'unix', path: p } : null;
-  }
+  return { protocol: 'udp', host: datadogHost(env, warn), port: datadogPort(env, warn) };
+}
+
+function udp(hp: { host: string; port: number } | null): Endpoint | null {
+  return hp === null ? null : { protocol: 'udp', ...hp };
+}
+
+/**
+ * Parses a `LEAKWATCH_DOGSTATSD` address: `udp://host:port`, `host:port`,
+ * a host alone (the port from `DD_DOGSTATSD_PORT` or 8125), `unix:///path`,
+ * or `true` for what a Datadog user already set (see datadogEndpoint).
+ * @param warn told about bad `DD_*` values consulted on the way
+ * @returns null when `text` itself is not an address
+ */
+export function parseEndpoint(text: string, env: Env, warn: Warn): Endpoint | null {
+  if (TRUE_WORDS.has(text.toLowerCase())) return datadogEndpoint(env, warn);
+  if (text.startsWith('unix://')) return parseUnix(text);
   const rest = text.startsWith('udp://') ? text.slice('udp://'.length) : text;
-  if (!/^[[\]A-Za-z0-9.:-]+$/.test(rest)) return null;
   const hp = parseHostPort(rest);
   if (hp !== null) return { protocol: 'udp', ...hp };
-  // A host alone: the port comes from DD_DOGSTATSD_PORT or the default.
-  if (/^[A-Za-z0-9.-]+$/.test(rest)) {
-    return { protocol: 'udp', host: rest, port: parsePort(env.DD_DOGSTATSD_PORT) ?? DOGSTATSD_DEFAULT_PORT };
-  }
-  return null;
+  const host = parseHost(rest);
+  return host === undefined ? null : { protocol: 'udp', host, port: datadogPort(env, warn) };
 }

@@ -61,6 +61,72 @@ describe('resolveConfig from the environment', () => {
       .toEqual({ protocol: 'unix', path: '/var/run/datadog/dsd.socket' });
   });
 
+  // Datadog's variables are read only for LEAKWATCH_DOGSTATSD=true (or a
+  // bare host, for the port). A bad one is blamed on itself, never on
+  // LEAKWATCH_DOGSTATSD, and the next source is used: DD_DOGSTATSD_URL,
+  // then DD_AGENT_HOST + DD_DOGSTATSD_PORT, then 127.0.0.1:8125.
+  const ddCases: [Record<string, string>, string, RegExp, unknown][] = [
+    [{ DD_DOGSTATSD_URL: 'tcp://x:1' }, 'DD_DOGSTATSD_URL', /expected udp:\/\/host:port or unix:\/\/\/path/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
+    [{ DD_DOGSTATSD_URL: 'garbage' }, 'DD_DOGSTATSD_URL', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
+    [{ DD_DOGSTATSD_URL: 'udp://dd-agent', DD_AGENT_HOST: 'dd-agent', DD_DOGSTATSD_PORT: '9125' }, 'DD_DOGSTATSD_URL', /; using udp:\/\/dd-agent:9125$/, { protocol: 'udp', host: 'dd-agent', port: 9125 }],
+    [{ DD_AGENT_HOST: 'not a host' }, 'DD_AGENT_HOST', /host name or IP address .*; using 127\.0\.0\.1$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
+    [{ DD_AGENT_HOST: '-1', DD_DOGSTATSD_PORT: '9125' }, 'DD_AGENT_HOST', /host name or IP address/, { protocol: 'udp', host: '127.0.0.1', port: 9125 }],
+    [{ DD_DOGSTATSD_PORT: 'abc' }, 'DD_DOGSTATSD_PORT', /expected a whole number 1-65535.*; using 8125$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
+    [{ DD_DOGSTATSD_PORT: '99999', DD_AGENT_HOST: '10.0.0.5' }, 'DD_DOGSTATSD_PORT', /expected a whole number 1-65535/, { protocol: 'udp', host: '10.0.0.5', port: 8125 }],
+  ];
+  for (const [dd, name, form, endpoint] of ddCases) {
+    it(`LEAKWATCH_DOGSTATSD=true with ${JSON.stringify(dd)} warns once about ${name} and falls back`, () => {
+      const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', ...dd });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(new RegExp(`^leakwatch: ${name}=${JSON.stringify(dd[name])} `));
+      expect(warnings[0]).not.toContain('LEAKWATCH_DOGSTATSD');
+      expect(warnings[0]).toMatch(form);
+      expect(config.dogstatsd).toEqual(endpoint);
+    });
+  }
+
+  it('a bad DD_DOGSTATSD_URL and a bad fallback give one line each, the URL first', () => {
+    const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'dd:8125', DD_DOGSTATSD_PORT: '0' });
+    expect(warnings.map((w) => w.split('=')[0])).toEqual(['leakwatch: DD_DOGSTATSD_URL', 'leakwatch: DD_DOGSTATSD_PORT']);
+    expect(config.dogstatsd).toEqual({ protocol: 'udp', host: '127.0.0.1', port: 8125 });
+  });
+
+  it('reads DD_DOGSTATSD_PORT for a bare LEAKWATCH_DOGSTATSD host, and ignores DD_* otherwise', () => {
+    const bare = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'dd-agent', DD_DOGSTATSD_PORT: 'x' });
+    expect(bare.config.dogstatsd).toEqual({ protocol: 'udp', host: 'dd-agent', port: 8125 });
+    expect(bare.warnings).toEqual([expect.stringMatching(/^leakwatch: DD_DOGSTATSD_PORT="x" is not a port/)]);
+    const off = resolveConfig({}, { DD_DOGSTATSD_URL: 'garbage', DD_AGENT_HOST: 'not a host', DD_DOGSTATSD_PORT: 'x' });
+    expect(off.warnings).toEqual([]);
+    expect(off.config.dogstatsd).toBeNull();
+    const url = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'udp://[::1]:9125', DD_AGENT_HOST: 'not a host' });
+    expect(url.warnings).toEqual([]);
+    expect(url.config.dogstatsd).toEqual({ protocol: 'udp', host: '::1', port: 9125 });
+  });
+
+  it('a host must be a host name or an IP address', () => {
+    for (const bad of ['-1', 'a..b', 'not a host', 'host-', '10.0.0', '300.1.1.1', 'x'.repeat(64), '[10.0.0.1]']) {
+      const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: bad });
+      expect(config.dogstatsd, bad).toBeNull();
+      expect(warnings, bad).toHaveLength(1);
+      expect(resolveConfig({}, { LEAKWATCH_PROMETHEUS: `${bad}:9464` }).config.prometheus, bad).toBeNull();
+    }
+    for (const good of ['localhost', 'dd-agent', 'datadog.svc.cluster.local', '10.0.0.5', '[::1]', '[fe80::1]', '1password.example']) {
+      const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: good });
+      expect(warnings, good).toEqual([]);
+      expect(config.dogstatsd, good).toEqual({ protocol: 'udp', host: good.replace(/^\[|\]$/g, ''), port: 8125 });
+    }
+  });
+
+  it('LEAKWATCH_PROMETHEUS reads 1, true, yes and on as "on" at 127.0.0.1:9464, as LEAKWATCH_DOGSTATSD does', () => {
+    for (const on of ['1', 'true', 'TRUE', 'yes', 'on']) {
+      const { config, warnings } = resolveConfig({}, { LEAKWATCH_PROMETHEUS: on });
+      expect(warnings, on).toEqual([]);
+      expect(config.prometheus, on).toEqual({ host: '127.0.0.1', port: 9464 });
+    }
+    expect(resolveConfig({}, { LEAKWATCH_PROMETHEUS: '0' }).config.prometheus).toBeNull();
+    expect(resolveConfig({}, { LEAKWATCH_PROMETHEUS: '2' }).config.prometheus).toEqual({ host: '127.0.0.1', port: 2 });
+  });
+
   // One line per bad value, naming the variable, the value and the form;
   // then a fallback (or, for LEAKWATCH_ENABLED, off).
   const cases: [string, string, (c: ReturnType<typeof resolveConfig>['config']) => unknown, unknown, RegExp][] = [

@@ -194,6 +194,20 @@ describe('DogStatsD exporter', () => {
     expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(2);
   });
 
+  // A typo in DD_DOGSTATSD_URL or DD_AGENT_HOST is named in one line and
+  // the metrics still go where the rest of the Datadog settings point.
+  for (const [name, value] of [['DD_DOGSTATSD_URL', 'garbage'], ['DD_AGENT_HOST', 'not a host']] as const) {
+    it(`LEAKWATCH_DOGSTATSD=true with ${name}=${JSON.stringify(value)} says so once and still sends to 127.0.0.1:DD_DOGSTATSD_PORT`, async () => {
+      const { port, rx } = await udpReceiver();
+      const run = runNode([FIXTURE], {
+        env: { TIMERS: '2', LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: '', DD_AGENT_HOST: '', [name]: value, DD_DOGSTATSD_PORT: String(port), LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+      });
+      await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type'), `metrics despite a bad ${name}`);
+      const lines = run.stderr().trim().split('\n');
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^leakwatch: ${name}=${JSON.stringify(value)} is not .*; using (udp://)?127\\.0\\.0\\.1`))]);
+    });
+  }
+
   it('sends over IPv6 loopback (udp://[::1]:port)', async () => {
     const rx = new Receiver();
     const s = dgram.createSocket('udp6');

@@ -112,6 +112,45 @@ describe('a stderr nobody reads', () => {
   });
 });
 
+// Datadog's own variables, read for LEAKWATCH_DOGSTATSD=true: a bad one is
+// named in one line with its accepted form (not blamed on
+// LEAKWATCH_DOGSTATSD), and the next source or the default is used.
+describe('Datadog variables', () => {
+  const ddBad: [string, string, RegExp][] = [
+    ['DD_DOGSTATSD_URL', 'tcp://x:1', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/],
+    ['DD_DOGSTATSD_URL', 'garbage', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/],
+    ['DD_AGENT_HOST', 'not a host', /host name or IP address .*; using 127\.0\.0\.1$/],
+    ['DD_DOGSTATSD_PORT', 'abc', /expected a whole number 1-65535.*; using 8125$/],
+    ['DD_DOGSTATSD_PORT', '99999', /expected a whole number 1-65535.*; using 8125$/],
+  ];
+  for (const [name, value, form] of ddBad) {
+    it(`LEAKWATCH_DOGSTATSD=true ${name}=${JSON.stringify(value)}: one line naming ${name}, the app runs`, async () => {
+      const run = runNode([path.join(FIXTURES, 'app-echo.js')], {
+        env: { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: '', DD_AGENT_HOST: '', DD_DOGSTATSD_PORT: '', [name]: value },
+      });
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.stdout()).toBe('app ran 3 ticks\n');
+      const lines = run.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^leakwatch: ${name}=${JSON.stringify(value)} `));
+      expect(lines[0]).toMatch(form);
+    });
+  }
+
+  it('LEAKWATCH_DOGSTATSD=-1 is not taken for a host name', async () => {
+    const run = runNode([path.join(FIXTURES, 'app-echo.js')], { env: { LEAKWATCH_DOGSTATSD: '-1' } });
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stderr()).toMatch(/^leakwatch: LEAKWATCH_DOGSTATSD="-1" is not an address \(expected .*\); DogStatsD disabled\n$/);
+  });
+
+  it('LEAKWATCH_PROMETHEUS=1 means on, at 127.0.0.1:9464, not port 1', async () => {
+    const run = runNode(['-e', "console.log(JSON.stringify(globalThis[Symbol.for('leakwatch.agent')].config.prometheus))"], { env: { LEAKWATCH_PROMETHEUS: '1' } });
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(run.stdout())).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(run.stderr()).not.toContain('LEAKWATCH_PROMETHEUS');
+  });
+});
+
 describe('samples', () => {
   // Issue 2: counts by type are exact (ref'd timers only, as Node counts them).
   it('counts N intervals and M TCP sockets exactly', async () => {
