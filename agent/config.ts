@@ -95,7 +95,13 @@ const MIN_INTERVAL_MS = 50;
 const MAX_INTERVAL_MS = 60_000;
 /** The trend test needs at least this many samples in a window. */
 const MIN_SAMPLES_PER_WINDOW = 10;
-/** History rows: twice the window, within these bounds (memory is fixed). */
+/** The longest window: a day (the interval then is at most 24 s). */
+const MAX_WINDOW_MS = 24 * 3_600_000;
+/**
+ * History rows: twice the window, within these bounds (memory is fixed:
+ * 3,600 rows × 28 columns ≈ 800 KB). A window never needs more than
+ * MAX_HISTORY samples; the interval is raised instead (resolveConfig).
+ */
 const MIN_HISTORY = 120;
 const MAX_HISTORY = 3_600;
 
@@ -201,9 +207,30 @@ export function resolveConfig(
 
   const enabled = bool('enabled', options.enabled, DEFAULTS.enabled);
   const debug = bool('debug', options.debug, DEFAULTS.debug);
-  const intervalMs = duration('interval', options.interval, DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
-  const windowMs = duration('window', options.window, DEFAULTS.windowMs,
-    intervalMs * MIN_SAMPLES_PER_WINDOW, 24 * 3_600_000);
+  let intervalMs = duration('interval', options.interval, DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+  let windowMs = duration('window', options.window, DEFAULTS.windowMs,
+    intervalMs * MIN_SAMPLES_PER_WINDOW, MAX_WINDOW_MS);
+  // Chosen, as opposed to the default (unset, or unreadable and replaced).
+  const windowChosen = options.window !== undefined || (parseDuration(env.LEAKWATCH_WINDOW ?? '') ?? 0) > 0;
+  const windowText = !windowChosen
+    ? `the default ${formatDuration(windowMs)} LEAKWATCH_WINDOW`
+    : `LEAKWATCH_WINDOW=${formatDuration(windowMs)}`;
+  // The default window obeys the same ten-samples rule as a chosen one.
+  if (windowMs < intervalMs * MIN_SAMPLES_PER_WINDOW) {
+    const raised = intervalMs * MIN_SAMPLES_PER_WINDOW;
+    warnings.push(`leakwatch: LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} leaves fewer than ${MIN_SAMPLES_PER_WINDOW} samples in ${windowText}; using a ${formatDuration(raised)} window`);
+    windowMs = raised;
+  }
+  // The history holds at most MAX_HISTORY rows, and a leak is judged over
+  // window / interval of them. Rather than judge a shorter window than the
+  // one asked for (a leak declared on less sustained growth than promised,
+  // and reports saying otherwise), sample less often: MAX_HISTORY samples
+  // are still twelve times what the default window uses.
+  if (windowMs / intervalMs > MAX_HISTORY) {
+    const raised = Math.ceil(windowMs / MAX_HISTORY);
+    warnings.push(`leakwatch: ${windowText} at LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} needs ${Math.round(windowMs / intervalMs)} samples, more than the ${MAX_HISTORY} the history keeps; sampling every ${formatDuration(raised)} so that the whole ${formatDuration(windowMs)} is judged`);
+    intervalMs = raised;
+  }
   const flushIntervalMs = duration('flushInterval', options.flushInterval, DEFAULTS.flushIntervalMs, 100, 3_600_000);
 
   let reportDir = DEFAULTS.reportDir;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../agent/config';
 import { parseDuration } from '../../agent/duration';
+import { History } from '../../agent/history';
+import { SIGNALS, createJudgeScratch, judgeSignal } from '../../agent/judge';
+import { COLUMN } from '../../agent/sampler';
+import type { SignalSpec } from '../../agent/trend';
 
 describe('parseDuration', () => {
   it('reads the grammar', () => {
@@ -161,6 +165,59 @@ describe('resolveConfig from the environment', () => {
 
   it('keeps history bounded whatever the window', () => {
     expect(resolveConfig({}, { LEAKWATCH_INTERVAL: '50ms', LEAKWATCH_WINDOW: '24h' }).config.historySize).toBe(3_600);
+  });
+
+  // A window longer than the history holds at that interval was judged over
+  // the history only (10m at 50ms over 3 minutes) while reports said 10m.
+  // The interval is raised instead, with one line, so the window is judged
+  // whole; and whatever the values, a window fits the history and holds at
+  // least ten samples.
+  it('raises the interval, with one line, when the window needs more samples than the history keeps', () => {
+    const { config, warnings } = resolveConfig({}, { LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' });
+    expect(config.windowMs).toBe(600_000);
+    expect(config.intervalMs).toBe(167);
+    expect(warnings).toEqual(['leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged']);
+    const hours = resolveConfig({}, { LEAKWATCH_WINDOW: '2h' });
+    expect([hours.config.windowMs, hours.config.intervalMs]).toEqual([7_200_000, 2_000]);
+    expect(hours.warnings).toHaveLength(1);
+    expect(resolveConfig({}, { LEAKWATCH_WINDOW: '1h' }).warnings).toEqual([]);
+    const dflt = resolveConfig({}, { LEAKWATCH_INTERVAL: '50ms' });
+    expect(dflt.warnings).toEqual([expect.stringMatching(/^leakwatch: the default 5m LEAKWATCH_WINDOW at LEAKWATCH_INTERVAL=50ms needs 6000 samples/)]);
+    expect(dflt.config.windowMs).toBe(DEFAULTS.windowMs);
+  });
+
+  it('gives the default window ten samples too, with one line', () => {
+    const { config, warnings } = resolveConfig({}, { LEAKWATCH_INTERVAL: '60s' });
+    expect(config.intervalMs).toBe(60_000);
+    expect(config.windowMs).toBe(600_000);
+    expect(warnings).toEqual(['leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window']);
+    expect(resolveConfig({}, { LEAKWATCH_INTERVAL: '30s' }).warnings).toEqual([]);
+  });
+
+  it('the window judged is the window configured, for any interval and window', () => {
+    for (const interval of ['50ms', '100ms', '250ms', '1s', '7s', '60s']) {
+      for (const window of ['', '500ms', '30s', '5m', '10m', '1h', '90m', '6h', '24h']) {
+        const { config } = resolveConfig({}, { LEAKWATCH_INTERVAL: interval, LEAKWATCH_WINDOW: window });
+        const rows = Math.round(config.windowMs / config.intervalMs);
+        expect(rows, `${interval} ${window}`).toBeLessThanOrEqual(config.historySize);
+        expect(rows, `${interval} ${window}`).toBeGreaterThanOrEqual(10);
+        expect(config.intervalMs).toBeLessThanOrEqual(60_000);
+      }
+    }
+  });
+
+  it('judges a long window over all of it, as the report says', () => {
+    const { config } = resolveConfig({}, { LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' });
+    const history = new History(config.historySize);
+    const rows = Math.round((1.5 * config.windowMs) / config.intervalMs);
+    for (let i = 0; i < rows; i++) {
+      history.beginRow(i * config.intervalMs);
+      history.set(COLUMN.heapFloor, 100e6 + i * 10_000);
+    }
+    const spec = SIGNALS.find((s) => s.name === COLUMN.heapFloor) as SignalSpec;
+    const j = judgeSignal(history, spec, config.windowMs, config.intervalMs, createJudgeScratch(config.historySize));
+    expect(j?.full?.spanMs).toBeGreaterThan(config.windowMs - 2 * config.intervalMs);
+    expect(j?.full?.spanMs).toBeLessThanOrEqual(config.windowMs);
   });
 });
 

@@ -112,6 +112,30 @@ describe('a stderr nobody reads', () => {
   });
 });
 
+// A window the history cannot hold at the interval asked for was judged
+// over a shorter span than reports and status showed; the default window
+// kept fewer than ten samples at a long interval. Both now say so in one line.
+describe('window and interval', () => {
+  const PRINT_CONFIG = "const c = globalThis[Symbol.for('leakwatch.agent')].config; console.log(JSON.stringify({ intervalMs: c.intervalMs, windowMs: c.windowMs, historySize: c.historySize }))";
+  const cases: [Record<string, string>, { intervalMs: number; windowMs: number }, RegExp][] = [
+    [{ LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' }, { intervalMs: 167, windowMs: 600_000 }, /^leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged$/],
+    [{ LEAKWATCH_WINDOW: '2h' }, { intervalMs: 2_000, windowMs: 7_200_000 }, /^leakwatch: LEAKWATCH_WINDOW=2h at LEAKWATCH_INTERVAL=1s needs 7200 samples, .*; sampling every 2s so that the whole 2h is judged$/],
+    [{ LEAKWATCH_INTERVAL: '60s' }, { intervalMs: 60_000, windowMs: 600_000 }, /^leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window$/],
+  ];
+  for (const [env, expected, line] of cases) {
+    it(`${JSON.stringify(env)}: one line, and the config shows the window judged`, async () => {
+      const run = runNode(['-e', PRINT_CONFIG], { env });
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      const config = JSON.parse(run.stdout()) as { intervalMs: number; windowMs: number; historySize: number };
+      expect(config).toMatchObject(expected);
+      expect(Math.round(config.windowMs / config.intervalMs)).toBeLessThanOrEqual(config.historySize);
+      const lines = run.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(line);
+    });
+  }
+});
+
 // Datadog's own variables, read for LEAKWATCH_DOGSTATSD=true: a bad one is
 // named in one line with its accepted form (not blamed on
 // LEAKWATCH_DOGSTATSD), and the next source or the default is used.
