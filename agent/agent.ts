@@ -276,7 +276,7 @@ export class LeakwatchAgent implements Agent, AgentView {
     } catch (err) {
       this.self.reportsSuppressed++;
       const e = err as Error & { code?: string };
-      writeStderr(`leakwatch: could not write a report to ${this.config.reportDir}: ${e.message}${e.code ? ` (${e.code})` : ''}\n`);
+      writeStderr(`leakwatch: could not write a report to ${this.config.reportDir} (LEAKWATCH_REPORT_DIR): ${e.message}${e.code ? ` (${e.code})` : ''}\n`);
       this.onError('report', err);
       throw err;
     }

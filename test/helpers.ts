@@ -33,6 +33,9 @@ export function runNode(args: string[], opts: { env?: Record<string, string>; pr
     cwd: opts.cwd ?? ROOT,
     env: { ...env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Another user (tests that need a directory this user cannot write).
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   });
   live.add(child);
   let out = '';
