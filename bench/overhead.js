@@ -276,7 +276,7 @@ function tables(services, configs, visits, o, sinks) {
   return out.join('\n');
 }
 
-function goals(services, visits, configs) {
+function goals(services, visits, configs, o) {
   const lines = ['\nGoals (issue 8), medians:'];
   const get = (svc, c, f) => median(pool(visits, svc, c)[f]);
   const mark = (v, ok) => (Number.isNaN(v) ? 'n/a' : ok ? 'met' : 'MISSED');
@@ -313,6 +313,7 @@ function goals(services, visits, configs) {
     }
   }
   lines.push("Differences inside the A/A row's range are noise, whichever way they point.");
+  lines.push(`Idle CPU here is read over a ${o.idleMs / 1_000} s window early in each process's life: a peer with a longer period (dd-trace flushes every 10 s) may not fire in it, and start-up work still runs. \`node bench/idle-cost.js\` reads every configuration over 30 s windows, early and settled.`);
   return lines.join('\n');
 }
 
@@ -345,7 +346,7 @@ function reprint(file) {
   const o = saved.options;
   const { configs, services } = runConfigs({ statsdPort: 0, traceAgentPort: 0 }, o);
   const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run, reprinted from ${path.basename(file)}\n\n${saved.startedAt}; ${saved.machine}.\nCommand: \`node bench/overhead.js --from ${file}\``;
-  process.stdout.write(`${header}\n${tables(services, configs, saved.visits, o, { counts: saved.sinkCounts ?? null })}\n${goals(services, saved.visits, configs)}\n`);
+  process.stdout.write(`${header}\n${tables(services, configs, saved.visits, o, { counts: saved.sinkCounts ?? null })}\n${goals(services, saved.visits, configs, o)}\n`);
   return 0;
 }
 
@@ -387,7 +388,7 @@ async function main() {
     }
     const seconds = (Date.now() - started.getTime()) / 1_000;
     const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run\n\n${started.toISOString()}; ${machine()}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (a shared machine: other work ran beside the benchmark); took ${Math.round(seconds)} s.\nCommand: \`${['node bench/overhead.js', ...process.argv.slice(2)].join(' ')}\``;
-    process.stdout.write(`${header}\n${tables(services, configs, visits, o, sinks)}\n${goals(services, visits, configs)}\n`);
+    process.stdout.write(`${header}\n${tables(services, configs, visits, o, sinks)}\n${goals(services, visits, configs, o)}\n`);
     if (o.json !== null) {
       fs.writeFileSync(o.json, JSON.stringify({ startedAt: started.toISOString(), machine: machine(), options: o, visits, sinkCounts: sinks.counts }, null, 2));
       process.stderr.write(`raw visits written to ${o.json}\n`);
