@@ -12,12 +12,13 @@
  * smaller costs than the HTTP benchmark. Adjacent phases with the same
  * setting give the noise floor (A/A).
  *
- *   node bench/watch-cost.js [--phases N] [--phase-ms MS] [--armed]
+ *   node bench/watch-cost.js [--phases N] [--phase-ms MS] [--armed] [--arm signals]
  *   --armed: arm(['handles.Timeout','heap.floor']) in the "on" phases
+ *   --arm handles.Timeout: arm only these (comma-separated) signals
  */
 const path = require('node:path');
 const { quantile, summarise, formatRange } = require('./lib/stats');
-const { numberOption } = require('./lib/args');
+const { numberOption, option } = require('./lib/args');
 
 const ROOT = path.resolve(__dirname, '..');
 const { LeakwatchAgent } = require(path.join(ROOT, 'dist/agent/agent.js'));
@@ -26,7 +27,10 @@ const { resolveConfig } = require(path.join(ROOT, 'dist/agent/config.js'));
 const argv = process.argv.slice(2);
 const PHASES = numberOption('phases', 24);
 const PHASE_MS = numberOption('phase-ms', 2_500);
-const ARMED = argv.includes('--armed');
+// `--arm a,b`: arm these signals instead (implies --armed), to see which
+// part of the armed state costs what.
+const ARM_SIGNALS = (option('arm', 'handles.Timeout,heap.floor')).split(',');
+const ARMED = argv.includes('--armed') || argv.includes('--arm');
 const CHUNK = 20;
 
 const items = Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}`, price: i * 1.7, tags: ['a', `t${i % 5}`] }));
@@ -81,7 +85,7 @@ async function main() {
     let agent = null;
     if (on) {
       agent = new LeakwatchAgent(config).start();
-      if (ARMED) agent.arm(['handles.Timeout', 'heap.floor']);
+      if (ARMED) agent.arm(ARM_SIGNALS);
     }
     const r = await phase(PHASE_MS);
     const ticks = agent?.self.ticks ?? 0;
@@ -104,7 +108,7 @@ async function main() {
   const s = summarise(ratios);
   const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
   process.stdout.write([
-    `## leakwatch ${ARMED ? 'armed' : 'watching'}: in-process CPU cost`,
+    `## leakwatch ${ARMED ? `armed (${ARM_SIGNALS.join(', ')})` : 'watching'}: in-process CPU cost`,
     '',
     `${new Date().toISOString()}; Node ${process.version}, ${require('node:os').cpus().length} cores; command: \`node bench/watch-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
     `${PHASES} phases of ${PHASE_MS} ms (ABBA), ${quantile(off, 0.5).toFixed(2)} µs CPU per unit with the agent off; ticks per "on" phase: ${results.filter((r) => r.on).map((r) => r.ticks).join(',')}.`,
