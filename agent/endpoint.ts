@@ -88,25 +88,21 @@ export function formatEndpoint(ep: Endpoint): string {
   return `udp://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`;
 }
 
-/** `DD_DOGSTATSD_PORT`, or the default when unset; a bad one warns. */
-function datadogPort(env: Env, warn: Warn): number {
-  const raw = env.DD_DOGSTATSD_PORT?.trim();
-  if (raw === undefined || raw === '') return DOGSTATSD_DEFAULT_PORT;
-  const port = parsePort(raw);
-  if (port !== undefined) return port;
-  warn('DD_DOGSTATSD_PORT', raw, EXPECTED_PORT, `using ${DOGSTATSD_DEFAULT_PORT}`);
-  return DOGSTATSD_DEFAULT_PORT;
+/** A Datadog variable read with `parse`, or `fallback` when unset; a bad one warns. */
+function datadogValue<T>(env: Env, warn: Warn, name: 'DD_DOGSTATSD_PORT' | 'DD_AGENT_HOST', parse: (raw: string) => T | undefined, expected: string, fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = parse(raw);
+  if (value !== undefined) return value;
+  warn(name, raw, expected, `using ${String(fallback)}`);
+  return fallback;
 }
 
+/** `DD_DOGSTATSD_PORT`, or the default when unset; a bad one warns. */
+const datadogPort = (env: Env, warn: Warn): number => datadogValue(env, warn, 'DD_DOGSTATSD_PORT', parsePort, EXPECTED_PORT, DOGSTATSD_DEFAULT_PORT);
+
 /** `DD_AGENT_HOST`, or the default when unset; a bad one warns. */
-function datadogHost(env: Env, warn: Warn): string {
-  const raw = env.DD_AGENT_HOST?.trim();
-  if (raw === undefined || raw === '') return DOGSTATSD_DEFAULT_HOST;
-  const host = parseHost(raw);
-  if (host !== undefined) return host;
-  warn('DD_AGENT_HOST', raw, EXPECTED_HOST, `using ${DOGSTATSD_DEFAULT_HOST}`);
-  return DOGSTATSD_DEFAULT_HOST;
-}
+const datadogHost = (env: Env, warn: Warn): string => datadogValue(env, warn, 'DD_AGENT_HOST', parseHost, EXPECTED_HOST, DOGSTATSD_DEFAULT_HOST);
 
 /**
  * The DogStatsD address a Datadog user already configured, read the way

@@ -24,6 +24,7 @@ const { startService, readCpuMsPrecise, readMemory, cleanEnv } = require('./lib/
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 const { numberOption } = require('./lib/args');
+const { runMain } = require('./lib/main');
 
 const argv = process.argv.slice(2);
 const ROUNDS = numberOption('rounds', 3);
@@ -86,12 +87,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`${err?.stack ?? err}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

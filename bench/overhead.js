@@ -27,6 +27,7 @@ const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { configurations, SERVICES } = require('./lib/configs');
 const { option } = require('./lib/args');
+const { runMain } = require('./lib/main');
 const { runLoad } = require('./lib/load');
 const { startService, readMemory, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
@@ -401,15 +402,7 @@ async function main() {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.stderr.write(`${err?.stack ?? err}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runMain(main);
 }
 
 module.exports = { schedule };
