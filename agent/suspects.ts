@@ -5,6 +5,7 @@
  * filters that keep leakwatch's own handles out of its reports.
  */
 import type { Suspect } from '../reports/report-schema';
+import { displayName } from '../reports/view-format';
 import { MAX_CAPTURED_FRAMES, type SampledCreation } from '../probes/creation-sites';
 import type { FunctionLocation } from '../probes/inspector-session';
 import type { SocketGroup, SocketMember } from '../probes/sockets';
@@ -126,11 +127,7 @@ function growthOf(createdWhileArmed: number, ctx: SuspectContext): { growth: num
   return { growth: createdWhileArmed, growthPerSec: secs > 0 ? createdWhileArmed / secs : 0 };
 }
 
-/** `''` → `(anonymous)`, `'bound '` → `bound (anonymous)`. */
-export function displayName(name: string): string {
-  if (name === '') return '(anonymous)';
-  return name.endsWith(' ') ? `${name}(anonymous)` : name;
-}
+export { displayName };
 
 /** `5000` → `5s`, `1500` → `1.5s`, `250` → `250ms`. */
 export function formatMs(ms: number): string {

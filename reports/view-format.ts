@@ -118,3 +118,9 @@ export function columnUnit(name: string): SignalTrend['unit'] {
   if (name.startsWith('loop.') || name.startsWith('gc.pause')) return 'ms';
   return 'count';
 }
+
+/** A function's name as reports show it: `''` → `(anonymous)`, `'bound '` → `bound (anonymous)`. */
+export function displayName(name: string): string {
+  if (name === '') return '(anonymous)';
+  return name.endsWith(' ') ? `${name}(anonymous)` : name;
+}

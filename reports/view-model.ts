@@ -9,6 +9,7 @@ import { downsampleMinMax } from './view-downsample';
 import {
   columnLabel,
   columnUnit,
+  displayName,
   formatBytes,
   formatCount,
   formatDuration,
@@ -277,7 +278,7 @@ function suspectView(s: LeakReport['suspects'][number]): Omit<SuspectView, 'rank
     stack,
     shortStack: stack.slice(0, SHORT_STACK_FRAMES),
     moreFrames: Math.max(0, stack.length - SHORT_STACK_FRAMES),
-    callback: cb ? `${str(cb.name) || '(anonymous)'}${cb.location ? ` (${str(cb.location)})` : ''}` : null,
+    callback: cb ? `${displayName(str(cb.name))}${cb.location ? ` (${str(cb.location)})` : ''}` : null,
     detail,
   };
 }

@@ -100,6 +100,15 @@ describe('buildViewModel', () => {
     expect(m.windowStartMs).toBe(m.detectedAtMs - 150_000);
   });
 
+  it("names a bound anonymous callback as the suspect's title does", () => {
+    const r = makeReport({ kind: 'timer' });
+    const s = r.suspects[0]!;
+    s.callback = { name: 'bound ', location: 'node:net:581:39' };
+    expect(buildViewModel(r, 'x.json').suspects[0]!.callback).toBe('bound (anonymous) (node:net:581:39)');
+    s.callback = { name: '', location: null };
+    expect(buildViewModel(r, 'x.json').suspects[0]!.callback).toBe('(anonymous)');
+  });
+
   it('downsamples 100,000 samples and caps the handle types drawn', () => {
     const r = makeReport({ kind: 'timer', samples: 100_000 });
     for (let i = 0; i < 15; i++) r.series.columns[`handles.Extra${i}`] = r.series.t.map(() => i + 1);
