@@ -176,6 +176,9 @@ export function resolveConfig(
       }
     }
     if (ms < min || ms > max) {
+      if (opt !== undefined) {
+        throw new RangeError(`leakwatch: option ${name} must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(ms)})`);
+      }
       const clamped = Math.min(max, Math.max(min, ms));
       warnings.push(`leakwatch: ${envName(name)}=${formatDuration(ms)} is outside ${formatDuration(min)}..${formatDuration(max)}; using ${formatDuration(clamped)}`);
       return clamped;
@@ -191,7 +194,7 @@ export function resolveConfig(
     const raw = env[envName(name)];
     if (raw === undefined || raw === '') return def;
     if (/^\d{1,6}$/.test(raw.trim())) return Number(raw.trim());
-    bad(envName(name), raw, 'a whole number (expected e.g. 4)', `using ${def}`);
+    bad(envName(name), raw, 'a whole number from 0 to 999999 (expected e.g. 4)', `using ${def}`);
     return def;
   };
 

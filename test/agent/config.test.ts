@@ -234,4 +234,12 @@ describe('resolveConfig from options', () => {
     expect(() => resolveConfig({ prometheus: 'nowhere' }, {})).toThrow(/option prometheus/);
     expect(() => resolveConfig({ debug: 'yes' as never }, {})).toThrow(/option debug/);
   });
+  it('an option out of range throws a RangeError naming it; the same value from the environment is clamped with one line', () => {
+    expect(() => resolveConfig({ interval: '10ms' }, {})).toThrow(new RangeError('leakwatch: option interval must be between 50ms and 1m (got 10ms)'));
+    expect(() => resolveConfig({ window: '1s' }, {})).toThrow(/^leakwatch: option window must be between 10s and 24h \(got 1s\)$/);
+    expect(() => resolveConfig({ flushInterval: '10ms' }, {})).toThrow(/option flushInterval/);
+    const { config, warnings } = resolveConfig({}, { LEAKWATCH_INTERVAL: '10ms', LEAKWATCH_WINDOW: '1m' });
+    expect(config.intervalMs).toBe(50);
+    expect(warnings).toEqual(['leakwatch: LEAKWATCH_INTERVAL=10ms is outside 50ms..1m; using 50ms']);
+  });
 });
