@@ -44,6 +44,12 @@ export interface HeapProfiler {
 type PprofModule = typeof Pprof;
 
 function loadPprof(): PprofModule {
+  // @datadog/pprof reads `module.parent` as it loads (DEP0144, a pending
+  // deprecation): under --throw-deprecation that warning is thrown, and it
+  // would end the application. The heap profile is optional; the app is not.
+  if (process.throwDeprecation === true) {
+    throw new Error('not loaded under --throw-deprecation: @datadog/pprof reads module.parent (DEP0144), which would be thrown in the application');
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@datadog/pprof') as PprofModule;
 }

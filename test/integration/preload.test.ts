@@ -79,6 +79,14 @@ describe('hardened hosts', () => {
     }
   });
 
+  it('--pending-deprecation --throw-deprecation: arming the heap profiler does not throw a dependency\'s deprecation into the app', async () => {
+    const run = runNode(['--pending-deprecation', '--throw-deprecation', path.join(FIXTURES, 'arm-heap.js')], { env: { LEAKWATCH_DEBUG: '1' } });
+    expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
+    expect(run.stdout()).toBe('app ok\n');
+    expect(run.stderr()).not.toContain('DeprecationWarning');
+    expect(run.stderr()).toContain('error in arm heap profiler: not loaded under --throw-deprecation');
+  });
+
   it('--frozen-intrinsics: the app runs to its end unharmed', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
     try {
