@@ -117,9 +117,25 @@ describe('the report directory, checked at start', () => {
 
   it('the default directory when it cannot be written: one line naming it and the variable', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-tmpdir-'));
-    fs.writeFileSync(path.join(tmp, 'leakwatch'), 'not a directory');
+    // The default is per user: <tmpdir>/leakwatch-<uid>/reports.
+    const own = path.join(tmp, `leakwatch-${process.getuid?.()}`);
+    fs.mkdirSync(own, { mode: 0o700 });
+    fs.writeFileSync(path.join(own, 'reports'), 'not a directory');
     const lines = await start({ TMPDIR: tmp });
-    expect(lines).toEqual([`leakwatch: the default report directory ${tmp}/leakwatch (LEAKWATCH_REPORT_DIR unset) cannot hold reports: it is not a directory; leakwatch keeps watching and sending metrics, but no report can be written there`]);
+    expect(lines).toEqual([`leakwatch: the default report directory ${own}/reports (LEAKWATCH_REPORT_DIR unset) cannot hold reports: it is not a directory; leakwatch keeps watching and sending metrics, but no report can be written there`]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('the default directory is per user: a second user on the same TMPDIR gets reports too', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-shared-tmp-'));
+    fs.chmodSync(tmp, 0o1777);
+    for (const as of [{}, asOtherUser]) {
+      const run = runNode([path.join(FIXTURES, 'report-dir.js'), API, '1'], { preload: false, env: { TMPDIR: tmp }, ...as });
+      expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
+      const [result] = JSON.parse(run.stdout().trim().split('\n')[0] as string) as Result[];
+      const uid = (as as { uid?: number }).uid ?? 0;
+      expect(result).toMatchObject({ ok: true });
+      expect(path.dirname(result?.file as string)).toBe(path.join(tmp, `leakwatch-${uid}`, 'reports'));
+    }
   });
 
   it('a missing directory that can be created: no line, and it is not created at start', async () => {
