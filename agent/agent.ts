@@ -26,6 +26,8 @@ export interface SelfMetrics {
   reportsSuppressed: number;
   /** Exporter sends that failed or were dropped (datagrams, scrapes, exports). */
   exportsDropped: number;
+  /** The same, by channel (`dogstatsd`, `prometheus`, `otlp`); a channel appears at its first drop. */
+  exportsDroppedByChannel: Record<string, number>;
 }
 
 /** What exporters and the control channel may read of a running agent. */
@@ -70,7 +72,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   readonly readings: Readings;
   readonly self: SelfMetrics = {
     ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0,
-    reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0,
+    reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0, exportsDroppedByChannel: {},
   };
   readonly debug: Debug;
   readonly heapLimitBytes = readHeapLimit();
@@ -316,6 +318,11 @@ export class LeakwatchAgent implements Agent, AgentView {
 
   onDrop(where: string, count: number, why: string): void {
     this.self.exportsDropped += count;
+    // `where` is `<channel> <endpoint>`: `otlp http://…`, `dogstatsd udp://…`.
+    const space = where.indexOf(' ');
+    const channel = space < 0 ? where : where.slice(0, space);
+    const by = this.self.exportsDroppedByChannel;
+    by[channel] = (by[channel] ?? 0) + count;
     if (this.debug.enabled) this.debug(`${where}: dropped ${count} (${why})`);
   }
 }

@@ -22,7 +22,7 @@ import { RESOLUTION_MS } from '../probes/event-loop';
 export type MetricKind = 'gauge' | 'counter' | 'histogram';
 
 /** The attribute a series is split by, if any. */
-export type AttrKind = 'space' | 'handle' | 'gc';
+export type AttrKind = 'space' | 'handle' | 'gc' | 'channel';
 
 export interface MetricDef {
   /** DogStatsD name, or null. */
@@ -70,6 +70,8 @@ export const ATTR_NAMES = Object.freeze({
   handle: { dd: 'handle_type', prom: 'type', otel: 'v8js.resource.type' },
   // PerformanceEntry detail.kind of 'gc' entries.
   gc: { dd: 'gc_type', prom: 'kind', otel: 'v8js.gc.type' },
+  // The metrics channel a send was lost on: dogstatsd, prometheus or otlp.
+  channel: { dd: 'channel', prom: 'channel', otel: 'leakwatch.channel' },
 });
 
 /**
@@ -143,6 +145,7 @@ export const METRICS = Object.freeze({
   // GcReading.pausesDropped: pauses beyond the probe's per-tick cap, absent from the GC histograms
   gcPausesDropped: def({ dd: 'leakwatch.agent.gc_pauses_dropped', prom: 'leakwatch_gc_pauses_dropped_total', otel: 'leakwatch.agent.gc_pauses_dropped', kind: 'counter', unit: '{pause}', help: 'GC pauses beyond the probe\'s per-tick cap (1024), counted but absent from the GC histograms.', source: 'probes/gc.ts GcReading.pausesDropped' }),
   exportsDropped: def({ dd: 'leakwatch.agent.exports_dropped', prom: 'leakwatch_exports_dropped_total', otel: 'leakwatch.agent.exports_dropped', kind: 'counter', unit: '{send}', help: 'Exporter sends that failed or were dropped (datagrams, exports, scrapes).', source: 'agent self metrics' }),
+  exportsDroppedByChannel: def({ dd: 'leakwatch.agent.exports_dropped.by.channel', prom: 'leakwatch_exports_dropped_by_channel_total', otel: 'leakwatch.agent.exports_dropped.by_channel', kind: 'counter', unit: '{send}', attr: 'channel', help: 'Exporter sends that failed or were dropped, by channel (dogstatsd, prometheus, otlp).', source: 'agent self metrics' }),
 });
 
 export type MetricKey = keyof typeof METRICS;

@@ -89,6 +89,8 @@ export class MetricPoints {
   private sampled = false;
   private readonly byKey = new Map<string, ScalarPoint>();
   private readonly handleSeries: Series<ScalarPoint>;
+  private readonly droppedSeries: Series<ScalarPoint>;
+  private readonly droppedPoints = new Map<string, ScalarPoint>();
   private readonly handlePoints = new Map<string, ScalarPoint>();
   private readonly spacePoints: ScalarPoint[];
   private readonly gcKind: HistogramPoint[];
@@ -125,7 +127,10 @@ export class MetricPoints {
     this.handleSeries = { def: METRICS.handles, points: [] };
     this.scalars.push(this.handleSeries);
     for (const key of ['handlesTotal', 'openFds', 'state', 'tickDuration', 'ticks', 'errors',
-      'reportsWritten', 'reportsSuppressed', 'exportsDropped', 'gcPausesDropped'] as const) this.scalar(key);
+      'reportsWritten', 'reportsSuppressed', 'exportsDropped'] as const) this.scalar(key);
+    this.droppedSeries = { def: METRICS.exportsDroppedByChannel, points: [] };
+    this.scalars.push(this.droppedSeries);
+    this.scalar('gcPausesDropped');
     this.gcKind = GC_KINDS.map((k) => newHistogram(METRICS.gcPauseByKind, this.attr('gc', k)));
     this.histograms.push({ def: METRICS.gcPauseByKind, points: this.gcKind });
     this.gcAll = newHistogram(METRICS.gcPause, null);
@@ -232,6 +237,17 @@ export class MetricPoints {
     this.set('reportsWritten', s.reportsWritten);
     this.set('reportsSuppressed', s.reportsSuppressed);
     this.set('exportsDropped', s.exportsDropped);
+    // A channel's point is made at its first drop and kept (three at most).
+    for (const channel in s.exportsDroppedByChannel) {
+      let p = this.droppedPoints.get(channel);
+      if (p === undefined) {
+        p = newScalar(METRICS.exportsDroppedByChannel, this.attr('channel', channel));
+        this.droppedPoints.set(channel, p);
+        this.droppedSeries.points.push(p);
+      }
+      p.value = s.exportsDroppedByChannel[channel] as number;
+      p.present = true;
+    }
     this.set('gcPausesDropped', this.gcPausesDropped);
     this.closeGcWindow();
     this.resetWindow();

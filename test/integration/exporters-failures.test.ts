@@ -42,7 +42,7 @@ async function freeUdpPort(): Promise<number> {
 
 interface Outcome {
   code: number | null;
-  self: { errors: number; exportsDropped: number; ticks: number };
+  self: { errors: number; exportsDropped: number; exportsDroppedByChannel: Record<string, number>; ticks: number };
   stderr: string;
 }
 
@@ -154,6 +154,8 @@ describe('exporter failures', () => {
     expect(lines.length).toBeGreaterThan(1);
     for (const l of lines) expect(l).toContain(`(ECONNREFUSED posting to ${url})`);
     expect(total).toBe(out.self.exportsDropped);
+    // Counted against the channel that lost them.
+    expect(out.self.exportsDroppedByChannel).toEqual({ otlp: out.self.exportsDropped });
     expectNoStackTraces(out.stderr);
   });
 

@@ -46,6 +46,19 @@ describe('DogStatsD formatting', () => {
     const out = lines(p);
     expect(out).toContain('leakwatch.agent.ticks:1|c|#service:svc');
     expect(out).toContain('leakwatch.agent.exports_dropped:3|c|#service:svc');
+    // Which channel lost them: a series per channel, from its first drop.
+    expect(out.some((l) => l.startsWith('leakwatch.agent.exports_dropped.by.channel'))).toBe(false);
+    v.self.exportsDropped = 5;
+    v.self.exportsDroppedByChannel.otlp = 4;
+    v.self.exportsDroppedByChannel.prometheus = 1;
+    p.collect();
+    const next = lines(p);
+    expect(next).toContain('leakwatch.agent.exports_dropped:2|c|#service:svc');
+    expect(next).toContain('leakwatch.agent.exports_dropped.by.channel:4|c|#channel:otlp,service:svc');
+    expect(next).toContain('leakwatch.agent.exports_dropped.by.channel:1|c|#channel:prometheus,service:svc');
+    v.self.exportsDroppedByChannel.otlp = 6;
+    p.collect();
+    expect(lines(p)).toContain('leakwatch.agent.exports_dropped.by.channel:2|c|#channel:otlp,service:svc');
   });
 
   it('sends GC pauses as Datadog\'s aggregated histogram fields, in nanoseconds, only when there were pauses', () => {

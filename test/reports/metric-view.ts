@@ -29,7 +29,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
   const view = {
     config,
     readings,
-    self: { ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0, reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0 },
+    self: { ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0, reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0, exportsDroppedByChannel: {} as Record<string, number> },
     history: undefined as never,
     state: 'watching' as LeakState,
     heapLimitBytes: 4_000_000_000,

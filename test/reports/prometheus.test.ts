@@ -43,6 +43,13 @@ describe('Prometheus exposition', () => {
     expect(get('leakwatch_state')).toBe(0);
     expect(get('leakwatch_reports_written_total')).toBe(0);
     expect(types.get('leakwatch_reports_written_total')).toBe('counter');
+    // Drops by channel: absent until a channel drops one.
+    expect(types.has('leakwatch_exports_dropped_by_channel_total')).toBe(false);
+    v.self.exportsDroppedByChannel.dogstatsd = 7;
+    p.collect();
+    const after = parse(formatExposition(p));
+    expect(after.types.get('leakwatch_exports_dropped_by_channel_total')).toBe('counter');
+    expect(after.samples.find((x) => x.name === 'leakwatch_exports_dropped_by_channel_total' && x.labels === '{channel="dogstatsd"}')?.value).toBe(7);
     expect(types.get('nodejs_gc_duration_seconds')).toBe('histogram');
     // Cumulative buckets, +Inf equal to _count.
     expect(get('nodejs_gc_duration_seconds_bucket', '{kind="major",le="0.01"}')).toBe(0);
