@@ -31,7 +31,7 @@ describe('preload', () => {
     const run = runNode(['-e', "console.log(Object.keys(require.cache).filter((f) => f.includes('dist/')).map((f) => f.split('dist/')[1]).join(','))"], { env: { LEAKWATCH_ENABLED: 'false', LEAKWATCH_DEBUG: '1' } });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     // The guard, the config and the no-op agent: no probe, no exporter.
-    expect(run.stdout().trim().split(',').sort()).toEqual(['agent/config.js', 'agent/debug.js', 'agent/duration.js', 'agent/endpoint.js', 'agent/index.js', 'agent/noop.js', 'agent/register.js', 'agent/version.js']);
+    expect(run.stdout().trim().split(',').sort()).toEqual(['agent/config.js', 'agent/debug.js', 'agent/duration.js', 'agent/endpoint.js', 'agent/index.js', 'agent/noop.js', 'agent/register.js', 'agent/report-dir-check.js', 'agent/version.js']);
     expect(run.stderr()).toBe('');
   });
 

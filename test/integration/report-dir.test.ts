@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { reportDirProblem } from '../../agent/config';
+import { reportDirProblem } from '../../agent/report-dir-check';
 import { FIXTURES, ROOT, freeTcpPort, killSurvivors, runNode } from '../helpers';
 
 afterEach(killSurvivors);

@@ -1,0 +1,64 @@
+/**
+ * The configuration's shapes: what `start()` takes and what every part of
+ * the agent reads. agent/config.ts resolves one from the other.
+ */
+import type { DurationString, Milliseconds } from './duration';
+import type { Endpoint } from './endpoint';
+
+/** Options of `start()`; each has the environment variable named beside it. */
+export interface StartOptions {
+  /** `LEAKWATCH_ENABLED`: `false` turns the agent off entirely. */
+  enabled?: boolean;
+  /** `LEAKWATCH_INTERVAL`: sampling interval. */
+  interval?: DurationString | Milliseconds;
+  /** `LEAKWATCH_WINDOW`: how long growth must be sustained before a leak. */
+  window?: DurationString | Milliseconds;
+  /** `LEAKWATCH_REPORT_DIR`: where leak reports are written. */
+  reportDir?: string;
+  /** `LEAKWATCH_DEBUG`: explain every decision on stderr. */
+  debug?: boolean;
+  /** `LEAKWATCH_DOGSTATSD`: `udp://host:port`, `unix:///path` or `true`. */
+  dogstatsd?: string | false;
+  /** `LEAKWATCH_PROMETHEUS`: `host:port`, a port, or `true` (127.0.0.1:9464) to serve `/metrics`. */
+  prometheus?: string | false;
+  /** `LEAKWATCH_OTLP`: an OTLP/HTTP metrics endpoint URL. */
+  otlp?: string | false;
+  /** `LEAKWATCH_FLUSH_INTERVAL`: how often push exporters send (10s). */
+  flushInterval?: DurationString | Milliseconds;
+  /** `LEAKWATCH_MAX_REPORTS_PER_HOUR`: hard cap on reports written. */
+  maxReportsPerHour?: number;
+  /** `LEAKWATCH_MAX_REPORT_FILES`: cap on leakwatch reports kept on disk. */
+  maxReportFiles?: number;
+  /** `LEAKWATCH_HEAP_SNAPSHOT`: also write a `.heapsnapshot` (off). */
+  heapSnapshot?: boolean;
+  /** `LEAKWATCH_CONTROL`: `false` closes the control socket used by `leakwatch status|snapshot|detach <pid>` (on). */
+  control?: boolean;
+  /** `DD_SERVICE`, `DD_ENV`, `DD_VERSION`, `DD_TAGS` (Datadog's names). */
+  service?: string;
+  env?: string;
+  version?: string;
+  tags?: readonly string[];
+}
+
+/** The fully resolved configuration: no field is ever undefined. */
+export interface Config {
+  readonly enabled: boolean;
+  readonly intervalMs: Milliseconds;
+  readonly windowMs: Milliseconds;
+  readonly reportDir: string;
+  readonly debug: boolean;
+  readonly dogstatsd: Endpoint | null;
+  readonly prometheus: { readonly host: string; readonly port: number } | null;
+  readonly otlp: string | null;
+  readonly flushIntervalMs: Milliseconds;
+  readonly maxReportsPerHour: number;
+  readonly maxReportFiles: number;
+  readonly heapSnapshot: boolean;
+  readonly control: boolean;
+  readonly service: string;
+  readonly env: string;
+  readonly version: string;
+  readonly tags: readonly string[];
+  /** Rows kept in the sample history (derived from window and interval). */
+  readonly historySize: number;
+}
