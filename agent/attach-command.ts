@@ -102,13 +102,13 @@ function parseArgs(command: string, args: string[]): Parsed {
 
 /** checkProcess, and for a pid that is gone, its stale control socket goes too. */
 async function checkTarget(pid: number): Promise<void> {
-  const { checkProcess, removeIfRefused } = await import('./control-client');
+  const { checkProcess } = await import('./control-client');
   try {
     checkProcess(pid);
   } catch (err) {
     if ((err as AttachError).code === 'LEAKWATCH_ERR_ATTACH_ESRCH') {
-      const { controlSocketPath } = await import('./control');
-      await removeIfRefused(controlSocketPath(pid));
+      const { controlSocketPath, removeIfRefused } = await import('./control');
+      await new Promise<void>((resolve) => removeIfRefused(controlSocketPath(pid), () => resolve()));
     }
     throw err;
   }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { AttachError } from './attach-errors';
 import { targetSocketBase } from './attach-proc';
-import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse, controlSocketPath } from './control';
+import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse, controlSocketPath, socketIdentity, unlinkIfSame } from './control';
 
 /** An answer larger than this is not a control answer. */
 const MAX_RESPONSE_BYTES = 1_048_576;
@@ -51,7 +51,8 @@ export function socketPathOf(pid: number): string {
  */
 export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS): Promise<ControlResponse> {
   const file = socketPathOf(pid);
-  const ino = socketInode(file);
+  // Read before connecting: only the socket that refuses is removed.
+  const id = socketIdentity(file);
   const line = await new Promise<string>((resolve, reject) => {
     const socket = net.connect(file);
     let buf = '';
@@ -71,7 +72,7 @@ export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(connectError(pid, file, ino, err));
+      reject(connectError(pid, file, id, err));
     });
   });
   const nl = line.indexOf('\n');
@@ -87,71 +88,19 @@ export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs
   return res;
 }
 
-function connectError(pid: number, file: string, ino: string | null, err: NodeJS.ErrnoException): Error {
+function connectError(pid: number, file: string, id: string | undefined, err: NodeJS.ErrnoException): Error {
   switch (err.code) {
     case 'ENOENT':
       return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent runs in pid ${pid} (no control socket ${file})`, { pid, socket: file });
     case 'ECONNREFUSED':
       // Nobody listens: the file outlived its process (SIGKILL skips the
       // agent's exit cleanup), and the pid is free or reused.
-      removeStaleSocket(file, ino);
+      unlinkIfSame(file, id);
       return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent answers in pid ${pid} (stale control socket ${file})`, { pid, socket: file });
     case 'EACCES':
     case 'EPERM':
       return new AttachError('LEAKWATCH_ERR_ATTACH_EPERM', `cannot open ${file} (${err.code}); run leakwatch as the user that owns pid ${pid}`, { pid, socket: file });
     default:
       return new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `cannot reach the agent in pid ${pid} at ${file}: ${err.message}`, { pid, socket: file });
-  }
-}
-
-/**
- * Removes `file` if it is a socket that refuses connections, and only then:
- * a pid that does not exist here may be a live process in another pid
- * namespace sharing this directory, and its socket answers.
- */
-export function removeIfRefused(file: string): Promise<void> {
-  const ino = socketInode(file);
-  return new Promise<void>((resolve) => {
-    const socket = net.connect(file);
-    socket.unref();
-    socket.setTimeout(1_000, () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') removeStaleSocket(file, ino);
-      resolve();
-    });
-  });
-}
-
-/**
- * Which socket file is at `file`, or null: its inode and change time in ns
- * (tmpfs hands a freed inode number to the next file made).
- */
-export function socketInode(file: string): string | null {
-  try {
-    const st = fs.lstatSync(file, { bigint: true });
-    return st.isSocket() ? `${st.ino}:${st.ctimeNs}` : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Removes a socket file nobody listens on (never any other kind of file),
- * and only the one that refused: `ino` is read before connecting, so a
- * socket an agent starting meanwhile bound at the same path stays.
- */
-export function removeStaleSocket(file: string, ino: string | null): void {
-  if (ino === null || socketInode(file) !== ino) return;
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    // Someone else removed it.
   }
 }

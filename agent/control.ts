@@ -180,15 +180,13 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
     // A socket under this pid: left by a dead process that had it, or the
     // live one of a process with the same pid in another pid namespace
     // sharing this directory. Only a refused connection makes it stale.
-    const ino = fileIdentity(file);
-    probeSocket(file, (state) => {
+    removeIfRefused(file, (state) => {
       if (closed) return;
       if (state === 'live') {
         agent.debug(`control: ${file} answers: a process with pid ${process.pid} in another pid namespace owns it; control channel off`);
         control.close();
         return;
       }
-      if (state === 'stale') unlinkIfSame(file, ino);
       listen();
     });
   }
@@ -212,24 +210,31 @@ function socketFileExists(file: string): boolean {
 }
 
 /**
- * Which file is at `file`: inode and change time in ns (tmpfs hands a freed
- * inode number to the next file made); undefined when there is none.
+ * Which socket is at `file`: its inode and change time in ns (tmpfs hands a
+ * freed inode number to the next file made); undefined when there is no
+ * socket there. Read before a probe, it makes sure that only the very
+ * socket that refused is removed, never one bound meanwhile, never a file
+ * of another kind.
  */
-function fileIdentity(file: string): string | undefined {
-  const st = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
-  return st === undefined ? undefined : `${st.ino}:${st.ctimeNs}`;
+export function socketIdentity(file: string): string | undefined {
+  try {
+    const st = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
+    return st?.isSocket() === true ? `${st.ino}:${st.ctimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Unlinks `file` if it is still the file identified before. */
-function unlinkIfSame(file: string, id: string | undefined): void {
+/** Unlinks `file` if it is still the socket identified before. */
+export function unlinkIfSame(file: string, id: string | undefined): void {
   try {
-    if (id !== undefined && fileIdentity(file) === id) fs.unlinkSync(file);
+    if (id !== undefined && socketIdentity(file) === id) fs.unlinkSync(file);
   } catch {
     // Gone already.
   }
 }
 
-type SocketState = 'live' | 'stale' | 'absent' | 'unknown';
+export type SocketState = 'live' | 'stale' | 'absent' | 'unknown';
 
 /** How long a socket that accepts nothing may take to answer a probe. */
 const PROBE_TIMEOUT_MS = 1_000;
@@ -252,6 +257,20 @@ function probeSocket(file: string, done: (state: SocketState) => void): void {
   socket.once('connect', () => settle('live'));
   socket.once('error', (err: NodeJS.ErrnoException) =>
     settle(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'));
+}
+
+/**
+ * Removes the socket at `file` when a connection to it is refused (whoever
+ * bound it is gone), and only then: a pid that does not exist here may be
+ * a live process in another pid namespace sharing this directory, and its
+ * socket answers. `done` learns what the probe found.
+ */
+export function removeIfRefused(file: string, done: (state: SocketState) => void = () => {}): void {
+  const id = socketIdentity(file);
+  probeSocket(file, (state) => {
+    if (state === 'stale') unlinkIfSame(file, id);
+    done(state);
+  });
 }
 
 /** Sockets of this user's processes that died by SIGKILL are removed, a bounded number per start. */
@@ -287,10 +306,8 @@ function removeDeadPeers(dir: string, agent: ControlledAgent): void {
       agent.debug(`control: left ${peer} in place: ${(e as Error).message}`);
       continue;
     }
-    const ino = fileIdentity(peer);
-    probeSocket(peer, (state) => {
-      if (state === 'stale') unlinkIfSame(peer, ino);
-      else if (state === 'live') agent.debug(`control: left ${peer} in place: it answers (a process in another pid namespace)`);
+    removeIfRefused(peer, (state) => {
+      if (state === 'live') agent.debug(`control: left ${peer} in place: it answers (a process in another pid namespace)`);
     });
   }
 }
