@@ -5,18 +5,13 @@
  */
 import type * as dgram from 'node:dgram';
 import type { AgentView } from '../agent/agent';
-import type { Endpoint } from '../agent/endpoint';
-
-/** The endpoint as a user wrote it. */
-export function describe(ep: Endpoint): string {
-  return ep.protocol === 'udp' ? `udp://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}` : `unix://${ep.path}`;
-}
+import { type Endpoint, formatEndpoint } from '../agent/endpoint';
 
 /** Why a send failed, worded the same whichever path reported it. */
 function sendError(err: unknown, ep: Endpoint): string {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED') return `ECONNREFUSED: nothing listens on ${describe(ep)}`;
-  return `${code ?? (err as Error).message} sending to ${describe(ep)}`;
+  if (code === 'ECONNREFUSED') return `ECONNREFUSED: nothing listens on ${formatEndpoint(ep)}`;
+  return `${code ?? (err as Error).message} sending to ${formatEndpoint(ep)}`;
 }
 
 /** A datagram sink: one per endpoint kind. */
@@ -42,14 +37,14 @@ export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: A
     // "port unreachable" comes back as ECONNREFUSED here, one per datagram.
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') refused.n++;
-      else view.onError('dogstatsd socket', `${err.code ?? err.message} on ${describe(ep)}`);
+      else view.onError('dogstatsd socket', `${err.code ?? err.message} on ${formatEndpoint(ep)}`);
     });
     socket = s;
     state = 'connecting';
     s.connect(ep.port, ep.host, (err?: Error) => {
       if (socket !== s) return;
       if (err) {
-        connectError = `${(err as NodeJS.ErrnoException).code ?? err.message} connecting to ${describe(ep)}`;
+        connectError = `${(err as NodeJS.ErrnoException).code ?? err.message} connecting to ${formatEndpoint(ep)}`;
         state = 'idle';
         socket = null;
         try {
@@ -67,7 +62,7 @@ export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: A
   return {
     send(datagrams, done) {
       if (state !== 'connected') {
-        const why = state === 'connecting' ? `still connecting to ${describe(ep)}` : connectError || `not connected to ${describe(ep)}`;
+        const why = state === 'connecting' ? `still connecting to ${formatEndpoint(ep)}` : connectError || `not connected to ${formatEndpoint(ep)}`;
         // Retry (including the DNS lookup) at the next flush.
         if (state === 'idle') open();
         done(datagrams.length, why);
@@ -148,7 +143,7 @@ export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view:
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('unix-dgram') as UnixDgramModule;
   } catch (err) {
-    loadError = `unix-dgram is not installed (${(err as Error).message.split('\n')[0]}); cannot send to ${describe(ep)}`;
+    loadError = `unix-dgram is not installed (${(err as Error).message.split('\n')[0]}); cannot send to ${formatEndpoint(ep)}`;
     view.onError('dogstatsd', loadError);
   }
   return {
@@ -167,24 +162,24 @@ export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view:
         s = m.createSocket('unix_dgram');
         const sock = s;
         sock.on('error', (err) => {
-          why = `${errnoName(err)} on ${describe(ep)}`;
+          why = `${errnoName(err)} on ${formatEndpoint(ep)}`;
         });
         sock.connect(ep.path);
         if (sock.connected !== true) {
-          done(datagrams.length, why || `cannot connect to ${describe(ep)}`);
+          done(datagrams.length, why || `cannot connect to ${formatEndpoint(ep)}`);
           return;
         }
         for (const d of datagrams) {
           sock.send(d, (err) => {
             if (err) {
               failed++;
-              why = `${err.message} sending to ${describe(ep)}`;
+              why = `${err.message} sending to ${formatEndpoint(ep)}`;
             }
           });
         }
         done(failed, why);
       } catch (err) {
-        done(datagrams.length - failed, `${(err as Error).message} on ${describe(ep)}`);
+        done(datagrams.length - failed, `${(err as Error).message} on ${formatEndpoint(ep)}`);
       } finally {
         try {
           s?.close();

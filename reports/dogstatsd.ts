@@ -12,9 +12,9 @@
  * Protocol: https://docs.datadoghq.com/developers/dogstatsd/datagram_shell
  */
 import type { AgentView } from '../agent/agent';
-import type { Endpoint } from '../agent/endpoint';
+import { type Endpoint, formatEndpoint } from '../agent/endpoint';
 import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, UDP_MAX_DATAGRAM, UDS_MAX_DATAGRAM } from './dogstatsd-format';
-import { describe, udpTransport, unixTransport } from './dogstatsd-transport';
+import { udpTransport, unixTransport } from './dogstatsd-transport';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import type { LeakReport } from './report-schema';
@@ -23,7 +23,7 @@ import type { LeakReport } from './report-schema';
 export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter {
   const points = new MetricPoints(view);
   const tags = buildGlobalTags(view.config);
-  const where = `dogstatsd ${describe(ep)}`;
+  const where = `dogstatsd ${formatEndpoint(ep)}`;
   const refused = { n: 0 };
   const transport = ep.protocol === 'udp' ? udpTransport(ep, view, refused) : unixTransport(ep, view);
   const maxBytes = ep.protocol === 'udp' ? UDP_MAX_DATAGRAM : UDS_MAX_DATAGRAM;
@@ -48,7 +48,7 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
   const flush = () => {
     try {
       if (refused.n > 0) {
-        view.onDrop(where, refused.n, `ECONNREFUSED: nothing listens on ${describe(ep)}`);
+        view.onDrop(where, refused.n, `ECONNREFUSED: nothing listens on ${formatEndpoint(ep)}`);
         refused.n = 0;
       }
       points.collect();
@@ -62,7 +62,7 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
 
   const timer = setInterval(flush, view.config.flushIntervalMs);
   timer.unref();
-  view.debug(`dogstatsd: sending to ${describe(ep)} every ${view.config.flushIntervalMs}ms, datagrams up to ${maxBytes} bytes, tags ${tags}`);
+  view.debug(`dogstatsd: sending to ${formatEndpoint(ep)} every ${view.config.flushIntervalMs}ms, datagrams up to ${maxBytes} bytes, tags ${tags}`);
 
   return {
     name: 'dogstatsd',
