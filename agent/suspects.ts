@@ -127,8 +127,6 @@ function growthOf(createdWhileArmed: number, ctx: SuspectContext): { growth: num
   return { growth: createdWhileArmed, growthPerSec: secs > 0 ? createdWhileArmed / secs : 0 };
 }
 
-export { displayName };
-
 /** `5000` → `5s`, `1500` → `1.5s`, `250` → `250ms`. */
 export function formatMs(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;

@@ -40,6 +40,9 @@ interface ViewArgs {
   help: boolean;
 }
 
+/** The options that take no value. */
+const SWITCHES = new Set(['--json', '--html', '--open', '--all', '--color', '--no-color', '--help']);
+
 /** Parses the arguments; returns an error message for bad ones. */
 export function parseViewArgs(args: readonly string[]): ViewArgs | string {
   const out: ViewArgs = { target: undefined, json: false, html: false, output: undefined, open: false, all: false, color: undefined, width: undefined, help: false };
@@ -47,18 +50,16 @@ export function parseViewArgs(args: readonly string[]): ViewArgs | string {
     const arg = args[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string | undefined => inline ?? args[++i];
+    // `--color=no` must not turn colour on.
+    if (inline !== undefined && SWITCHES.has(flag)) return `${flag} takes no value (got ${arg})`;
     switch (flag) {
-      case '--json': case '--html': case '--open': case '--all': case '--color': case '--no-color': case '-h': case '--help':
-        // `--color=no` must not turn colour on.
-        if (inline !== undefined) return `${flag} takes no value (got ${arg})`;
-        if (flag === '--json') out.json = true;
-        else if (flag === '--html') out.html = true;
-        else if (flag === '--open') out.open = true;
-        else if (flag === '--all') out.all = true;
-        else if (flag === '--color') out.color = true;
-        else if (flag === '--no-color') out.color = false;
-        else out.help = true;
-        break;
+      case '--json': out.json = true; break;
+      case '--html': out.html = true; break;
+      case '--open': out.open = true; break;
+      case '--all': out.all = true; break;
+      case '--color': out.color = true; break;
+      case '--no-color': out.color = false; break;
+      case '-h': case '--help': out.help = true; break;
       case '-o': case '--output': {
         const v = value();
         if (v === undefined || v === '') return `${flag} needs a file name (or - for stdout)`;

@@ -9,8 +9,6 @@ import { formatClock, formatDuration, formatTime, formatValue } from './view-for
 import type { ReportListEntry } from './view-list';
 import type { ChartSeriesView, SuspectView, ViewModel } from './view-model';
 
-export { sanitizeText };
-
 export interface TextOptions {
   /** Emit ANSI colour (only for a TTY, never when NO_COLOR is set). */
   color: boolean;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Suspect } from '../../reports/report-schema';
-import { displayName, formatMs, kindsForSignals, rankSuspects } from '../../agent/suspects';
+import { formatMs, kindsForSignals, rankSuspects } from '../../agent/suspects';
+import { displayName } from '../../reports/view-format';
 import { planArming } from '../../agent/tracking';
 
 const s = (kind: Suspect['kind'], growth: number, count: number, bytes?: number): Suspect => ({

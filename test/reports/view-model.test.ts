@@ -5,7 +5,8 @@ import { drawSparkline } from '../../reports/sparkline';
 import { downsampleMinMax } from '../../reports/view-downsample';
 import { formatBytes, formatDuration, formatRate } from '../../reports/view-format';
 import { buildViewModel, DEFAULT_MAX_POINTS, MAX_HANDLE_SERIES } from '../../reports/view-model';
-import { sanitizeText, truncateMiddle, wrap } from '../../reports/view-terminal';
+import { sanitizeText } from '../../reports/safe-text';
+import { truncateMiddle, wrap } from '../../reports/view-terminal';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeReport } = require('../fixtures/reports/make-report.js') as { makeReport: (o?: object) => LeakReport };
 
