@@ -29,7 +29,6 @@ const MAX_EXPORT_MS = 10_000;
  */
 const MAX_CONNECT_MS = 2_000;
 
-/** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
 /** The URL as lines may show it: a user name or password becomes `***`. */
 export function redactUrl(url: string): string {
   const u = new URL(url);
@@ -39,6 +38,7 @@ export function redactUrl(url: string): string {
   return u.href;
 }
 
+/** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
 export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
   const target = new URL(rawUrl);
   // Every line and drop reason names it without its credentials.
