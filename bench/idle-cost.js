@@ -20,7 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { configurations, SERVICES } = require('./lib/configs');
-const { startService, readCpuMsPrecise, readMemory, cleanEnv } = require('./lib/proc');
+const { launchService, readCpuMsPrecise, readMemory } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 const { numberOption } = require('./lib/args');
@@ -35,23 +35,22 @@ const MB = 1024 * 1024;
 async function round(service, configs, sinks, tmpRoot) {
   const started = [];
   try {
-    for (const c of configs) {
-      const tmpDir = fs.mkdtempSync(path.join(tmpRoot, `${c.name}-`));
-      const spec = c.command(service, tmpDir);
-      const svc = startService({ ...spec, env: cleanEnv({ PORT: '0', ...spec.env }), script: service.script });
-      started.push({ c, svc });
-    }
-    await Promise.all(started.map((s) => s.svc.ready));
+    // Every one that started is stopped, even when another failed to.
+    const launched = await Promise.allSettled(configs.map((c) => launchService(service, c, tmpRoot)));
+    launched.forEach((l, i) => {
+      if (l.status === 'fulfilled') started.push({ c: configs[i], ...l.value });
+    });
+    const failed = launched.find((l) => l.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     await sleep(START_S * 1_000);
-    const pids = started.map((s) => s.svc.servicePid());
-    const cpu0 = pids.map(readCpuMsPrecise);
+    const cpu0 = started.map((s) => readCpuMsPrecise(s.pid));
     await sleep(SECONDS * 1_000);
-    const cpu1 = pids.map(readCpuMsPrecise);
-    const rss = pids.map((pid) => readMemory(pid).rss);
+    const cpu1 = started.map((s) => readCpuMsPrecise(s.pid));
+    const rss = started.map((s) => readMemory(s.pid).rss);
     for (const s of started) if (s.svc.exited !== null) throw new Error(`${s.c.name} exited: ${s.svc.stderr.text.slice(-500)}`);
     return started.map((s, i) => ({ name: s.c.name, cpuUsPerS: ((cpu1[i] - cpu0[i]) * 1_000) / SECONDS, rssMb: rss[i] / MB }));
   } finally {
-    await Promise.all(started.map((s) => s.svc.stop()));
+    await Promise.all(started.map((s) => s.cleanup()));
   }
 }
 

@@ -29,7 +29,7 @@ const { configurations, SERVICES } = require('./lib/configs');
 const { option } = require('./lib/args');
 const { runMain } = require('./lib/main');
 const { runLoad } = require('./lib/load');
-const { startService, readMemory, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
+const { launchService, readMemory, readCpuMsPrecise } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable, median } = require('./lib/stats');
 
@@ -95,24 +95,6 @@ function schedule(configs, cycle) {
   return [...configs.slice(k), ...configs.slice(0, k)];
 }
 
-/** Starts one service process for a configuration; resolves when it listens. */
-async function launch(service, config, tmpRoot) {
-  const tmpDir = fs.mkdtempSync(path.join(tmpRoot, `${config.name}-`));
-  const spec = config.command(service, tmpDir);
-  const svc = startService({ ...spec, env: cleanEnv({ PORT: '0', ...spec.env }), script: service.script });
-  const cleanup = async () => {
-    await svc.stop();
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-  };
-  try {
-    const port = await svc.ready;
-    return { svc, port, pid: svc.servicePid(), cleanup };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-}
-
 /** One slice of load on one process, with its CPU time per request. */
 async function slice(proc, service, o, seconds) {
   const cpu0 = readCpuMsPrecise(proc.pid);
@@ -131,7 +113,7 @@ async function slice(proc, service, o, seconds) {
 async function visit(service, base, config, o, tmpRoot) {
   const procs = [];
   try {
-    const [b, c] = await Promise.all([launch(service, base, tmpRoot), launch(service, config, tmpRoot)]);
+    const [b, c] = await Promise.all([launchService(service, base, tmpRoot), launchService(service, config, tmpRoot)]);
     procs.push(b, c);
     await sleep(o.startMs);
     // Standing cost: CPU over the same idle window for both processes.

@@ -8,6 +8,7 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const path = require('node:path');
 
 const groups = new Set();
 let hooked = false;
@@ -231,4 +232,27 @@ function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-module.exports = { startService, readMemory, readCpuMs, readCpuMsPrecise, findServicePid, killGroup, cleanEnv };
+/**
+ * Starts a benchmark service (bench/lib/configs.js SERVICES) under one
+ * configuration, in its own temporary directory below `tmpRoot`; resolves
+ * when it listens, with the measured process's pid and a cleanup that stops
+ * it and removes the directory. A start that fails cleans up after itself.
+ */
+async function launchService(service, config, tmpRoot) {
+  const tmpDir = fs.mkdtempSync(path.join(tmpRoot, `${config.name}-`));
+  const spec = config.command(service, tmpDir);
+  const svc = startService({ ...spec, env: cleanEnv({ PORT: '0', ...spec.env }), script: service.script });
+  const cleanup = async () => {
+    await svc.stop();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  try {
+    const port = await svc.ready;
+    return { svc, port, pid: svc.servicePid(), cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+module.exports = { launchService, startService, readMemory, readCpuMs, readCpuMsPrecise, findServicePid, killGroup, cleanEnv };
