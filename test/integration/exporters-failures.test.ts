@@ -40,6 +40,14 @@ async function freeUdpPort(): Promise<number> {
 }
 
 
+/** A loopback port held by a server of this test (closed after it). */
+async function takenPort(): Promise<number> {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  closers.push(() => taken.close());
+  return (taken.address() as net.AddressInfo).port;
+}
+
 interface Outcome {
   code: number | null;
   self: { errors: number; exportsDropped: number; exportsDroppedByChannel: Record<string, number>; ticks: number };
@@ -120,10 +128,7 @@ describe('exporter failures', () => {
   });
 
   it('Prometheus port already taken: one line, one counted error, the host keeps running', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    closers.push(() => taken.close());
-    const port = (taken.address() as net.AddressInfo).port;
+    const port = await takenPort();
     const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}` });
     expect(out.code).toBe(0);
     const lines = out.stderr.split('\n').filter((l) => l.includes('prometheus'));
@@ -135,10 +140,7 @@ describe('exporter failures', () => {
   });
 
   it('Prometheus port already taken, debug off: still one line on stderr, the endpoint is not silently missing', async () => {
-    const taken = net.createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    closers.push(() => taken.close());
-    const port = (taken.address() as net.AddressInfo).port;
+    const port = await takenPort();
     const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`, LEAKWATCH_DEBUG: '0' });
     expect(out.code).toBe(0);
     expect(out.stderr).toBe(`leakwatch: prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken); Prometheus endpoint off\n`);
