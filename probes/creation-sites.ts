@@ -205,23 +205,22 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
    */
   const capture = (skip: AnyFn): SampledCreation => {
     const holder: StackHolder = {};
+    const limit = Error.stackTraceLimit;
+    let raised = false;
     try {
-      const limit = Error.stackTraceLimit;
-      let raised = false;
-      try {
-        // One frame more than kept, so a cut stack can be counted as such.
-        Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
-        raised = true;
-      } catch {
-        // Read-only: keep the host's limit.
-      }
-      try {
-        Error.captureStackTrace(holder, skip);
-      } finally {
-        if (raised) Error.stackTraceLimit = limit;
-      }
+      // One frame more than kept, so a cut stack can be counted as such.
+      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
+      raised = true;
+    } catch {
+      // Read-only: keep the host's limit.
+    }
+    try {
+      Error.captureStackTrace(holder, skip);
     } catch {
       // No stack: the creation is still counted, its site unknown.
+    } finally {
+      // Writable, since it was just raised.
+      if (raised) Error.stackTraceLimit = limit;
     }
     return { at: Date.now(), holder };
   };
