@@ -49,6 +49,12 @@ function startAgent(options: Parameters<typeof start>[0] = {}): Agent {
 
 const sock = () => path.join(tmp, `leakwatch-${process.getuid?.()}`, `${process.pid}.sock`);
 
+/** A socket file at `file` that nobody serves: its process bound it and died by SIGKILL. */
+function leaveStaleSocket(file: string): void {
+  const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  expect(killed.signal).toBe('SIGKILL');
+}
+
 describe.skipIf(process.platform !== 'linux')('control server', () => {
   it('one socket per process: a second agent opens none; stop() removes it', async () => {
     const first = startAgent() as Agent & { controlPath: string | null };
@@ -75,8 +81,7 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     const [asDir, asFile, stale, live] = dead.map((pid) => path.join(dir, `${pid}.sock`)) as [string, string, string, string];
     fs.mkdirSync(asDir);
     fs.writeFileSync(asFile, 'not a socket');
-    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
-    expect(killed.signal).toBe('SIGKILL');
+    leaveStaleSocket(stale);
     expect(fs.lstatSync(stale).isSocket()).toBe(true);
     const twin = net.createServer((c) => c.end());
     await new Promise<void>((resolve) => twin.listen(live, resolve));
@@ -118,8 +123,7 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
 
   it('a socket under this pid that nobody serves (a dead process had the pid) is replaced', async () => {
     fs.mkdirSync(path.dirname(sock()), { recursive: true, mode: 0o700 });
-    const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock())}, () => process.kill(process.pid, 'SIGKILL'))`]);
-    expect(killed.signal).toBe('SIGKILL');
+    leaveStaleSocket(sock());
     expect(fs.lstatSync(sock()).isSocket()).toBe(true);
     startAgent({ debug: true });
     await expect.poll(() => requestControl(process.pid, 'status').then((r) => r.ok, (e: Error) => e.message), { timeout: 5_000 }).toBe(true);
