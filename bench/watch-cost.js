@@ -17,7 +17,7 @@
  *   --arm handles.Timeout: arm only these (comma-separated) signals
  */
 const path = require('node:path');
-const { quantile, summarise, formatRange } = require('./lib/stats');
+const { quantile, summarise, formatRange, bootstrapMedianCI } = require('./lib/stats');
 const { numberOption, option } = require('./lib/args');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -104,6 +104,21 @@ async function main() {
     if (a.on !== b.on) ratios.push((a.on ? a : b).cpuUsPerUnit / (a.on ? b : a).cpuUsPerUnit);
     else aa.push(b.cpuUsPerUnit / a.cpuUsPerUnit);
   }
+  // Adjacent pairs share phases, so they are not independent. Each ABBA
+  // block (on, off, off, on) is: its ratio (on + on) / (off + off), and its
+  // two off phases an A/A ratio, give the confidence intervals.
+  const blocks = [];
+  const blocksAA = [];
+  for (let k = 0; k + 3 < results.length; k += 4) {
+    const [a, b, c, d] = results.slice(k, k + 4);
+    blocks.push((a.cpuUsPerUnit + d.cpuUsPerUnit) / (b.cpuUsPerUnit + c.cpuUsPerUnit));
+    blocksAA.push(c.cpuUsPerUnit / b.cpuUsPerUnit);
+  }
+  const ci = (xs) => {
+    const s = summarise(xs);
+    const { lo, hi } = bootstrapMedianCI(xs);
+    return Number.isFinite(lo) ? `${s.median.toFixed(4)}, 95 % CI [${lo.toFixed(4)}–${hi.toFixed(4)}] over ${s.n} blocks` : `${s.median.toFixed(4)} over ${s.n} blocks (too few for an interval)`;
+  };
   const off = results.filter((r) => !r.on).map((r) => r.cpuUsPerUnit);
   const s = summarise(ratios);
   const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
@@ -117,6 +132,8 @@ async function main() {
     `|---|---|---|---|`,
     `| agent ${ARMED ? 'armed' : 'watching'} / off | ${formatRange(s, 4)} | ${mean.toFixed(4)} | ${s.n} |`,
     `| A/A (same setting, adjacent phases) | ${formatRange(summarise(aa), 4)} | ${(aa.reduce((x, y) => x + y, 0) / aa.length).toFixed(4)} | ${aa.length} |`,
+    '',
+    `Per ABBA block (independent; median, bootstrap interval of the median): agent ${ARMED ? 'armed' : 'watching'} / off ${ci(blocks)}; A/A (the block's two off phases) ${ci(blocksAA)}.`,
     '',
   ].join('\n'));
 }

@@ -31,6 +31,40 @@ function formatRange(s, digits = 3, unit = '') {
   return s.n === 1 ? f(s.median) : `${f(s.median)} [${f(s.min)}–${f(s.max)}]`;
 }
 
+/** A seeded PRNG (mulberry32): the same run gives the same interval. */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Percentile-bootstrap confidence interval of the median of independent
+ * values: `{ lo, hi }` at `level` (0.95), from `resamples` resamples drawn
+ * with a fixed seed. NaN bounds for fewer than 5 values.
+ */
+function bootstrapMedianCI(values, level = 0.95, resamples = 10_000, seed = 1) {
+  const xs = Array.from(values).filter((x) => Number.isFinite(x));
+  if (xs.length < 5) return { lo: Number.NaN, hi: Number.NaN };
+  const rand = seeded(seed);
+  const medians = new Float64Array(resamples);
+  const draw = new Float64Array(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < xs.length; i++) draw[i] = xs[Math.floor(rand() * xs.length)];
+    draw.sort();
+    const mid = (xs.length - 1) / 2;
+    medians[r] = (draw[Math.floor(mid)] + draw[Math.ceil(mid)]) / 2;
+  }
+  medians.sort();
+  const tail = (1 - level) / 2;
+  return { lo: quantile(medians, tail), hi: quantile(medians, 1 - tail) };
+}
+
 /** A Markdown table from a header row and body rows (strings). */
 function markdownTable(header, rows) {
   const widths = header.map((h, i) => Math.max(String(h).length, ...rows.map((r) => String(r[i]).length)));
@@ -38,4 +72,4 @@ function markdownTable(header, rows) {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-module.exports = { quantile, median, summarise, formatRange, markdownTable };
+module.exports = { quantile, median, summarise, formatRange, markdownTable, bootstrapMedianCI };
