@@ -75,7 +75,14 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
   if (sockets.inactive > 0) evidence.notes.push(`${sockets.inactive} destroyed sockets or closed servers are still referenced (not live, not listed)`);
-  const s = tracking?.sites?.counts;
+  const sites = tracking?.sites;
+  const s = sites?.counts;
+  if (sites && s && s.timers > 0) {
+    bump(evidence.dropped, 'timerStacks', s.timerStacksCapped);
+    const cap = Number.isFinite(sites.timerStacksPerSecond) ? `, at most ${sites.timerStacksPerSecond} a second` : '';
+    const capped = s.timerStacksCapped > 0 ? `; ${s.timerStacksCapped} more sample points skipped by that cap` : '';
+    evidence.notes.push(`creation stacks: ${s.timerStacks} captured for ${s.timers} timers created while armed (1 in ${sites.timerSampleMean} on average${cap}${capped}); counts come from the live timers, not from these`);
+  }
   view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms (via ${timers.via}), ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (via ${sockets.via}) (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
 }
 

@@ -93,30 +93,51 @@ async function main() {
   await new Promise((r) => setTimeout(r, 20));
 
   // What an armed wrapper adds to each setTimeout + clearTimeout pair, side
-  // by side with the bare pair, alternating, median of 5.
-  const { armCreationSites } = require(path.join(ROOT, 'dist/probes/creation-sites.js'));
+  // by side with the bare pair, alternating, median of 5; in a shallow
+  // stack and 30 frames down (a stack capture walks every frame up to its
+  // limit, so it costs more in a service's deeper stacks).
+  const { armCreationSites, MAX_CAPTURED_FRAMES, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } = require(path.join(ROOT, 'dist/probes/creation-sites.js'));
   const noop = () => {};
-  const pairNs = (n) => {
+  const atDepth = (depth, fn) => (depth === 0 ? fn() : atDepth(depth - 1, fn));
+  const pairNs = (n, depth) => atDepth(depth, () => {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) clearTimeout(setTimeout(noop, 1_000));
     return Number(process.hrtime.bigint() - t0) / n;
-  };
-  const bare = [];
-  const wrapped = [];
-  const tracked = [];
-  for (let i = 0; i < 5; i++) {
-    bare.push(pairNs(100_000));
-    // The wrappers alone.
-    const sites = armCreationSites({ timers: true, sockets: false });
-    wrapped.push(pairNs(100_000));
-    sites.disarm();
-    // What the agent arms for a growing timer count: the wrappers and the
-    // tracking each created timer is recorded in.
-    agent.arm(['handles.Timeout']);
-    tracked.push(pairNs(100_000));
-    agent.disarm();
-    // The agent's disarm completes a microtask later.
-    await new Promise((r) => setImmediate(r));
+  });
+  // One capture as the wrapper makes it: the limit raised to the frames kept.
+  const captureNs = (n, depth) => atDepth(depth, () => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const holder = {};
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
+      Error.captureStackTrace(holder);
+      Error.stackTraceLimit = limit;
+    }
+    return Number(process.hrtime.bigint() - t0) / n;
+  });
+  const pairs = {};
+  for (const depth of [0, 30]) {
+    const p = (pairs[depth] = { bare: [], uncapped: [], wrapped: [], tracked: [], capture: [] });
+    for (let i = 0; i < 5; i++) {
+      p.bare.push(pairNs(100_000, depth));
+      p.capture.push(captureNs(10_000, depth));
+      // The wrappers, one stack in 16 without the per-second cap.
+      let sites = armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Infinity });
+      p.uncapped.push(pairNs(100_000, depth));
+      sites.disarm();
+      // The wrappers as armed (capped).
+      sites = armCreationSites({ timers: true, sockets: false });
+      p.wrapped.push(pairNs(100_000, depth));
+      sites.disarm();
+      // What the agent arms for a growing timer count: the wrappers and the
+      // tracking each created timer is recorded in.
+      agent.arm(['handles.Timeout']);
+      p.tracked.push(pairNs(100_000, depth));
+      agent.disarm();
+      // The agent's disarm completes a microtask later.
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   const empty = [];
@@ -172,7 +193,9 @@ async function main() {
     console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms, turn ${Math.max(...xs.map((x) => x.maxTurn)).toFixed(0)} ms`);
   console.log(`leakwatch snapshot bench, Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
   console.log(`arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`);
-  console.log(`setTimeout+clearTimeout: median ${median(bare).toFixed(0)} ns watching, ${median(wrapped).toFixed(0)} ns with the creation-site wrappers alone, ${median(tracked).toFixed(0)} ns armed by the agent (wrappers + tracking; 1 stack in ${16} captured)`);
+  for (const [depth, p] of Object.entries(pairs)) {
+    console.log(`setTimeout+clearTimeout, ${depth === '0' ? 'shallow stack' : `${depth} frames down`}: median ${median(p.bare).toFixed(0)} ns watching; ${median(p.uncapped).toFixed(0)} ns with the creation-site wrappers capturing 1 stack in ${TIMER_SAMPLE_MEAN} uncapped, ${median(p.wrapped).toFixed(0)} ns with the cap of ${TIMER_STACKS_PER_SECOND} stacks a second, ${median(p.tracked).toFixed(0)} ns armed by the agent (wrappers + tracking); one stack capture ${(median(p.capture) / 1e3).toFixed(1)} µs`);
+  }
   row('snapshot, idle process', empty);
   row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
   row('  same, one socket unref\'d (heap walk)', walked);

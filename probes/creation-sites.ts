@@ -4,12 +4,19 @@
  *
  * - Timers: one call in 16 on average captures its stack
  *   (`Error.captureStackTrace`, frames left unformatted until a report
- *   reads them). Measured on this machine: capturing every call cost 0.80×
+ *   reads them), and at most 50 a second. Measured on this machine: capturing every call cost 0.80×
  *   requests/s on an HTTP service making 2 timers per request, one in 16
  *   cost 0.98× (DESIGN.md). A leaking site repeats, so sampling still
  *   names it; counts come from enumerating live handles, never from here.
  *   The gap between samples is random (mean 16) so a fixed pattern of
  *   calls per request cannot alias with the sampler and hide a site.
+ *   One capture costs 4 µs in a shallow stack and 11–12 µs 30 frames
+ *   down (`node bench/snapshot.js`), so one in 16 alone grows with the
+ *   timer rate: it added 0.5–1.1 µs to every setTimeout + clearTimeout
+ *   pair, 0.07–0.11 µs with the cap. The cap holds captures under about
+ *   0.6 ms a second whatever the rate. Which sample points it skips
+ *   depends on time, not on the call pattern, so every site keeps its
+ *   share of the stacks.
  * - Sockets and servers: every call is captured; a connect costs far more
  *   than a stack capture.
  * - Growth since arming needs no per-call record: a handle's async id
@@ -32,6 +39,8 @@ import type { StackHolder } from './stack-frames';
 export const MAX_CAPTURED_FRAMES = 32;
 /** Mean calls between two timer stack captures. */
 export const TIMER_SAMPLE_MEAN = 16;
+/** Most timer stacks captured per second (bursts of as many). */
+export const TIMER_STACKS_PER_SECOND = 50;
 
 /** A sampled creation: when, and the unformatted stack. */
 export interface SampledCreation {
@@ -56,7 +65,18 @@ export interface CreationSites {
    */
   recordOf(handle: object): CreationRecord | undefined;
   /** Calls seen and stacks captured, per kind, for the report's notes. */
-  readonly counts: { timers: number; timerStacks: number; sockets: number; servers: number };
+  readonly counts: {
+    timers: number;
+    timerStacks: number;
+    /** Timer sample points skipped by the per-second cap. */
+    timerStacksCapped: number;
+    sockets: number;
+    servers: number;
+  };
+  /** Mean timer calls between two captures. */
+  readonly timerSampleMean: number;
+  /** The cap in force: stacks per second, Infinity when none. */
+  readonly timerStacksPerSecond: number;
   /** Restores every original. Idempotent. */
   disarm(): void;
 }
@@ -74,6 +94,11 @@ export interface ArmOptions {
    * is short or the program is under a debugger anyway.
    */
   timerSampleMean?: number;
+  /**
+   * Most timer stacks captured per second, bursts of as many (default
+   * `TIMER_STACKS_PER_SECOND`; Infinity when `timerSampleMean` is 1).
+   */
+  timerStacksPerSecond?: number;
   /**
    * Called with every handle created while armed, after its record is set.
    * Exceptions are swallowed: the caller's call must not fail because of it.
@@ -181,12 +206,25 @@ function nextGap(mean: number): number {
 export function armCreationSites(opts: ArmOptions): CreationSites {
   const records = new WeakMap<object, CreationRecord>();
   const patches: Patch[] = [];
-  const counts = { timers: 0, timerStacks: 0, sockets: 0, servers: 0 };
+  const counts = { timers: 0, timerStacks: 0, timerStacksCapped: 0, sockets: 0, servers: 0 };
   let armed = true;
   const sampleMean = opts.timerSampleMean ?? TIMER_SAMPLE_MEAN;
   if (!(Number.isInteger(sampleMean) && sampleMean >= 1)) {
     throw new RangeError(`timerSampleMean must be an integer >= 1, got ${String(sampleMean)}`);
   }
+  const perSecond = opts.timerStacksPerSecond ?? (sampleMean === 1 ? Infinity : TIMER_STACKS_PER_SECOND);
+  if (!(perSecond > 0)) throw new RangeError(`timerStacksPerSecond must be > 0, got ${String(perSecond)}`);
+  // A token bucket, read only at sample points: one Date.now() per 16 calls.
+  let tokens = perSecond;
+  let refilledAt = Date.now();
+  const mayCapture = (now: number): boolean => {
+    if (perSecond === Infinity) return true;
+    tokens = Math.min(perSecond, tokens + ((now - refilledAt) * perSecond) / 1_000);
+    refilledAt = now;
+    if (tokens < 1) return false;
+    tokens--;
+    return true;
+  };
   const onCreate = opts.onCreate;
   const notify = (handle: object, kind: CreatedKind) => {
     if (onCreate === undefined) return;
@@ -203,7 +241,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
    * `Error` is frozen (hardened code, `--frozen-intrinsics`) the limit
    * cannot be raised and the stack is captured at the host's own limit.
    */
-  const capture = (skip: AnyFn): SampledCreation => {
+  const capture = (skip: AnyFn, at = Date.now()): SampledCreation => {
     const holder: StackHolder = {};
     const limit = Error.stackTraceLimit;
     let raised = false;
@@ -222,7 +260,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
       // Writable, since it was just raised.
       if (raised) Error.stackTraceLimit = limit;
     }
-    return { at: Date.now(), holder };
+    return { at, holder };
   };
 
   const patch = (target: object, key: string, make: (original: AnyFn) => AnyFn) => {
@@ -256,8 +294,13 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
           counts.timers++;
           if (--gap <= 0) {
             gap = nextGap(sampleMean);
-            counts.timerStacks++;
-            records.set(handle, capture(wrapper));
+            const now = Date.now();
+            if (mayCapture(now)) {
+              counts.timerStacks++;
+              records.set(handle, capture(wrapper, now));
+            } else {
+              counts.timerStacksCapped++;
+            }
           }
           notify(handle, 'timer');
         }
@@ -311,6 +354,8 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   return {
     armedAt: Date.now(),
     counts,
+    timerSampleMean: sampleMean,
+    timerStacksPerSecond: perSecond,
     recordOf: (handle) => records.get(handle) ?? (createdWhileArmed(handle) ? 1 : undefined),
     disarm() {
       if (!armed) return;

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import timers = require('node:timers');
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { armCreationSites, type CreationSites, TIMER_SAMPLE_MEAN } from '../../probes/creation-sites';
+import { armCreationSites, type CreationSites, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } from '../../probes/creation-sites';
 import { readHolder } from '../../probes/stack-frames';
 
 let sites: CreationSites | null = null;
@@ -57,7 +57,8 @@ describe('creation-site capture (issue 5)', () => {
   });
 
   it('marks every timer made while armed and captures about one stack in 16', () => {
-    sites = armCreationSites({ timers: true, sockets: false });
+    // Uncapped: this loop makes timers far faster than the cap allows.
+    sites = armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Infinity });
     const made: NodeJS.Timeout[] = [];
     const N = 3_200;
     for (let i = 0; i < N; i++) made.push(setTimeout(() => {}, 60_000));
@@ -74,6 +75,38 @@ describe('creation-site capture (issue 5)', () => {
     expect(rec).not.toBe(1);
     const frames = readHolder((rec as { holder: object }).holder, 8);
     expect(frames[0]?.file).toBe(__filename);
+  });
+
+  it('captures at most TIMER_STACKS_PER_SECOND stacks a second, and counts the sample points it skips', async () => {
+    sites = armCreationSites({ timers: true, sockets: false });
+    expect(sites.timerStacksPerSecond).toBe(TIMER_STACKS_PER_SECOND);
+    const t0 = Date.now();
+    const burst = (n: number) => {
+      for (let i = 0; i < n; i++) clearTimeout(setTimeout(() => {}, 60_000));
+    };
+    // About 400 sample points in one go: the first 50 are captured (a full
+    // bucket), the rest only as the bucket refills.
+    burst(6_400);
+    const first = { ...sites.counts };
+    const refillsFirst = ((Date.now() - t0) * TIMER_STACKS_PER_SECOND) / 1_000;
+    expect(first.timers).toBe(6_400);
+    expect(first.timerStacks).toBeGreaterThanOrEqual(TIMER_STACKS_PER_SECOND);
+    expect(first.timerStacks).toBeLessThanOrEqual(TIMER_STACKS_PER_SECOND + Math.ceil(refillsFirst));
+    // Every sample point either captured or was counted as skipped.
+    const points = first.timerStacks + first.timerStacksCapped;
+    expect(points).toBeGreaterThan(6_400 / TIMER_SAMPLE_MEAN / 2);
+    expect(points).toBeLessThan((6_400 / TIMER_SAMPLE_MEAN) * 2);
+    expect(first.timerStacksCapped).toBeGreaterThan(0);
+    // 200 ms later the bucket holds about 10 more: capture resumes.
+    await new Promise((r) => setTimeout(r, 200));
+    burst(6_400);
+    expect(sites.counts.timerStacks - first.timerStacks).toBeGreaterThanOrEqual(Math.floor(0.2 * TIMER_STACKS_PER_SECOND));
+    expect(sites.counts.timerStacks).toBeLessThanOrEqual(TIMER_STACKS_PER_SECOND + Math.ceil(((Date.now() - t0) * TIMER_STACKS_PER_SECOND) / 1_000));
+  });
+
+  it('refuses a cap that is not positive', () => {
+    expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: 0 })).toThrow(RangeError);
+    expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Number.NaN })).toThrow(/timerStacksPerSecond/);
   });
 
   it('captures the stack of every socket connect and server listen', async () => {
