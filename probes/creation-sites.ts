@@ -10,11 +10,11 @@
  *   names it; counts come from enumerating live handles, never from here.
  *   The gap between samples is random (mean 16) so a fixed pattern of
  *   calls per request cannot alias with the sampler and hide a site.
- *   One capture costs 4 µs in a shallow stack and 11–12 µs 30 frames
+ *   One capture costs 4 µs in a shallow stack and 11–16 µs 30 frames
  *   down (`node bench/snapshot.js`), so one in 16 alone grows with the
  *   timer rate: it added 0.5–1.1 µs to every setTimeout + clearTimeout
  *   pair, 0.07–0.11 µs with the cap. The cap holds captures under about
- *   0.6 ms a second whatever the rate. Which sample points it skips
+ *   0.8 ms a second whatever the rate. Which sample points it skips
  *   depends on time, not on the call pattern, so every site keeps its
  *   share of the stacks.
  * - Sockets and servers: every call is captured; a connect costs far more
