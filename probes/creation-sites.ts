@@ -219,7 +219,8 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   let refilledAt = Date.now();
   const mayCapture = (now: number): boolean => {
     if (perSecond === Infinity) return true;
-    tokens = Math.min(perSecond, tokens + ((now - refilledAt) * perSecond) / 1_000);
+    // A wall clock set back refills nothing, and the bucket restarts there.
+    tokens = Math.min(perSecond, tokens + (Math.max(0, now - refilledAt) * perSecond) / 1_000);
     refilledAt = now;
     if (tokens < 1) return false;
     tokens--;

@@ -2,7 +2,7 @@ import dgram = require('node:dgram');
 import * as net from 'node:net';
 import timers = require('node:timers');
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { armCreationSites, type CreationSites, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } from '../../probes/creation-sites';
 import { readHolder } from '../../probes/stack-frames';
 
@@ -102,6 +102,27 @@ describe('creation-site capture (issue 5)', () => {
     burst(6_400);
     expect(sites.counts.timerStacks - first.timerStacks).toBeGreaterThanOrEqual(Math.floor(0.2 * TIMER_STACKS_PER_SECOND));
     expect(sites.counts.timerStacks).toBeLessThanOrEqual(TIMER_STACKS_PER_SECOND + Math.ceil(((Date.now() - t0) * TIMER_STACKS_PER_SECOND) / 1_000));
+  });
+
+  it('keeps capturing after the wall clock is set back', () => {
+    sites = armCreationSites({ timers: true, sockets: false, timerSampleMean: 2, timerStacksPerSecond: 10 });
+    const real = Date.now();
+    const clock = vi.spyOn(Date, 'now');
+    try {
+      // Empty the bucket, then move the clock an hour back, then 1 s on.
+      clock.mockReturnValue(real);
+      for (let i = 0; i < 200; i++) clearTimeout(setTimeout(() => {}, 60_000));
+      const drained = sites.counts.timerStacks;
+      expect(drained).toBe(10);
+      clock.mockReturnValue(real - 3_600_000);
+      for (let i = 0; i < 200; i++) clearTimeout(setTimeout(() => {}, 60_000));
+      expect(sites.counts.timerStacks).toBe(drained);
+      clock.mockReturnValue(real - 3_600_000 + 1_000);
+      for (let i = 0; i < 200; i++) clearTimeout(setTimeout(() => {}, 60_000));
+      expect(sites.counts.timerStacks).toBe(drained + 10);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('refuses a cap that is not positive', () => {
