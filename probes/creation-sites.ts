@@ -4,9 +4,9 @@
  *
  * - Timers: one call in 16 on average captures its stack
  *   (`Error.captureStackTrace`, frames left unformatted until a report
- *   reads them), and at most 50 a second. Measured on this machine: capturing every call cost 0.80×
- *   requests/s on an HTTP service making 2 timers per request, one in 16
- *   cost 0.98× (DESIGN.md). A leaking site repeats, so sampling still
+ *   reads them), and at most 50 a second. Measured on this machine:
+ *   capturing every call cost 0.80× requests/s on an HTTP service making
+ *   2 timers per request, one in 16 cost 0.98× (DESIGN.md). A leaking site repeats, so sampling still
  *   names it; counts come from enumerating live handles, never from here.
  *   The gap between samples is random (mean 16) so a fixed pattern of
  *   calls per request cannot alias with the sampler and hide a site.
@@ -215,12 +215,14 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   const perSecond = opts.timerStacksPerSecond ?? (sampleMean === 1 ? Infinity : TIMER_STACKS_PER_SECOND);
   if (!(perSecond > 0)) throw new RangeError(`timerStacksPerSecond must be > 0, got ${String(perSecond)}`);
   // A token bucket, read only at sample points: one Date.now() per 16 calls.
-  let tokens = perSecond;
+  // It holds at least one token, so a rate under 1 a second still captures.
+  const burst = Math.max(1, perSecond);
+  let tokens = burst;
   let refilledAt = Date.now();
   const mayCapture = (now: number): boolean => {
     if (perSecond === Infinity) return true;
     // A wall clock set back refills nothing, and the bucket restarts there.
-    tokens = Math.min(perSecond, tokens + (Math.max(0, now - refilledAt) * perSecond) / 1_000);
+    tokens = Math.min(burst, tokens + (Math.max(0, now - refilledAt) * perSecond) / 1_000);
     refilledAt = now;
     if (tokens < 1) return false;
     tokens--;

@@ -125,6 +125,13 @@ describe('creation-site capture (issue 5)', () => {
     }
   });
 
+  it('captures under a cap below one a second', () => {
+    sites = armCreationSites({ timers: true, sockets: false, timerSampleMean: 1, timerStacksPerSecond: 0.5 });
+    for (let i = 0; i < 10; i++) clearTimeout(setTimeout(() => {}, 60_000));
+    expect(sites.counts.timerStacks).toBe(1);
+    expect(sites.counts.timerStacksCapped).toBe(9);
+  });
+
   it('refuses a cap that is not positive', () => {
     expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: 0 })).toThrow(RangeError);
     expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Number.NaN })).toThrow(/timerStacksPerSecond/);
