@@ -1,6 +1,9 @@
 'use strict';
 /** Small statistics helpers for the benchmarks (pure functions). */
 
+// The seeded PRNG the detector's generated series use (mulberry32).
+const { rng } = require('../../test/support/series.js');
+
 /** Quantile by linear interpolation of a sorted copy; NaN when empty. */
 function quantile(values, q) {
   const xs = Array.from(values).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -31,18 +34,6 @@ function formatRange(s, digits = 3, unit = '') {
   return s.n === 1 ? f(s.median) : `${f(s.median)} [${f(s.min)}–${f(s.max)}]`;
 }
 
-/** A seeded PRNG (mulberry32): the same run gives the same interval. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Percentile-bootstrap confidence interval of the median of independent
  * values: `{ lo, hi }` at `level` (0.95), from `resamples` resamples drawn
@@ -51,7 +42,8 @@ function seeded(seed) {
 function bootstrapMedianCI(values, level = 0.95, resamples = 10_000, seed = 1) {
   const xs = Array.from(values).filter((x) => Number.isFinite(x));
   if (xs.length < 5) return { lo: Number.NaN, hi: Number.NaN };
-  const rand = seeded(seed);
+  // Seeded: the same data give the same interval.
+  const rand = rng(seed);
   const medians = new Float64Array(resamples);
   const draw = new Float64Array(xs.length);
   for (let r = 0; r < resamples; r++) {
