@@ -30,6 +30,9 @@ export interface SelfMetrics {
   exportsDroppedByChannel: Record<string, number>;
 }
 
+/** A metrics channel, as `exportsDroppedByChannel` and the drop metrics name it. */
+export type ExportChannel = 'dogstatsd' | 'prometheus' | 'otlp';
+
 /** What exporters and the control channel may read of a running agent. */
 export interface AgentView {
   readonly config: Config;
@@ -42,8 +45,8 @@ export interface AgentView {
   readonly debug: Debug;
   /** Records a failure in the agent's own metrics and the debug log. */
   onError(where: string, err: unknown): void;
-  /** Counts a dropped send. */
-  onDrop(where: string, count: number, why: string): void;
+  /** Counts a dropped send on `channel`; `where` names the endpoint for debug lines. */
+  onDrop(channel: ExportChannel, where: string, count: number, why: string): void;
   /**
    * Records a channel the user asked for that cannot run (an endpoint whose
    * port is taken), and says so in one line on stderr whatever the debug
@@ -316,11 +319,8 @@ export class LeakwatchAgent implements Agent, AgentView {
     else writeStderr(`leakwatch: ${where}: ${message}\n`);
   }
 
-  onDrop(where: string, count: number, why: string): void {
+  onDrop(channel: ExportChannel, where: string, count: number, why: string): void {
     this.self.exportsDropped += count;
-    // `where` is `<channel> <endpoint>`: `otlp http://…`, `dogstatsd udp://…`.
-    const space = where.indexOf(' ');
-    const channel = space < 0 ? where : where.slice(0, space);
     const by = this.self.exportsDroppedByChannel;
     by[channel] = (by[channel] ?? 0) + count;
     if (this.debug.enabled) this.debug(`${where}: dropped ${count} (${why})`);

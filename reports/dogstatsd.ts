@@ -37,18 +37,18 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
     const datagrams = queue;
     queue = [];
     if (batcher.oversized > 0) {
-      view.onDrop(where, batcher.oversized, `line longer than ${maxBytes} bytes`);
+      view.onDrop('dogstatsd', where, batcher.oversized, `line longer than ${maxBytes} bytes`);
       batcher.oversized = 0;
     }
     transport.send(datagrams, (failed, why) => {
-      if (failed > 0) view.onDrop(where, failed, why);
+      if (failed > 0) view.onDrop('dogstatsd', where, failed, why);
     });
   };
 
   const flush = () => {
     try {
       if (refused.n > 0) {
-        view.onDrop(where, refused.n, `ECONNREFUSED: nothing listens on ${formatEndpoint(ep)}`);
+        view.onDrop('dogstatsd', where, refused.n, `ECONNREFUSED: nothing listens on ${formatEndpoint(ep)}`);
         refused.n = 0;
       }
       points.collect();

@@ -67,7 +67,7 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
       };
       const fail = (why: string) => {
         if (settled) return;
-        view.onDrop(where, 1, why);
+        view.onDrop('otlp', where, 1, why);
         settle(false);
       };
       const deadline = (ms: number, why: string, req: http.ClientRequest): NodeJS.Timeout => {
@@ -118,7 +118,7 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
   const flush = (): Promise<boolean> => {
     try {
       if (inFlight !== null) {
-        view.onDrop(where, 1, 'previous export still in flight');
+        view.onDrop('otlp', where, 1, 'previous export still in flight');
         return inFlight;
       }
       points.collect();
@@ -154,7 +154,7 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
       // At most one deadline: when the export in flight fails, the last one
       // would wait out the same collector again, and is dropped instead.
       if (inFlight !== null && !(await inFlight)) {
-        view.onDrop(where, 1, 'final export not tried: the one before it failed');
+        view.onDrop('otlp', where, 1, 'final export not tried: the one before it failed');
         return;
       }
       await flush();

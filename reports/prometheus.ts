@@ -56,7 +56,7 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
     socket.on('error', () => {});
   });
   server.on('clientError', (_err, socket) => {
-    view.onDrop(`prometheus ${addr}`, 1, 'malformed scrape request');
+    view.onDrop('prometheus', `prometheus ${addr}`, 1, 'malformed scrape request');
     socket.destroy();
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
