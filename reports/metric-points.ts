@@ -170,13 +170,7 @@ export class MetricPoints {
     // New handle types are rare (a handful per process): their points are
     // made once and kept, so steady-state ticks allocate nothing.
     if (handles.byType.size !== this.handlePoints.size) {
-      for (const type of handles.byType.keys()) {
-        if (!this.handlePoints.has(type)) {
-          const p = newScalar(METRICS.handles, this.attr('handle', type));
-          this.handlePoints.set(type, p);
-          this.handleSeries.points.push(p);
-        }
-      }
+      for (const type of handles.byType.keys()) this.labelled(this.handleSeries, this.handlePoints, 'handle', type);
     }
   }
 
@@ -239,12 +233,7 @@ export class MetricPoints {
     this.set('exportsDropped', s.exportsDropped);
     // A channel's point is made at its first drop and kept (three at most).
     for (const channel in s.exportsDroppedByChannel) {
-      let p = this.droppedPoints.get(channel);
-      if (p === undefined) {
-        p = newScalar(METRICS.exportsDroppedByChannel, this.attr('channel', channel));
-        this.droppedPoints.set(channel, p);
-        this.droppedSeries.points.push(p);
-      }
+      const p = this.labelled(this.droppedSeries, this.droppedPoints, 'channel', channel);
       p.value = s.exportsDroppedByChannel[channel] as number;
       p.present = true;
     }
@@ -277,6 +266,17 @@ export class MetricPoints {
     const p = newScalar(METRICS[key], null);
     this.byKey.set(key, p);
     this.scalars.push({ def: p.def, points: [p] });
+  }
+
+  /** The point of `series` for one attribute value, made at first sight and kept. */
+  private labelled(series: Series<ScalarPoint>, byValue: Map<string, ScalarPoint>, kind: AttrKind, value: string): ScalarPoint {
+    let p = byValue.get(value);
+    if (p === undefined) {
+      p = newScalar(series.def, this.attr(kind, value));
+      byValue.set(value, p);
+      series.points.push(p);
+    }
+    return p;
   }
 
   private set(key: keyof typeof METRICS, value: number, present = true): void {
