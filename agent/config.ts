@@ -104,6 +104,8 @@ export function resolveConfig(
     return fallback;
   };
 
+  // Durations taken from an option or the environment, not the default.
+  const chosen = new Set<string>();
   const duration = (
     name: string,
     opt: DurationString | Milliseconds | undefined,
@@ -126,6 +128,7 @@ export function resolveConfig(
         return def;
       }
     }
+    chosen.add(name);
     if (ms < min || ms > max) {
       if (opt !== undefined) {
         throw new RangeError(`leakwatch: option ${name} must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(ms)})`);
@@ -165,8 +168,7 @@ export function resolveConfig(
   let windowMs = duration('window', options.window, DEFAULTS.windowMs,
     intervalMs * MIN_SAMPLES_PER_WINDOW, MAX_WINDOW_MS);
   // Chosen, as opposed to the default (unset, or unreadable and replaced).
-  const windowChosen = options.window !== undefined || (parseDuration(env.LEAKWATCH_WINDOW ?? '') ?? 0) > 0;
-  const windowText = !windowChosen
+  const windowText = !chosen.has('window')
     ? `the default ${formatDuration(windowMs)} LEAKWATCH_WINDOW`
     : `LEAKWATCH_WINDOW=${formatDuration(windowMs)}`;
   // The default window obeys the same ten-samples rule as a chosen one.
