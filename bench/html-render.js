@@ -28,6 +28,7 @@ const { buildViewModel } = require(dist('reports/view-model.js'));
 const { renderHtml } = require(dist('reports/view-html.js'));
 const { loadChartAssets } = require(dist('reports/view-assets.js'));
 const { makeReport } = require(path.join(root, 'test/fixtures/reports/make-report.js'));
+const { runMain } = require('./lib/main');
 
 const SAMPLES = numberOption('samples', 100_000);
 const SUSPECTS = numberOption('suspects', 500);
@@ -144,7 +145,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

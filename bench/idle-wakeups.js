@@ -21,6 +21,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const { readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
 const { numberOption } = require('./lib/args');
+const { runMain } = require('./lib/main');
 
 const ROOT = path.resolve(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -68,7 +69,4 @@ async function main() {
   process.stdout.write(`${markdownTable(['idle process running', 'CPU µs per s: median [min–max]', 'of one core'], rows)}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -28,6 +28,7 @@ const { option, numberOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readMemory, cleanEnv } = require('./lib/proc');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
+const { runMain } = require('./lib/main');
 
 const MB = 1_048_576;
 const argv = process.argv.slice(2);
@@ -104,7 +105,4 @@ async function main() {
   process.stdout.write(`${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', 'added: anon / file', `RSS 2 s after ${loadText} (MB)`, 'added', 'added: anon / file'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median. "anon / file" splits it (each a difference of medians, so the two need not sum exactly): RssAnon, memory of the process's own (heap, allocator), and RssFile, pages of mapped files touched, mostly the node binary's code that the preload ran, shared with every node process on the host and reclaimable.\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+runMain(main);

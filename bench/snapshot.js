@@ -33,6 +33,7 @@ if (process.argv[2] === 'upstream') {
 
 const { LeakwatchAgent } = require(path.join(ROOT, 'dist/agent/agent.js'));
 const { resolveConfig } = require(path.join(ROOT, 'dist/agent/config.js'));
+const { runMain } = require('./lib/main');
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -211,7 +212,4 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

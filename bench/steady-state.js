@@ -22,6 +22,7 @@ const { option, numberOption, durationOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, readCpuMsPrecise, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
+const { runMain } = require('./lib/main');
 
 const argv = process.argv.slice(2);
 const WINDOW = option('window', null);
@@ -86,7 +87,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+runMain(main);

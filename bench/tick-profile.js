@@ -27,6 +27,7 @@ const { option, numberOption, durationOption } = require('./lib/args');
 const { runLoad } = require('./lib/load');
 const { startService, cleanEnv } = require('./lib/proc');
 const { markdownTable } = require('./lib/stats');
+const { runMain } = require('./lib/main');
 
 const argv = process.argv.slice(2);
 const WINDOW = option('window', '300s');
@@ -132,7 +133,4 @@ async function main() {
   process.stdout.write(`Functions with the most samples of their own inside the tick:\n\n${markdownTable(['function (file:name)', 'µs per tick', 'share'], top)}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+runMain(main);

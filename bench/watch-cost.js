@@ -23,6 +23,7 @@ const { numberOption, option } = require('./lib/args');
 const ROOT = path.resolve(__dirname, '..');
 const { LeakwatchAgent } = require(path.join(ROOT, 'dist/agent/agent.js'));
 const { resolveConfig } = require(path.join(ROOT, 'dist/agent/config.js'));
+const { runMain } = require('./lib/main');
 
 const argv = process.argv.slice(2);
 const PHASES = numberOption('phases', 24);
@@ -138,7 +139,4 @@ async function main() {
   ].join('\n'));
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+runMain(main);
