@@ -5,7 +5,7 @@ import timerUnref from './eslint-rules/timer-unref.mjs';
 
 const PROCESS_ENV = {
   selector: "MemberExpression[object.name='process'][property.name='env']",
-  message: 'Only agent/config.ts reads process.env: add the variable there and pass the value in.',
+  message: 'Only agent/config.ts (the agent) and agent/cli-env.ts (the CLI and test helpers) read process.env: add the variable there and pass the value in.',
 };
 
 export default tseslint.config(
@@ -26,9 +26,9 @@ export default tseslint.config(
     },
   },
   {
-    // The one reader of the environment, and the processes the CLI and the
-    // test helpers spawn (they pass the environment on to children).
-    files: ['agent/config.ts'],
+    // The readers of the environment: the agent's config, and what the CLI
+    // and the test helpers read (they pass the environment on to children).
+    files: ['agent/config.ts', 'agent/cli-env.ts'],
     rules: { 'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'List every export by name.' }] },
   },
   {

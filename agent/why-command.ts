@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { whyChildEnv } from './config';
+import { whyChildEnv } from './cli-env';
 import { parseDuration } from './duration';
 
 const USAGE = `usage: leakwatch why [--idle <duration>] -- <command> [args...]

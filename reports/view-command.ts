@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { colorFromEnv, reportDirFromEnv } from '../agent/config';
+import { colorFromEnv, reportDirFromEnv } from '../agent/cli-env';
 import { ReportError, type LeakReport } from './report-schema';
 import { loadChartAssets } from './view-assets';
 import { renderHtml } from './view-html';

@@ -4,7 +4,7 @@
  * `leakwatch/vitest` gets Node's copy: two module instances, one set of
  * options and open windows, kept on a global symbol.
  */
-import { testingFromEnv } from '../agent/config';
+import { testingFromEnv } from '../agent/cli-env';
 import { writeStderr } from '../agent/debug';
 import { DEFAULT_LEAK_OPTIONS, type LeakCheckOptions, type ResolvedLeakOptions, resolveLeakOptions } from './leak-format';
 import type { LeakWindow } from './leak-window';

@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
-import { testingFromEnv } from '../agent/config';
+import { testingFromEnv } from '../agent/cli-env';
 import { writeStderr } from '../agent/debug';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
 

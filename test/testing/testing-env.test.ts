@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testingFromEnv } from '../../agent/config';
+import { testingFromEnv } from '../../agent/cli-env';
 
 describe('testingFromEnv', () => {
   it('defaults: per-test scope, no idle report', () => {

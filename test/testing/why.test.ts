@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, killSurvivors, runNode } from '../helpers';
 import { siteOf } from './helpers';
-import { whyChildEnv } from '../../agent/config';
+import { whyChildEnv } from '../../agent/cli-env';
 import { parseWhyArgs } from '../../agent/why-command';
 
 const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
