@@ -107,7 +107,7 @@ async function checkTarget(pid: number): Promise<void> {
     checkProcess(pid);
   } catch (err) {
     if ((err as AttachError).code === 'LEAKWATCH_ERR_ATTACH_ESRCH') {
-      const { controlSocketPath, removeIfRefused } = await import('./control');
+      const { controlSocketPath, removeIfRefused } = await import('./control-files');
       await new Promise<void>((resolve) => removeIfRefused(controlSocketPath(pid), () => resolve()));
     }
     throw err;

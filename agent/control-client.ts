@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { AttachError } from './attach-errors';
 import { targetSocketBase } from './attach-proc';
-import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse, controlSocketPath, socketIdentity, unlinkIfSame } from './control';
+import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse } from './control';
+import { controlSocketPath, socketIdentity, unlinkIfSame } from './control-files';
 
 /** An answer larger than this is not a control answer. */
 const MAX_RESPONSE_BYTES = 1_048_576;
