@@ -207,7 +207,7 @@ describe('creation-site capture: growth without per-call records (issue 5)', () 
 
 describe('connectTarget (issue 5)', () => {
   it('reads every form Socket#connect accepts', async () => {
-    const { connectTarget } = await import('../../probes/creation-sites');
+    const { connectTarget } = await import('../../probes/handle-identity');
     expect(connectTarget([6379, '127.0.0.1'])).toBe('127.0.0.1:6379');
     expect(connectTarget([6379])).toBe('localhost:6379');
     expect(connectTarget(['/run/db.sock'])).toBe('/run/db.sock');
