@@ -38,7 +38,7 @@ describe('exporter loading', () => {
   it('with DogStatsD over UDP only, its module loads and the others stay out', async () => {
     const modules = await loadedBy({ LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:9' });
     const names = modules.filter((m) => CHANNEL_MODULES.test(m)).map((m) => path.basename(m)).sort();
-    expect(names).toEqual(['dogstatsd-format.js', 'dogstatsd-transport.js', 'dogstatsd.js', 'metric-attrs.js', 'metric-names.js', 'metric-points.js']);
+    expect(names).toEqual(['dogstatsd-format.js', 'dogstatsd-transport.js', 'dogstatsd.js', 'metric-attrs.js', 'metric-histogram.js', 'metric-names.js', 'metric-points.js']);
     expect(modules.filter((m) => LIBRARIES.test(m))).toEqual([]);
   });
 });
