@@ -11,61 +11,7 @@ import { type Judgement, type LeakState, type Machine, initialMachine, step, typ
 import type { Tracking } from './tracking';
 import type { SignalSpec } from './trend';
 import { VERSION } from './version';
-
-/** The agent's own counters: what it costs, what it did, what it dropped. */
-export interface SelfMetrics {
-  ticks: number;
-  /** Duration of the newest sampling tick (µs). */
-  tickCostUs: number;
-  /** Sum of all tick durations (µs), for an average. */
-  tickCostTotalUs: number;
-  evaluations: number;
-  errors: number;
-  reportsWritten: number;
-  /** Reports not written: the hourly cap, the file cap, a write error. */
-  reportsSuppressed: number;
-  /** Exporter sends that failed or were dropped (datagrams, scrapes, exports). */
-  exportsDropped: number;
-  /** The same, by channel (`dogstatsd`, `prometheus`, `otlp`); a channel appears at its first drop. */
-  exportsDroppedByChannel: Record<string, number>;
-}
-
-/** A metrics channel, as `exportsDroppedByChannel` and the drop metrics name it. */
-export type ExportChannel = 'dogstatsd' | 'prometheus' | 'otlp';
-
-/** What exporters and the control channel may read of a running agent. */
-export interface AgentView {
-  readonly config: Config;
-  readonly readings: Readings;
-  readonly self: Readonly<SelfMetrics>;
-  readonly history: History;
-  readonly state: LeakState;
-  readonly heapLimitBytes: number;
-  readonly cgroupLimitBytes: number | null;
-  readonly debug: Debug;
-  /** Records a failure in the agent's own metrics and the debug log. */
-  onError(where: string, err: unknown): void;
-  /** Counts a dropped send on `channel`; `where` names the endpoint for debug lines. */
-  onDrop(channel: ExportChannel, where: string, count: number, why: string): void;
-  /**
-   * Records a channel the user asked for that cannot run (an endpoint whose
-   * port is taken), and says so in one line on stderr whatever the debug
-   * mode: the metric that counts it may be served by that very channel.
-   */
-  onChannelDown(where: string, message: string): void;
-}
-
-/** The public handle returned by `start()`. */
-export interface Agent {
-  /** The resolved configuration. */
-  readonly config: Config;
-  /** watching, suspect, leaking or cooldown. */
-  readonly state: LeakState;
-  /** Stops sampling, disarms everything, closes exporters. Idempotent. */
-  stop(): Promise<void>;
-  /** Writes a report now, whatever the state. @returns its path. */
-  snapshot(): Promise<string>;
-}
+import type { Agent, AgentView, ExportChannel, SelfMetrics } from './agent-view';
 
 /** Evaluate trends every this many ticks (and at least every 5 s). */
 const EVAL_EVERY_MS = 5_000;

@@ -6,7 +6,7 @@
  * target: every answer is plain JSON for `Runtime.evaluate`.
  */
 import * as path from 'node:path';
-import type { Agent } from './agent';
+import type { Agent } from './agent-view';
 import type { StartOptions } from './config';
 import { ATTACHED_KEY, type AttachedMark, type ControlCommand, type ControlledAgent } from './control';
 import { VERSION } from './version';

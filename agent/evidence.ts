@@ -13,7 +13,7 @@ import type { ListenerCapture } from '../probes/listeners';
 import { readLiveSockets } from '../probes/sockets';
 import { readLiveTimers } from '../probes/timers';
 import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
-import type { AgentView } from './agent';
+import type { AgentView } from './agent-view';
 import type { HeapProfiler } from './heap-profiler';
 import { writeGuardedHeapSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';

@@ -2,7 +2,7 @@
  * leakwatch's programmatic API. Everything exported here is a promise to
  * users: keep it small and list it by name.
  */
-import type { Agent } from './agent';
+import type { Agent } from './agent-view';
 import { type StartOptions, resolveConfig } from './config';
 import { writeStderr } from './debug';
 import { noopAgent } from './noop';
@@ -39,11 +39,11 @@ export function registerPrometheusMetrics(registry: PromRegistry, agent?: Agent)
   const running = agent ?? (globalThis as { [key: symbol]: unknown })[Symbol.for('leakwatch.agent')];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { registerIntoPromRegistry } = require('../reports/exporters') as typeof import('../reports/exporters');
-  return registerIntoPromRegistry(running as import('./agent').AgentView | undefined, registry);
+  return registerIntoPromRegistry(running as import('./agent-view').AgentView | undefined, registry);
 }
 
 export { VERSION } from './version';
-export type { Agent } from './agent';
+export type { Agent } from './agent-view';
 export type { Config, StartOptions } from './config';
 export type { DurationString, Milliseconds } from './duration';
 export type { LeakState } from './state-machine';

@@ -1,4 +1,4 @@
-import type { Agent } from './agent';
+import type { Agent } from './agent-view';
 import type { Config } from './config';
 
 /** What `start()` returns when disabled: nothing runs, nothing is loaded. */

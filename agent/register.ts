@@ -5,7 +5,7 @@
  * leaves the host alone: no signal handlers, no exit hooks, never a throw.
  */
 import { isMainThread } from 'node:worker_threads';
-import type { Agent } from './agent';
+import type { Agent } from './agent-view';
 import { writeStderr } from './debug';
 import { MIN_NODE_MAJOR } from './version';
 

@@ -1,7 +1,7 @@
 /** Builds the report object from what the agent knows. Pure. */
 import * as os from 'node:os';
 import { REPORT_VERSION, type LeakReport, type SignalTrend, type TimeToOom } from '../reports/report-schema';
-import type { AgentView } from './agent';
+import type { AgentView } from './agent-view';
 import { unitOf } from './judge';
 import { COLUMN } from './sampler';
 import type { Judgement } from './state-machine';

@@ -13,7 +13,7 @@ import type { ProfileFile, Suspect } from '../reports/report-schema';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
 import { openInspector, type InspectorProbe } from '../probes/inspector-session';
 import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
-import type { AgentView } from './agent';
+import type { AgentView } from './agent-view';
 import { gatherHandles, gatherHeap, gatherHeapSnapshot, gatherListeners, handleCountSuspects } from './evidence';
 import { type HeapProfiler, startHeapProfiler } from './heap-profiler';
 import { armNearHeapLimitSnapshot } from './heap-snapshot';

@@ -4,7 +4,7 @@
  * flush because they cannot be unref'd. See the README (Runtime metrics).
  */
 import type * as dgram from 'node:dgram';
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import { type Endpoint, formatEndpoint } from '../agent/endpoint';
 
 /** Why a send failed, worded the same whichever path reported it. */

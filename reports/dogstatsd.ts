@@ -11,7 +11,7 @@
  *
  * Protocol: https://docs.datadoghq.com/developers/dogstatsd/datagram_shell
  */
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import { type Endpoint, formatEndpoint } from '../agent/endpoint';
 import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, UDP_MAX_DATAGRAM, UDS_MAX_DATAGRAM } from './dogstatsd-format';
 import { udpTransport, unixTransport } from './dogstatsd-transport';

@@ -2,7 +2,7 @@
  * Metric exporters. Each channel is loaded only when configured, so a
  * service with no exporter loads none of their code or libraries.
  */
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import type { LeakReport } from './report-schema';
 import type { PromRegistry, PrometheusRegistration } from './prometheus';
 

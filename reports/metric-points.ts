@@ -9,7 +9,7 @@
  * fills the points and starts a new window.
  */
 import { STATE_CODE } from '../agent/state-machine';
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import { GC_KINDS } from '../probes/gc';
 import { spaceNames } from '../probes/heap';
 import { type Attr, makeAttr } from './metric-attrs';

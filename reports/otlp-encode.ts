@@ -3,7 +3,7 @@
  * metric points, written by a minimal protobuf writer.
  * https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/metrics/v1/metrics.proto
  */
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import { VERSION } from '../agent/version';
 import { GC_BUCKETS_S } from './metric-names';
 import type { Attr, MetricPoints } from './metric-points';

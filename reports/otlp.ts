@@ -11,7 +11,7 @@
  * https://opentelemetry.io/docs/specs/otlp/#otlphttp
  */
 import type * as http from 'node:http';
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import { buildResource, encodeMetricsRequest } from './otlp-encode';

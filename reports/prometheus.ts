@@ -10,7 +10,7 @@
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
 import type * as http from 'node:http';
-import type { AgentView } from '../agent/agent';
+import type { AgentView } from '../agent/agent-view';
 import type { Exporter } from './exporters';
 import { GC_BUCKETS_S } from './metric-names';
 import { type HistogramPoint, MetricPoints, type ScalarPoint, type Series } from './metric-points';

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Agent } from '../../agent/agent';
+import type { Agent } from '../../agent/agent-view';
 import { ROOT } from '../helpers';
 
 // The built agent (npx tsc first): start() loads its parts with require(),

@@ -1,6 +1,6 @@
 /** A hand-filled AgentView for the pure formatting tests (no agent, no timers). */
 import { resolveConfig } from '../../agent/config';
-import type { AgentView, SelfMetrics } from '../../agent/agent';
+import type { AgentView, SelfMetrics } from '../../agent/agent-view';
 import type { LeakState } from '../../agent/state-machine';
 import { createEventLoopReading } from '../../probes/event-loop';
 import { createGcReading, GC_KINDS } from '../../probes/gc';
