@@ -87,13 +87,18 @@ describe('hardened hosts', () => {
     expect(run.stderr()).toContain('error in arm heap profiler: not loaded under --throw-deprecation');
   });
 
-  it('--frozen-intrinsics: the app runs to its end unharmed', async () => {
+  it('--frozen-intrinsics: the app runs to its end unharmed, and the report names the line', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
     try {
-      const run = runNode(['--frozen-intrinsics', path.join(FIXTURES, 'frozen-error-leak.js')], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
+      const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
+      const run = runNode(['--frozen-intrinsics', fixture], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
       expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
       expect(run.stdout()).toBe('app ok\n');
-      expect(run.stderr()).toMatch(/^leakwatch: leak detected: /m);
+      const file = /^leakwatch: leak detected: .*; report (\S+\.json)$/m.exec(run.stderr())?.[1];
+      expect(file, run.stderr()).toBeDefined();
+      const report = JSON.parse(fs.readFileSync(file as string, 'utf8')) as { suspects: { site: string | null }[] };
+      const line = fs.readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// LEAK: interval')) + 1;
+      expect(report.suspects.map((s) => s.site)).toContain(`${fixture}:${line}:${'  keep.push('.length + 1}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
