@@ -44,6 +44,10 @@ async function main() {
   fs.writeFileSync(garbage, 'let keep = 0;\nfor (let i = 0; i < 40_000; i++) keep += new Array(6).length;\n');
   const gcObserver = path.join(tmp, 'gc-observer.js');
   fs.writeFileSync(gcObserver, "new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });\n");
+  // The alternative to the observer for post-GC statistics, harvested once a
+  // tick as an agent would; kept here because it is why the observer stays.
+  const gcProfiler = path.join(tmp, 'gc-profiler.js');
+  fs.writeFileSync(gcProfiler, "const p = new (require('node:v8').GCProfiler)();\np.start();\nsetInterval(() => { p.stop(); p.start(); }, 1000).unref();\n");
   const service = SERVICES.find((s) => s.name === SERVICE);
   if (service === undefined) throw new RangeError(`--service must be one of ${SERVICES.map((x) => x.name).join(', ')}`);
   // The preload arguments the overhead benchmark runs each tool with (no
@@ -54,6 +58,7 @@ async function main() {
     ['no preload', [], {}],
     ['2 MB of garbage, nothing kept (a preload that allocates)', ['--require', garbage], {}],
     ['a gc PerformanceObserver alone', ['--require', gcObserver], {}],
+    ['v8.GCProfiler, stopped and restarted every 1 s', ['--require', gcProfiler], {}],
     ['leakwatch, LEAKWATCH_ENABLED=false', preload('leakwatch'), { LEAKWATCH_ENABLED: 'false' }],
     ['leakwatch watching (defaults)', preload('leakwatch'), {}],
     ['leakwatch watching, LEAKWATCH_CONTROL=false', preload('leakwatch'), { LEAKWATCH_CONTROL: 'false' }],
