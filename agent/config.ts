@@ -28,7 +28,7 @@ export const DEFAULTS = Object.freeze({
   // filling) has levelled off in the services we tried, short enough that a
   // 1 MB/s leak is reported long before a 2 GB heap fills. See README.
   windowMs: 5 * 60_000,
-  // Per user, beside the control sockets (agent/control.ts): a directory
+  // Per user, beside the control sockets (agent/control-files.ts): a directory
   // shared by every user would be the first one's, 0700, and refuse the rest.
   reportDir: typeof process.getuid === 'function'
     ? path.join(os.tmpdir(), `leakwatch-${process.getuid()}`, 'reports')

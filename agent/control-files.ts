@@ -19,6 +19,7 @@ export function controlSocketPath(pid: number, uid: number = currentUid(), tmpdi
   return path.join(controlDir(uid, tmpdir), `${pid}.sock`);
 }
 
+/** This process's uid; -1 where the platform has none (Windows). */
 export function currentUid(): number {
   return typeof process.getuid === 'function' ? process.getuid() : -1;
 }

@@ -135,7 +135,7 @@ export const METRICS = Object.freeze({
   // fs.statSync('/proc/self/fd').size (Linux >= 6.2)
   openFds: def({ dd: 'leakwatch.process.open_fds', prom: 'process_open_fds', otel: 'process.unix.file_descriptor.count', kind: 'gauge', otelUpDown: true, unit: '{file_descriptor}', help: 'Open file descriptors (unref\'d sockets included).', source: "fs.statSync('/proc/self/fd').size" }),
 
-  // The agent's own metrics (agent/agent.ts SelfMetrics and state)
+  // The agent's own metrics (agent/agent-view.ts SelfMetrics, and the state)
   state: def({ dd: 'leakwatch.agent.state', prom: 'leakwatch_state', otel: 'leakwatch.agent.state', kind: 'gauge', unit: '1', help: 'Leak state: 0 watching, 1 suspect, 2 leaking, 3 cooldown.', source: 'agent state machine (STATE_CODE)' }),
   tickDuration: def({ dd: 'leakwatch.agent.tick.duration', prom: 'leakwatch_tick_duration_seconds', otel: 'leakwatch.agent.tick.duration', kind: 'gauge', unit: 's', ddScale: NS_PER_S, help: 'Mean cost of one sampling tick over the window.', source: 'process.hrtime.bigint() around each tick' }),
   ticks: def({ dd: 'leakwatch.agent.ticks', prom: 'leakwatch_ticks_total', otel: 'leakwatch.agent.ticks', kind: 'counter', unit: '{tick}', help: 'Sampling ticks.', source: 'agent self metrics' }),
