@@ -33,7 +33,7 @@ import dgram = require('node:dgram');
 import net = require('node:net');
 import timers = require('node:timers');
 import { asyncIdOf, connectTarget, nextAsyncId } from './handle-identity';
-import type { StackHolder } from './stack-frames';
+import { type StackHolder, captureHolder } from './stack-frames';
 
 /** Frames kept per captured stack: the user's call is rarely deeper. */
 export const MAX_CAPTURED_FRAMES = 32;
@@ -178,32 +178,8 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   };
   let gap = nextGap(sampleMean);
 
-  /**
-   * Runs inside the host's setTimeout/connect/listen: never throws. Where
-   * `Error` is frozen (hardened code, `--frozen-intrinsics`) the limit
-   * cannot be raised and the stack is captured at the host's own limit.
-   */
-  const capture = (skip: AnyFn, at = Date.now()): SampledCreation => {
-    const holder: StackHolder = {};
-    const limit = Error.stackTraceLimit;
-    let raised = false;
-    try {
-      // One frame more than kept, so a cut stack can be counted as such.
-      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
-      raised = true;
-    } catch {
-      // Read-only: keep the host's limit.
-    }
-    try {
-      Error.captureStackTrace(holder, skip);
-    } catch {
-      // No stack: the creation is still counted, its site unknown.
-    } finally {
-      // Writable, since it was just raised.
-      if (raised) Error.stackTraceLimit = limit;
-    }
-    return { at, holder };
-  };
+  /** Runs inside the host's setTimeout/connect/listen: never throws. */
+  const capture = (skip: AnyFn, at = Date.now()): SampledCreation => ({ at, holder: captureHolder(skip, MAX_CAPTURED_FRAMES) });
 
   const patch = (target: object, key: string, make: (original: AnyFn) => AnyFn) => {
     const t = target as Record<string, unknown>;

@@ -110,6 +110,35 @@ export interface StackHolder {
 }
 
 /**
+ * Captures the caller's stack into a holder, left unformatted: `frames`
+ * frames plus one (so a cut stack can be counted as such), starting below
+ * `skip`. Never throws. Where `Error` is frozen (hardened code,
+ * `--frozen-intrinsics`) the limit cannot be raised and the stack is
+ * captured at the host's own limit; a stack that cannot be captured at all
+ * leaves the holder empty (its site unknown).
+ */
+export function captureHolder(skip: (...args: never[]) => unknown, frames: number): StackHolder {
+  const holder: StackHolder = {};
+  const limit = Error.stackTraceLimit;
+  let raised = false;
+  try {
+    Error.stackTraceLimit = frames + 1;
+    raised = true;
+  } catch {
+    // Read-only: keep the host's limit.
+  }
+  try {
+    Error.captureStackTrace(holder, skip);
+  } catch {
+    // No stack.
+  } finally {
+    // Writable, since it was just raised.
+    if (raised) Error.stackTraceLimit = limit;
+  }
+  return holder;
+}
+
+/**
  * Reads the structured frames of a holder captured earlier. V8 formats a
  * captured stack on first read, through `Error.prepareStackTrace`, so
  * swapping that hook in for the read yields the CallSite objects.
