@@ -98,6 +98,7 @@ async function main() {
   // stack and 30 frames down (a stack capture walks every frame up to its
   // limit, so it costs more in a service's deeper stacks).
   const { armCreationSites, MAX_CAPTURED_FRAMES, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } = require(path.join(ROOT, 'dist/probes/creation-sites.js'));
+  const { captureHolder } = require(path.join(ROOT, 'dist/probes/stack-frames.js'));
   const noop = () => {};
   const atDepth = (depth, fn) => (depth === 0 ? fn() : atDepth(depth - 1, fn));
   const pairNs = (n, depth) => atDepth(depth, () => {
@@ -105,16 +106,10 @@ async function main() {
     for (let i = 0; i < n; i++) clearTimeout(setTimeout(noop, 1_000));
     return Number(process.hrtime.bigint() - t0) / n;
   });
-  // One capture as the wrapper makes it: the limit raised to the frames kept.
-  const captureNs = (n, depth) => atDepth(depth, () => {
+  // One capture as the wrapper makes it (the limit raised to the frames kept).
+  const captureNs = (n, depth) => atDepth(depth, function timed() {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const holder = {};
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = MAX_CAPTURED_FRAMES + 1;
-      Error.captureStackTrace(holder);
-      Error.stackTraceLimit = limit;
-    }
+    for (let i = 0; i < n; i++) captureHolder(timed, MAX_CAPTURED_FRAMES);
     return Number(process.hrtime.bigint() - t0) / n;
   });
   const pairs = {};
