@@ -6,8 +6,9 @@
  *   (`Error.captureStackTrace`, frames left unformatted until a report
  *   reads them), and at most 50 a second. Measured on this machine:
  *   capturing every call cost 0.80× requests/s on an HTTP service making
- *   2 timers per request, one in 16 cost 0.98× (DESIGN.md). A leaking site repeats, so sampling still
- *   names it; counts come from enumerating live handles, never from here.
+ *   2 timers per request, one in 16 cost 0.98× (DESIGN.md). A leaking
+ *   site repeats, so sampling still names it; counts come from
+ *   enumerating live handles, never from here.
  *   The gap between samples is random (mean 16) so a fixed pattern of
  *   calls per request cannot alias with the sampler and hide a site.
  *   One capture costs 4 µs in a shallow stack and 11–16 µs 30 frames
