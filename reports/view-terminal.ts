@@ -73,14 +73,20 @@ const truncateEnd = (text: string, width: number): string => {
 
 /**
  * Word-wraps `text` to `width`: the first line starts with `indent`, the
- * others with `hanging` (default: the same indent).
+ * others with `hanging` (default: the same indent). A ` · ` separator stays
+ * at the end of the line before it, never at the start of the next.
  */
 export function wrap(text: string, width: number, indent: string, hanging = indent): string[] {
   const roomOf = (prefix: string) => Math.max(10, width - cells(prefix));
   if (cells(text) <= roomOf(indent)) return [indent + text];
+  const words: string[] = [];
+  for (const word of text.split(/ +/)) {
+    if (word === '·' && words.length > 0) words[words.length - 1] += ' ·';
+    else words.push(word);
+  }
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/ +/)) {
+  for (const word of words) {
     const room = roomOf(lines.length === 0 ? indent : hanging);
     if (line === '') line = word;
     else if (cells(line) + 1 + cells(word) <= room) line += ` ${word}`;

@@ -82,6 +82,11 @@ describe('formatting', () => {
     expect(truncateMiddle('abcdefghij', 5)).toBe('ab…ij');
     expect(wrap('one two three four', 14, '  ')).toEqual(['  one two', '  three four']);
   });
+
+  // A wrapped detail line once began with its separator (the demo's socket suspect).
+  it('keeps a · separator at the end of the line before a break', () => {
+    expect(wrap('aaaa=1 · bbbb=2 · cccc=3', 16, '')).toEqual(['aaaa=1 ·', 'bbbb=2 · cccc=3']);
+  });
 });
 
 describe('buildViewModel', () => {
