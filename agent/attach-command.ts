@@ -197,12 +197,17 @@ function formatStatus(s: Record<string, unknown>): string {
     reports.map((r) => `    ${r}\n`).join('');
 }
 
-/** `, own cost 48 µs a tick`: the agent's own time, as it timed it. */
+/**
+ * `, own cost 48 µs a tick on average, 41 µs the latest`: the agent's own
+ * time, as it timed it.
+ */
 function ownCost(s: Record<string, unknown>): string {
   const ticks = s.ticks;
   const total = s.tickCostTotalUs;
   if (typeof ticks !== 'number' || typeof total !== 'number' || ticks <= 0) return '';
-  return `, own cost ${Math.round(total / ticks)} µs a tick`;
+  const last = s.lastTickCostUs;
+  const latest = typeof last === 'number' ? `, ${Math.round(last)} µs the latest` : '';
+  return `, own cost ${Math.round(total / ticks)} µs a tick on average${latest}`;
 }
 
 function ms(x: number | undefined): string {

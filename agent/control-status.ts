@@ -52,6 +52,9 @@ export async function describeAgent(agent: ControlledAgent): Promise<Record<stri
     // The agent's own cost, timed inside every tick (sampling, exporters,
     // the share of an evaluation): total µs since start.
     tickCostTotalUs: agent.self.tickCostTotalUs,
+    // The latest tick's cost (µs): the mean includes one-time work (code
+    // compiled on first use, arming), the latest is what a tick costs now.
+    lastTickCostUs: agent.self.tickCostUs,
     evaluations: agent.self.evaluations,
     loopTimerMs: agent.readings.loop.resolutionMs,
     errors: agent.self.errors,

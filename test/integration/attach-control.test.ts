@@ -75,10 +75,12 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
       return (r.json?.ticks as number) >= 2 ? r.json : null;
     }, 10_000, 100);
     expect(ticked.tickCostTotalUs).toBeGreaterThan(0);
+    expect(ticked.lastTickCostUs).toBeGreaterThan(0);
+    expect(ticked.lastTickCostUs).toBeLessThanOrEqual(ticked.tickCostTotalUs as number);
     expect(ticked.loopTimerMs).toBe(10);
     const human = await runCli(['status', String(t.pid)], { env });
     expect(human.stdout).toMatch(new RegExp(`leakwatch .* in pid ${t.pid} .*preloaded.*: state watching`));
-    expect(human.stdout).toMatch(/samples, 0 errors, own cost \d+ µs a tick\n/);
+    expect(human.stdout).toMatch(/samples, 0 errors, own cost \d+ µs a tick on average, \d+ µs the latest\n/);
     expect(human.stdout).toContain('handles TCPServerWrap=1');
 
     const snap = await runCli(['snapshot', String(t.pid), '--json'], { env });
