@@ -51,6 +51,32 @@ export function isNodeInternal(file: string): boolean {
   );
 }
 
+/**
+ * Node's module loader and entry point (`Module._compile`, `require`,
+ * `runMain`). Below code that ran while a file loaded they repeat on every
+ * stack and name nothing to change, so printed stacks skip them; reports
+ * keep every frame.
+ */
+export function isModuleLoaderFile(file: string): boolean {
+  return file.startsWith('node:internal/modules/') || file.startsWith('node:internal/main/');
+}
+
+/** The frames a printed stack shows: the first `max`, loader frames skipped. */
+export function printedFrames(frames: readonly Frame[], max: number): Frame[] {
+  const out: Frame[] = [];
+  for (const f of frames) {
+    if (out.length >= max) break;
+    if (!isModuleLoaderFile(f.file)) out.push(f);
+  }
+  return out;
+}
+
+/** `isModuleLoaderFile` for a frame formatted as `fn (file:line:column)` or `file:line:column`. */
+export function isModuleLoaderFrameText(text: string): boolean {
+  const inParens = /\(([^()]*)\)$/.exec(text);
+  return isModuleLoaderFile(inParens === null ? text : (inParens[1] as string));
+}
+
 export function isOwnFrame(file: string): boolean {
   for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
   return false;

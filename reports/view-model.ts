@@ -5,6 +5,7 @@
  * renderer escapes them for its medium.
  */
 import type { LeakReport, SignalTrend, SuspectKind } from './report-schema';
+import { isModuleLoaderFrameText } from '../probes/stack-frames';
 import { downsampleMinMax } from './view-downsample';
 import {
   columnLabel,
@@ -267,6 +268,8 @@ function suspectView(s: LeakReport['suspects'][number]): Omit<SuspectView, 'rank
   }
   const growth = num(s.growth);
   const cb = s.callback && typeof s.callback === 'object' ? s.callback : null;
+  // The module loader's frames are left out here; the full stack keeps them.
+  const shortStack = stack.filter((f) => !isModuleLoaderFrameText(f)).slice(0, SHORT_STACK_FRAMES);
   return {
     kind: str(s.kind, '?'),
     title: str(s.title) || `${str(s.kind, '?')} suspect`,
@@ -276,8 +279,8 @@ function suspectView(s: LeakReport['suspects'][number]): Omit<SuspectView, 'rank
     bytes: typeof s.bytes === 'number' ? formatBytes(s.bytes) : null,
     site: typeof s.site === 'string' && s.site !== '' ? s.site : null,
     stack,
-    shortStack: stack.slice(0, SHORT_STACK_FRAMES),
-    moreFrames: Math.max(0, stack.length - SHORT_STACK_FRAMES),
+    shortStack,
+    moreFrames: stack.length - shortStack.length,
     callback: cb ? `${displayName(str(cb.name))}${cb.location ? ` (${str(cb.location)})` : ''}` : null,
     detail,
   };

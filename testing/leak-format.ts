@@ -2,7 +2,7 @@
  * The pure half of the test helpers: options, filters, the failure message
  * and the error it is thrown in. No timers, no wrappers.
  */
-import { type Frame, type StackHolder, formatFrame, formatLocation, isNodeInternal, isOwnFrame, parseStackText, readHolder } from '../probes/stack-frames';
+import { type Frame, type StackHolder, formatFrame, formatLocation, isNodeInternal, isOwnFrame, parseStackText, printedFrames, readHolder } from '../probes/stack-frames';
 import type { Leak, LeakType } from './leak-window';
 
 export type { Frame };
@@ -170,7 +170,7 @@ export function formatLeaks(leaks: readonly Leak[], scope: string): string {
   const lines = [`leakwatch: ${n} handle${n === 1 ? '' : 's'} created by ${scope} ${n === 1 ? 'is' : 'are'} still alive:`];
   for (const l of leaks) {
     lines.push(`  - ${describeLeak(l)}`);
-    for (const f of l.frames.slice(0, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
+    for (const f of printedFrames(l.frames, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
   }
   return lines.join('\n');
 }

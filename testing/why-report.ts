@@ -13,7 +13,7 @@ import net = require('node:net');
 import type { CreationRecord } from '../probes/creation-sites';
 import { openInspector } from '../probes/inspector-session';
 import { addr, safe } from '../probes/sockets';
-import { type Frame, formatFrame, formatLocation, pickSite } from '../probes/stack-frames';
+import { type Frame, formatFrame, formatLocation, pickSite, printedFrames } from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
 import { createSourceMapper } from '../agent/source-maps';
 import { MAX_FRAMES, describeLeak, framesOf } from './leak-format';
@@ -145,7 +145,7 @@ export function formatWhy(r: WhyReport, pid: number): string {
   for (const h of r.handles) {
     lines.push('', `  - ${describeLeak(h)}`);
     if (h.site === null && h.callback !== null) lines.push(`      callback defined at ${h.callback}`);
-    for (const f of h.frames.slice(0, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
+    for (const f of printedFrames(h.frames, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);
   }
   const others = Object.entries(r.others);
   if (others.length > 0) {

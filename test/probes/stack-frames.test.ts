@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Frame, formatFrame, isOwnFrame, parseStackText, pickSite, toPath } from '../../probes/stack-frames';
+import { type Frame, formatFrame, isModuleLoaderFrameText, isOwnFrame, parseStackText, pickSite, printedFrames, toPath } from '../../probes/stack-frames';
 
 const ROOT = path.resolve(__dirname, '../..');
 const f = (file: string, line = 1, fn = 'f'): Frame => ({ fn, file, line, column: 2 });
@@ -51,5 +51,35 @@ describe('frame text', () => {
   it('turns file URLs into paths', () => {
     expect(toPath('file:///srv/app/x.mjs')).toBe('/srv/app/x.mjs');
     expect(toPath('node:events')).toBe('node:events');
+  });
+});
+
+// `leakwatch why` on a timer created at a module's top level printed five
+// frames of Node's module loader under the one line that mattered.
+describe('printedFrames', () => {
+  it('skips the module loader, so a require chain reads file by file', () => {
+    const frames = [
+      f('/srv/app/lib.js', 1, 'Object.<anonymous>'),
+      f('node:internal/modules/cjs/loader', 1521, 'Module._compile'),
+      f('node:internal/modules/cjs/loader', 1266, 'Module.load'),
+      f('node:internal/modules/helpers', 177, 'require'),
+      f('/srv/app/app.js', 2, 'Object.<anonymous>'),
+      f('node:internal/modules/run_main', 164, 'Function.executeUserEntryPoint [as runMain]'),
+      f('node:internal/main/run_main_module', 28),
+    ];
+    expect(printedFrames(frames, 6)).toEqual([frames[0], frames[4]]);
+    expect(printedFrames(frames, 1)).toEqual([frames[0]]);
+  });
+
+  it('keeps every other Node frame: they say how the code was reached', () => {
+    const frames = [f('/srv/app/server.js', 9), f('node:events', 524, 'Server.emit'), f('node:_http_server', 1139, 'parserOnIncoming')];
+    expect(printedFrames(frames, 6)).toEqual(frames);
+  });
+
+  it('reads formatted frames the same way', () => {
+    expect(isModuleLoaderFrameText('Module._compile (node:internal/modules/cjs/loader:1521:14)')).toBe(true);
+    expect(isModuleLoaderFrameText('node:internal/main/run_main_module:28:49')).toBe(true);
+    expect(isModuleLoaderFrameText('Server.emit (node:events:524:28)')).toBe(false);
+    expect(isModuleLoaderFrameText('/srv/app/server.js:14:3')).toBe(false);
   });
 });

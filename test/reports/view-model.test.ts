@@ -140,4 +140,22 @@ describe('buildViewModel', () => {
     expect(m.signals[0]!.slope).toBe('?');
     expect(m.notes).toEqual([]);
   });
+
+  // The terminal's short stack showed Node's module loader under a
+  // top-level creation; the full stack keeps those frames.
+  it("leaves the module loader's frames out of the short stack, and counts them as more frames", () => {
+    const r = makeReport({ kind: 'timer' });
+    const stack = [
+      'Object.<anonymous> (/srv/app/lib.js:1:1)',
+      'Module._compile (node:internal/modules/cjs/loader:1521:14)',
+      'require (node:internal/modules/helpers:177:18)',
+      'Object.<anonymous> (/srv/app/app.js:2:1)',
+      'node:internal/main/run_main_module:28:49',
+    ];
+    (r.suspects[0] as unknown as { stack: string[] }).stack = stack;
+    const m = buildViewModel(r, 'x.json');
+    expect(m.suspects[0]!.stack).toEqual(stack);
+    expect(m.suspects[0]!.shortStack).toEqual([stack[0], stack[3]]);
+    expect(m.suspects[0]!.moreFrames).toBe(3);
+  });
 });
