@@ -4,11 +4,13 @@
  * gets it) and, when the process should have exited but did not, has it
  * print what keeps it alive with creation sites:
  *
- * - Ctrl-C (SIGINT to this command, forwarded to the child), or
+ * - Ctrl-C (SIGINT to this command, forwarded to the child),
+ * - SIGTERM (a supervisor, a CI timeout; forwarded too), or
  * - `--idle <duration>`: once the child's event loop has been idle that long.
  *
  * The exit status is the child's: its code, or 128 + the signal number
- * when a signal ended it (130 after Ctrl-C, 143 after an idle report).
+ * when a signal ended it (130 after Ctrl-C, 143 after SIGTERM or an idle
+ * report).
  */
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
@@ -21,6 +23,7 @@ const USAGE = `usage: leakwatch why [--idle <duration>] -- <command> [args...]
   Runs <command> (e.g. node app.js) with creation sites armed. When it
   should have exited but did not, prints what keeps it alive:
     Ctrl-C            print, then end it as Ctrl-C would
+    SIGTERM           print, then end it (a supervisor, a CI timeout)
     --idle 5s         print once its event loop has been idle for 5s, then SIGTERM it
 `;
 

@@ -6,9 +6,10 @@
  *
  * This is a debugging entry the user opts into, unlike `register`: it arms
  * creation-site capture for every timer, socket and server call from the
- * start, and it listens for SIGINT (Ctrl-C). On SIGINT it prints the
- * report to stderr, then, if no one else listens for SIGINT, re-raises it
- * so the process ends as Ctrl-C would have ended it. With
+ * start, and it listens for SIGINT (Ctrl-C) and SIGTERM (a supervisor, a
+ * CI timeout). On either it prints the report to stderr, then, if no one
+ * else listens for that signal, re-raises it so the process ends as it
+ * would have ended. With
  * `LEAKWATCH_WHY_IDLE` (set by `leakwatch why --idle 5s`) it also reports
  * once the event loop has been idle that long, then sends itself SIGTERM.
  *
@@ -26,6 +27,11 @@ const KEY = Symbol.for('leakwatch.why');
 const IDLE_UTILIZATION = 0.05;
 /** Longest gap between two idle checks. */
 const MAX_IDLE_STEP_MS = 250;
+/**
+ * Signals that end a process someone was waiting on: Ctrl-C, and a
+ * supervisor or a CI timeout (SIGTERM). Each prints the report first.
+ */
+const REPORT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** Prints the report once; resolves when it is written. */
 async function report(sites: CreationSites): Promise<void> {
@@ -54,20 +60,39 @@ function start(): void {
   }
   g[KEY] = sites;
   let reporting = false;
-
-  const onSigint = () => {
-    // The terminal signals the whole group and `leakwatch why` forwards:
-    // the second SIGINT of a pair arrives while the first is reporting.
-    if (reporting) return;
+  // Signals that arrived while a report was being written.
+  const pending = new Set<NodeJS.Signals>();
+  const listeners = new Map<NodeJS.Signals, () => void>();
+  const stopListening = (signal: NodeJS.Signals): void => {
+    const listener = listeners.get(signal);
+    if (listener !== undefined) process.removeListener(signal, listener);
+    listeners.delete(signal);
+  };
+  // Reports once, then lets each signal that came meanwhile do what it
+  // would have done: re-raised, unless the app handles it itself.
+  const reportThenPassOn = (then: () => void = () => {}): void => {
     reporting = true;
     void report(sites).then(() => {
-      process.removeListener('SIGINT', onSigint);
-      // Someone else handles SIGINT: they decide what it does.
-      if (process.listenerCount('SIGINT') === 0) process.kill(process.pid, 'SIGINT');
-      else reporting = false;
+      reporting = false;
+      for (const signal of pending) {
+        stopListening(signal);
+        // Someone else handles it: they decide what it does.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      }
+      pending.clear();
+      then();
     });
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of REPORT_SIGNALS) {
+    const listener = (): void => {
+      pending.add(signal);
+      // The terminal signals the whole group and `leakwatch why` forwards:
+      // the second signal of a pair arrives while the first is reporting.
+      if (!reporting) reportThenPassOn();
+    };
+    listeners.set(signal, listener);
+    process.on(signal, listener);
+  }
 
   const idleMs = env.whyIdleMs;
   if (idleMs !== null) {
@@ -82,8 +107,10 @@ function start(): void {
         if (u > IDLE_UTILIZATION) idleSince = performance.now();
         if (performance.now() - idleSince < idleMs || reporting) return;
         clearInterval(timer);
-        reporting = true;
-        void report(sites).then(() => process.kill(process.pid, 'SIGTERM'));
+        reportThenPassOn(() => {
+          stopListening('SIGTERM');
+          process.kill(process.pid, 'SIGTERM');
+        });
       } catch (err) {
         writeStderr(`leakwatch why: idle check failed (${(err as Error)?.message ?? String(err)})\n`);
       }

@@ -10,7 +10,7 @@ import { parseWhyArgs } from '../../agent/why-command';
 const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
 const LEAKY = path.join(FIXTURES, 'testing/why/leaky-app.js');
 const CLEAN = path.join(FIXTURES, 'testing/why/clean-app.js');
-const OWN_SIGINT = path.join(FIXTURES, 'testing/why/own-sigint-app.js');
+const OWN_SIGNALS = path.join(FIXTURES, 'testing/why/own-signals-app.js');
 const TS_APP = path.join(FIXTURES, 'testing/why-ts');
 const PRELOAD = path.join(ROOT, 'dist/testing/why-preload.js');
 
@@ -30,6 +30,8 @@ describe('leakwatch why', () => {
     expect(code, run.stderr()).toBe(143);
     expect(run.stdout()).toBe('done\n');
     expect(run.stderr()).toMatch(/^leakwatch why: \d+ handles keep process \d+ alive$/m);
+    // Once: the SIGTERM it sends itself after the report is not reported again.
+    expect(run.stderr().match(/keep process/g)).toHaveLength(1);
     expectBothSites(run.stderr());
     expect(run.stderr()).toContain('process.getActiveResourcesInfo(): ');
   }, 60_000);
@@ -43,7 +45,7 @@ describe('leakwatch why', () => {
     expectBothSites(run.stderr());
   }, 60_000);
 
-  it.skipIf(process.platform !== 'linux')('SIGTERM or SIGHUP to the CLI (a supervisor, a CI timeout) ends the child too: none is left running', async () => {
+  it.skipIf(process.platform !== 'linux')('SIGTERM or SIGHUP to the CLI (a supervisor, a CI timeout) ends the child too: none is left running; SIGTERM reports first', async () => {
     for (const [signal, status] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
       const run = runNode([CLI, 'why', '--', process.execPath, LEAKY], { preload: false });
       await run.waitFor(/done/);
@@ -53,6 +55,9 @@ describe('leakwatch why', () => {
       run.child.kill(signal);
       const { code } = await run.exited;
       expect(code, run.stderr()).toBe(status);
+      // A CI timeout is when the report is wanted most; a hang-up is not asked.
+      if (signal === 'SIGTERM') expectBothSites(run.stderr());
+      else expect(run.stderr()).not.toContain('keep process');
       const alive = (): boolean => {
         try {
           process.kill(children[0] as number, 0);
@@ -83,14 +88,26 @@ describe('leakwatch why', () => {
     expectBothSites(run.stderr());
   }, 60_000);
 
-  it('leaves SIGINT to an app that handles it: reports, does not kill', async () => {
-    const run = runNode(['--require', PRELOAD, OWN_SIGINT], { preload: false });
-    await run.waitFor(/ready/);
-    run.child.kill('SIGINT');
-    await run.waitFor(/app got SIGINT/);
-    const { code } = await run.exited;
-    expect(code).toBe(0);
-    expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(OWN_SIGINT, 'LEAK: interval', 'setInterval')}`);
+  it('the preload alone reports on SIGTERM, then ends by SIGTERM', async () => {
+    const run = runNode(['--require', PRELOAD, LEAKY], { preload: false });
+    await run.waitFor(/done/);
+    run.child.kill('SIGTERM');
+    const { signal } = await run.exited;
+    expect(signal).toBe('SIGTERM');
+    expectBothSites(run.stderr());
+    expect(run.stderr().match(/keep process/g)).toHaveLength(1);
+  }, 60_000);
+
+  it('leaves SIGINT and SIGTERM to an app that handles them: reports, does not kill', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const run = runNode(['--require', PRELOAD, OWN_SIGNALS], { preload: false });
+      await run.waitFor(/ready/);
+      run.child.kill(signal);
+      await run.waitFor(new RegExp(`app got ${signal}`));
+      const { code } = await run.exited;
+      expect(code, run.stderr()).toBe(0);
+      expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(OWN_SIGNALS, 'LEAK: interval', 'setInterval')}`);
+    }
   }, 60_000);
 
   it('names the .ts line of a compiled TypeScript app through its source map (no --enable-source-maps)', async () => {
