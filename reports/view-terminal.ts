@@ -216,7 +216,7 @@ function renderSuspect(x: SuspectView, width: number, p: Palette): string[] {
   if (x.callback !== null) out.push(...wrap(`callback ${s(x.callback)}`, width, indent));
   if (x.detail.length > 0) out.push(...wrap(x.detail.map(([k, v]) => `${s(k)}=${s(v)}`).join(' · '), width, indent));
   for (const frame of x.shortStack) out.push(p.dim(`${indent}  ${truncateMiddle(`at ${s(frame)}`, width - indent.length - 2)}`));
-  if (x.moreFrames > 0) out.push(p.dim(`${indent}  … ${x.moreFrames} more frames`));
+  if (x.moreFrames > 0) out.push(p.dim(`${indent}  … ${x.moreFrames} more frame${x.moreFrames === 1 ? '' : 's'}`));
   return out;
 }
 

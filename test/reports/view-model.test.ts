@@ -6,7 +6,7 @@ import { downsampleMinMax } from '../../reports/view-downsample';
 import { formatBytes, formatDuration, formatRate } from '../../reports/view-format';
 import { buildViewModel, DEFAULT_MAX_POINTS, MAX_HANDLE_SERIES } from '../../reports/view-model';
 import { sanitizeText } from '../../reports/safe-text';
-import { truncateMiddle, wrap } from '../../reports/view-terminal';
+import { renderReportText, truncateMiddle, wrap } from '../../reports/view-terminal';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeReport } = require('../fixtures/reports/make-report.js') as { makeReport: (o?: object) => LeakReport };
 
@@ -157,5 +157,9 @@ describe('buildViewModel', () => {
     expect(m.suspects[0]!.stack).toEqual(stack);
     expect(m.suspects[0]!.shortStack).toEqual([stack[0], stack[3]]);
     expect(m.suspects[0]!.moreFrames).toBe(3);
+    // One hidden frame is "1 more frame".
+    (r.suspects[0] as unknown as { stack: string[] }).stack = ['a (/srv/a.js:1:1)', 'b (/srv/b.js:1:1)', 'c (/srv/c.js:1:1)', 'd (/srv/d.js:1:1)', 'e (/srv/e.js:1:1)', 'f (/srv/f.js:1:1)'];
+    const text = renderReportText(buildViewModel(r, 'x.json'), { color: false });
+    expect(text).toContain('… 1 more frame\n');
   });
 });

@@ -52,7 +52,8 @@ function expectReportContent(text: string, kind: string): void {
   expect(f).toContain(`count ${s.count.toLocaleString('en-US')} · growth +${s.growth.toLocaleString('en-US')}`);
   expect(text).toContain(s.site === null ? 'site unknown' : `site ${s.site}`);
   if (s.stack.length > 0) expect(text).toContain(`at ${s.stack[0]}`);
-  if (s.stack.length > 5) expect(text).toContain(`… ${s.stack.length - 5} more frames`);
+  const more = s.stack.length - 5;
+  if (more > 0) expect(text).toContain(`… ${more} more frame${more === 1 ? '' : 's'}`);
   for (const p of report.profiles) expect(text).toContain(p.path);
 }
 
