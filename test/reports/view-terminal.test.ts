@@ -290,6 +290,10 @@ describe('leakwatch view <dir>', () => {
     const r = runCli(['view'], { LEAKWATCH_REPORT_DIR: absent });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`No leak reports in ${absent}`);
+    // --html has nothing to render: a clear line and a non-zero exit.
+    const html = runCli(['view', '--html'], { LEAKWATCH_REPORT_DIR: absent });
+    expect(html.status).toBe(1);
+    expect(html.stderr).toBe(`leakwatch: no leak report in ${absent} (no report has been written there yet): nothing to show\n`);
   });
 
   it('lists reports newest first with time, pid, service, verdict and top suspect', () => {
