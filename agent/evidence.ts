@@ -26,6 +26,11 @@ import type { Evidence, Tracking } from './tracking';
 /** Heap sites listed as suspects (the pprof file has them all). */
 export const MAX_HEAP_SUSPECTS = 10;
 
+/** `1 timer`, `2 timers`: a count with its noun, for the report's notes. */
+function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** The addresses of leakwatch's own exporters and control socket. */
 function ownEndpoints(view: AgentView): OwnEndpoints {
   const exact = new Set<string>();
@@ -54,7 +59,7 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     const filter = TIMER_FILTERS.find((f) => f.test(g));
     if (filter !== undefined) {
       bump(evidence.dropped, `excluded.${filter.name}`, g.count);
-      evidence.notes.push(`excluded ${g.count} timer(s) with callback ${g.name || '(anonymous)'}: ${filter.reason}`);
+      evidence.notes.push(`excluded ${counted(g.count, 'timer')} with callback ${g.name || '(anonymous)'}: ${filter.reason}`);
       continue;
     }
     evidence.suspects.push(timerSuspect(g, ctx));
@@ -71,7 +76,7 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
   if (sockets.ownUnlisted > 0) sockets.excluded['leakwatch-endpoint'] = (sockets.excluded['leakwatch-endpoint'] ?? 0) + sockets.ownUnlisted;
   for (const [name, n] of Object.entries(sockets.excluded)) {
     bump(evidence.dropped, `excluded.${name}`, n);
-    evidence.notes.push(`excluded ${n} socket(s)/server(s): ${filters.find((f) => f.name === name)?.reason ?? name}`);
+    evidence.notes.push(`excluded ${counted(n, 'socket or server', 'sockets or servers')}: ${filters.find((f) => f.name === name)?.reason ?? name}`);
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
   if (sockets.inactive > 0) evidence.notes.push(`${sockets.inactive} destroyed sockets or closed servers are still referenced (not live, not listed)`);
@@ -136,7 +141,7 @@ export async function gatherListeners(capture: ListenerCapture, insp: InspectorP
   const readings = capture.read();
   if (capture.dropped > 0) {
     bump(evidence.dropped, 'listenerWarnings', capture.dropped);
-    evidence.notes.push(`${capture.dropped} MaxListenersExceededWarning(s) beyond the first ${readings.length} not kept`);
+    evidence.notes.push(`${counted(capture.dropped, 'MaxListenersExceededWarning')} beyond the first ${readings.length} not kept`);
   }
   if (readings.length === 0) return;
   let locs: (string | null)[] = readings.map(() => null);

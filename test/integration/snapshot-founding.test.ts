@@ -46,7 +46,7 @@ describe('snapshot: the founding story (issue 5)', () => {
     expect(report.suspects.some((s) => s.callback?.name === 'watch1')).toBe(false);
     // The agent's own sampling timer is excluded, and the report says so.
     expect(report.dropped['excluded.leakwatch-timer']).toBe(1);
-    expect(report.notes.join('\n')).toMatch(/excluded 1 timer\(s\).*leakwatch's own sampling/);
+    expect(report.notes.join('\n')).toMatch(/excluded 1 timer with callback .*leakwatch's own sampling/);
     // What the stack sampler saw and skipped is in the report.
     const stacks = /creation stacks: (\d+) captured for (\d+) timers created while armed \(1 in 16 on average, at most 50 a second(?:; (\d+) more sample points skipped by that cap)?\)/.exec(report.notes.join('\n'));
     expect(stacks, report.notes.join('\n')).not.toBeNull();
