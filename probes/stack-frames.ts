@@ -71,10 +71,10 @@ export function printedFrames(frames: readonly Frame[], max: number): Frame[] {
   return out;
 }
 
-/** `isModuleLoaderFile` for a frame formatted as `fn (file:line:column)` or `file:line:column`. */
+/** `isModuleLoaderFile` for a frame as `formatFrame` wrote it into a report. */
 export function isModuleLoaderFrameText(text: string): boolean {
-  const inParens = /\(([^()]*)\)$/.exec(text);
-  return isModuleLoaderFile(inParens === null ? text : (inParens[1] as string));
+  const frame = parseStackText(`at ${text}`, 1)[0];
+  return frame !== undefined && isModuleLoaderFile(frame.file);
 }
 
 export function isOwnFrame(file: string): boolean {
