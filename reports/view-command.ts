@@ -100,9 +100,10 @@ export async function run(_command: string, args: string[]): Promise<number> {
   const target = parsed.target ?? reportDirFromEnv();
   const stat = await fs.stat(target).catch((err: NodeJS.ErrnoException) => err);
   if (stat instanceof Error) {
-    if (!explicit && stat.code === 'ENOENT' && !parsed.html) return showList(target, [], parsed);
     // The default directory is created with the first report.
-    if (!explicit && stat.code === 'ENOENT') return fail(`no leak report in ${target} (no report has been written there yet): nothing to show`);
+    if (!explicit && stat.code === 'ENOENT') {
+      return parsed.html ? fail(`no leak report in ${target} (no report has been written there yet): nothing to show`) : showList(target, [], parsed);
+    }
     return fail(stat.code === 'ENOENT' ? `no such file or directory: ${target}` : `cannot read ${target} (${stat.message})`);
   }
   if (stat.isDirectory()) {
