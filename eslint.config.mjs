@@ -5,11 +5,23 @@ import timerUnref from './eslint-rules/timer-unref.mjs';
 
 const PROCESS_ENV = {
   selector: "MemberExpression[object.name='process'][property.name='env']",
-  message: 'Only agent/config.ts (the agent) and agent/cli-env.ts (the CLI and test helpers) read process.env: add the variable there and pass the value in.',
+  message:
+    'Only agent/config.ts (the agent) and agent/cli-env.ts (the CLI and test helpers) read process.env: add the variable there and pass the value in.',
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/**', 'bench/**', 'demo/**', 'docs/**', '*.config.*', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'test/**',
+      'bench/**',
+      'demo/**',
+      'docs/**',
+      '*.config.*',
+      'eslint.config.mjs',
+    ],
+  },
   {
     files: ['agent/**/*.ts', 'probes/**/*.ts', 'reports/**/*.ts', 'bin/**/*.ts', 'testing/**/*.ts'],
     extends: [tseslint.configs.recommended],
@@ -22,14 +34,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
       'no-console': 'error',
-      'no-restricted-syntax': ['error', PROCESS_ENV, { selector: 'ExportAllDeclaration', message: 'List every export by name.' }],
+      'no-restricted-syntax': [
+        'error',
+        PROCESS_ENV,
+        { selector: 'ExportAllDeclaration', message: 'List every export by name.' },
+      ],
     },
   },
   {
     // The readers of the environment: the agent's config, and what the CLI
     // and the test helpers read (they pass the environment on to children).
     files: ['agent/config.ts', 'agent/cli-env.ts'],
-    rules: { 'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'List every export by name.' }] },
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'List every export by name.' }],
+    },
   },
   {
     // The CLI and the viewers print by design.

@@ -20,8 +20,15 @@ export class LeakwatchAgent implements Agent, AgentView {
   readonly history: History;
   readonly readings: Readings;
   readonly self: SelfMetrics = {
-    ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0,
-    reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0, exportsDroppedByChannel: {},
+    ticks: 0,
+    tickCostUs: 0,
+    tickCostTotalUs: 0,
+    evaluations: 0,
+    errors: 0,
+    reportsWritten: 0,
+    reportsSuppressed: 0,
+    exportsDropped: 0,
+    exportsDroppedByChannel: {},
   };
   readonly debug: Debug;
   readonly heapLimitBytes = readHeapLimit();
@@ -43,14 +50,20 @@ export class LeakwatchAgent implements Agent, AgentView {
   private cycle: { specs: SignalSpec[]; next: number; judged: Judgement[] } | null = null;
   private reporting: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly config: Config, debug: Debug = createDebug(config.debug)) {
+  constructor(
+    readonly config: Config,
+    debug: Debug = createDebug(config.debug),
+  ) {
     this.debug = debug;
     this.history = new History(config.historySize);
     this.sampler = new Sampler(this.history, config.intervalMs);
     this.readings = this.sampler.readings;
     this.scratch = createJudgeScratch(config.historySize);
     this.machine = initialMachine(this.startedAt);
-    this.evalEveryTicks = Math.max(1, Math.min(Math.round(config.windowMs / 24 / config.intervalMs), Math.round(EVAL_EVERY_MS / config.intervalMs)));
+    this.evalEveryTicks = Math.max(
+      1,
+      Math.min(Math.round(config.windowMs / 24 / config.intervalMs), Math.round(EVAL_EVERY_MS / config.intervalMs)),
+    );
     this.limits = {
       windowMs: config.windowMs,
       minArmedMs: Math.max(2 * config.intervalMs, config.windowMs / 6),
@@ -68,7 +81,9 @@ export class LeakwatchAgent implements Agent, AgentView {
   /** Starts the one sampling timer and the configured exporters. */
   start(): this {
     const c = this.config;
-    this.debug(`started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, container limit ${this.cgroupLimitBytes ?? 'none'}`);
+    this.debug(
+      `started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, container limit ${this.cgroupLimitBytes ?? 'none'}`,
+    );
     try {
       this.exporters = startExporters(this);
     } catch (err) {
@@ -125,7 +140,9 @@ export class LeakwatchAgent implements Agent, AgentView {
     const h = this.history;
     const handles: string[] = [];
     for (const [type, n] of this.readings.handles.byType) if (n > 0) handles.push(`${type}=${n}`);
-    this.debug(`tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} (delay timer ${this.readings.loop.resolutionMs}ms) fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`);
+    this.debug(
+      `tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} (delay timer ${this.readings.loop.resolutionMs}ms) fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`,
+    );
   }
 
   /**
@@ -142,7 +159,13 @@ export class LeakwatchAgent implements Agent, AgentView {
     const c = this.cycle;
     const share = Math.ceil(c.specs.length / this.evalEveryTicks);
     for (let i = 0; i < share && c.next < c.specs.length; i++) {
-      const j = judgeSignal(this.history, c.specs[c.next++] as SignalSpec, this.config.windowMs, this.config.intervalMs, this.scratch);
+      const j = judgeSignal(
+        this.history,
+        c.specs[c.next++] as SignalSpec,
+        this.config.windowMs,
+        this.config.intervalMs,
+        this.scratch,
+      );
       if (j !== null) c.judged.push(j);
     }
     if (c.next < c.specs.length) return;
@@ -221,13 +244,22 @@ export class LeakwatchAgent implements Agent, AgentView {
       this.self.reportsWritten++;
       for (const e of this.exporters) e.onReport?.(report, file);
       // A report is the one thing said without debug mode: users must see it.
-      const what = report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ');
-      writeStderr(`leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${what || 'no suspect named'}; report ${file}\n`);
+      const what =
+        report.suspects[0]?.title ??
+        report.signals
+          .filter((s) => s.leaking)
+          .map((s) => s.name)
+          .join(', ');
+      writeStderr(
+        `leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${what || 'no suspect named'}; report ${file}\n`,
+      );
       return file;
     } catch (err) {
       this.self.reportsSuppressed++;
       const e = err as Error & { code?: string };
-      writeStderr(`leakwatch: could not write a report to ${this.config.reportDir} (LEAKWATCH_REPORT_DIR): ${e.message}${e.code ? ` (${e.code})` : ''}\n`);
+      writeStderr(
+        `leakwatch: could not write a report to ${this.config.reportDir} (LEAKWATCH_REPORT_DIR): ${e.message}${e.code ? ` (${e.code})` : ''}\n`,
+      );
       this.onError('report', err);
       throw err;
     }

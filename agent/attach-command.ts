@@ -53,7 +53,14 @@ export async function run(command: string, args: string[]): Promise<number> {
 const SWITCHES = new Set(['--json', '--inspector', '--any-executable', '--debug']);
 
 function parseArgs(command: string, args: string[]): Parsed {
-  const out: Parsed = { pid: 0, json: false, inspector: false, anyExecutable: false, timeoutMs: DEFAULT_TIMEOUT_MS, entry: {} };
+  const out: Parsed = {
+    pid: 0,
+    json: false,
+    inspector: false,
+    anyExecutable: false,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    entry: {},
+  };
   const usage = (why: string) => new AttachError('LEAKWATCH_ERR_USAGE', `${why}\n${USAGE}`);
   const value = (i: number, flag: string) => {
     const v = args[i + 1];
@@ -62,7 +69,8 @@ function parseArgs(command: string, args: string[]): Parsed {
   };
   const duration = (v: string, flag: string) => {
     const ms = parseDuration(v);
-    if (ms === undefined || ms <= 0) throw usage(`${flag} ${JSON.stringify(v)} is not a duration (expected e.g. 500ms, 1s, 10m)`);
+    if (ms === undefined || ms <= 0)
+      throw usage(`${flag} ${JSON.stringify(v)} is not a duration (expected e.g. 500ms, 1s, 10m)`);
     return v;
   };
   let pidText: string | undefined;
@@ -80,22 +88,52 @@ function parseArgs(command: string, args: string[]): Parsed {
       if (command !== 'attach') throw usage(`${a} is an option of attach only`);
     };
     switch (a) {
-      case '--json': out.json = true; break;
-      case '--inspector': out.inspector = true; break;
-      case '--any-executable': attachOnly(); out.anyExecutable = true; break;
-      case '--debug': attachOnly(); out.entry.debug = true; break;
-      case '--timeout': out.timeoutMs = parseDuration(duration(value(i, a), a)) as number; i++; break;
-      case '--window': attachOnly(); out.entry.window = duration(value(i, a), a); i++; break;
-      case '--interval': attachOnly(); out.entry.interval = duration(value(i, a), a); i++; break;
-      case '--duration': attachOnly(); out.entry.duration = parseDuration(duration(value(i, a), a)) as number; i++; break;
-      case '--report-dir': attachOnly(); out.entry.reportDir = path.resolve(value(i, a)); i++; break;
+      case '--json':
+        out.json = true;
+        break;
+      case '--inspector':
+        out.inspector = true;
+        break;
+      case '--any-executable':
+        attachOnly();
+        out.anyExecutable = true;
+        break;
+      case '--debug':
+        attachOnly();
+        out.entry.debug = true;
+        break;
+      case '--timeout':
+        out.timeoutMs = parseDuration(duration(value(i, a), a)) as number;
+        i++;
+        break;
+      case '--window':
+        attachOnly();
+        out.entry.window = duration(value(i, a), a);
+        i++;
+        break;
+      case '--interval':
+        attachOnly();
+        out.entry.interval = duration(value(i, a), a);
+        i++;
+        break;
+      case '--duration':
+        attachOnly();
+        out.entry.duration = parseDuration(duration(value(i, a), a)) as number;
+        i++;
+        break;
+      case '--report-dir':
+        attachOnly();
+        out.entry.reportDir = path.resolve(value(i, a));
+        i++;
+        break;
       default:
         if (a.startsWith('-') || pidText !== undefined) throw usage(`unexpected argument ${JSON.stringify(a)}`);
         pidText = a;
     }
   }
   if (pidText === undefined) throw usage(`${command} needs a pid`);
-  if (!/^\d{1,10}$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > 4_194_304) throw usage(`${JSON.stringify(pidText)} is not a pid`);
+  if (!/^\d{1,10}$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > 4_194_304)
+    throw usage(`${JSON.stringify(pidText)} is not a pid`);
   out.pid = Number(pidText);
   return out;
 }
@@ -124,29 +162,49 @@ async function runAttach(p: Parsed): Promise<number> {
     throw err;
   });
   if (status?.ok === true) {
-    return done(p, { ok: true, outcome: 'already-running', pid: p.pid, status },
-      `leakwatch: pid ${p.pid} already runs leakwatch ${String(status.version)} (${String(status.mode)}, state ${String(status.state)}); nothing was changed. Reports go to ${String(status.reportDir)}.\n`);
+    return done(
+      p,
+      { ok: true, outcome: 'already-running', pid: p.pid, status },
+      `leakwatch: pid ${p.pid} already runs leakwatch ${String(status.version)} (${String(status.mode)}, state ${String(status.state)}); nothing was changed. Reports go to ${String(status.reportDir)}.\n`,
+    );
   }
   const { attachTo } = await import('./attach');
-  const { answer, inspector } = await attachTo(p.pid, p.entry, { timeoutMs: p.timeoutMs, anyExecutable: p.anyExecutable });
-  const config = (answer.config ?? {}) as { intervalMs?: number; windowMs?: number; reportDir?: string; control?: boolean };
+  const { answer, inspector } = await attachTo(p.pid, p.entry, {
+    timeoutMs: p.timeoutMs,
+    anyExecutable: p.anyExecutable,
+  });
+  const config = (answer.config ?? {}) as {
+    intervalMs?: number;
+    windowMs?: number;
+    reportDir?: string;
+    control?: boolean;
+  };
   const how = inspector.preexisting
     ? `used the inspector pid ${p.pid} already had open (${inspector.url}); it was open before leakwatch and is left open`
     : `opened for ${inspector.openMs} ms and closed again (the port refuses connections)`;
   const result = { ok: answer.outcome === 'started' || answer.outcome === 'already-running', ...answer, inspector };
   switch (answer.outcome) {
     case 'started':
-      return done(p, result,
+      return done(
+        p,
+        result,
         `leakwatch: attached to pid ${p.pid} (Node.js ${answer.node}): leakwatch ${answer.version} is watching, interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}\n` +
-        `  reports:   ${config.reportDir}\n` +
-        `  control:   ${answer.controlSocket ?? (config.control === false ? 'off (LEAKWATCH_CONTROL=false: use --inspector)' : 'not opened in the target (its LEAKWATCH_DEBUG=1 output says why): use --inspector')} (leakwatch status|snapshot|detach ${p.pid})\n` +
-        `  inspector: ${how}\n`);
+          `  reports:   ${config.reportDir}\n` +
+          `  control:   ${answer.controlSocket ?? (config.control === false ? 'off (LEAKWATCH_CONTROL=false: use --inspector)' : 'not opened in the target (its LEAKWATCH_DEBUG=1 output says why): use --inspector')} (leakwatch status|snapshot|detach ${p.pid})\n` +
+          `  inspector: ${how}\n`,
+      );
     case 'already-running':
-      return done(p, result,
-        `leakwatch: pid ${p.pid} already runs a leakwatch agent; nothing was changed. Reports go to ${config.reportDir}.\n  inspector: ${how}\n`);
+      return done(
+        p,
+        result,
+        `leakwatch: pid ${p.pid} already runs a leakwatch agent; nothing was changed. Reports go to ${config.reportDir}.\n  inspector: ${how}\n`,
+      );
     default:
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_AGENT',
-        `the agent did not start in pid ${p.pid}: ${answer.message ?? answer.outcome}${answer.code ? ` (${answer.code})` : ''}; the inspector was ${inspector.preexisting ? 'left as it was' : 'closed again'}`, { answer });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_AGENT',
+        `the agent did not start in pid ${p.pid}: ${answer.message ?? answer.outcome}${answer.code ? ` (${answer.code})` : ''}; the inspector was ${inspector.preexisting ? 'left as it was' : 'closed again'}`,
+        { answer },
+      );
   }
 }
 
@@ -160,8 +218,11 @@ async function runControl(command: ControlCommand, p: Parsed): Promise<number> {
   } catch (err) {
     if ((err as AttachError).code !== 'LEAKWATCH_ERR_ATTACH_NO_AGENT') throw err;
     if (!p.inspector) {
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT',
-        `${(err as Error).message}. Start one with \`leakwatch attach ${p.pid}\`; if it runs with LEAKWATCH_CONTROL=false, add --inspector to ask through the inspector.`, { pid: p.pid });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_NO_AGENT',
+        `${(err as Error).message}. Start one with \`leakwatch attach ${p.pid}\`; if it runs with LEAKWATCH_CONTROL=false, add --inspector to ask through the inspector.`,
+        { pid: p.pid },
+      );
     }
     const { requestViaInspector } = await import('./attach');
     const r = await requestViaInspector(p.pid, command, { timeoutMs: p.timeoutMs });
@@ -170,7 +231,9 @@ async function runControl(command: ControlCommand, p: Parsed): Promise<number> {
   }
   if (!res.ok) {
     const code = res.code === 'LEAKWATCH_ERR_ATTACH_NO_AGENT' ? res.code : 'LEAKWATCH_ERR_ATTACH_AGENT';
-    throw new AttachError(code, `the agent in pid ${p.pid} answered "${command}" with ${res.code}: ${res.message}`, { agentCode: res.code });
+    throw new AttachError(code, `the agent in pid ${p.pid} answered "${command}" with ${res.code}: ${res.message}`, {
+      agentCode: res.code,
+    });
   }
   switch (command) {
     case 'status':
@@ -178,23 +241,32 @@ async function runControl(command: ControlCommand, p: Parsed): Promise<number> {
     case 'snapshot':
       return done(p, res, `leakwatch: report written by pid ${p.pid}: ${String(res.path)}\n`);
     case 'detach':
-      return done(p, res, `leakwatch: detached from pid ${p.pid} (via ${via}): the agent stopped and released what it had armed\n`);
+      return done(
+        p,
+        res,
+        `leakwatch: detached from pid ${p.pid} (via ${via}): the agent stopped and released what it had armed\n`,
+      );
   }
 }
 
 function formatStatus(s: Record<string, unknown>): string {
   const samples = (s.samples ?? {}) as Record<string, number | null>;
   const config = (s.config ?? {}) as { intervalMs?: number; windowMs?: number };
-  const handles = Object.entries((s.handles ?? {}) as Record<string, number>).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const handles =
+    Object.entries((s.handles ?? {}) as Record<string, number>)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'none';
   const mb = (x: number | null | undefined) => (typeof x === 'number' ? `${(x / 1048576).toFixed(1)} MB` : 'n/a');
   const reports = (s.reports ?? []) as string[];
   const since = typeof s.startedAt === 'number' ? `${Math.round((Date.now() - s.startedAt) / 1000)} s` : '?';
-  return `leakwatch ${String(s.version)} in pid ${String(s.pid)} (Node.js ${String(s.node)}, ${String(s.mode)}, running ${since}): state ${String(s.state)}\n` +
+  return (
+    `leakwatch ${String(s.version)} in pid ${String(s.pid)} (Node.js ${String(s.node)}, ${String(s.mode)}, running ${since}): state ${String(s.state)}\n` +
     `  interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}, ${String(s.ticks)} samples, ${String(s.errors)} errors${ownCost(s)}\n` +
     `  heap ${mb(samples['heap.used'])} (floor ${mb(samples['heap.floor'])}), rss ${mb(samples.rss)}, loop p99 ${typeof samples['loop.p99'] === 'number' ? `${samples['loop.p99'].toFixed(1)} ms` : 'n/a'}, fds ${samples.fds ?? 'n/a'}\n` +
     `  handles ${handles}\n` +
     `  reports written ${String(s.reportsWritten)} (suppressed ${String(s.reportsSuppressed)}) in ${String(s.reportDir)}\n` +
-    reports.map((r) => `    ${r}\n`).join('');
+    reports.map((r) => `    ${r}\n`).join('')
+  );
 }
 
 /**

@@ -63,7 +63,12 @@ export function attach(options: EntryOptions = {}): EntryAnswer {
     if (options.debug !== undefined) opts.debug = options.debug;
     const agent = start(opts);
     if (!agent.config.enabled) {
-      return { ...base, outcome: 'disabled', config: agent.config, message: 'LEAKWATCH_ENABLED=false in the target\'s environment; nothing started' };
+      return {
+        ...base,
+        outcome: 'disabled',
+        config: agent.config,
+        message: "LEAKWATCH_ENABLED=false in the target's environment; nothing started",
+      };
     }
     holder[AGENT_KEY] = agent;
     const mark: AttachedMark = { at: Date.now(), root: path.resolve(__dirname, '..') };
@@ -95,7 +100,12 @@ function controlPathOf(agent: Agent): string | null {
 export async function request(cmd: ControlCommand): Promise<unknown> {
   const agent = (globalThis as Holder)[AGENT_KEY];
   if (agent === undefined) {
-    return { ok: false, v: 1, code: 'LEAKWATCH_ERR_ATTACH_NO_AGENT', message: `no leakwatch agent runs in pid ${process.pid}` };
+    return {
+      ok: false,
+      v: 1,
+      code: 'LEAKWATCH_ERR_ATTACH_NO_AGENT',
+      message: `no leakwatch agent runs in pid ${process.pid}`,
+    };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handleRequest } = require('./control') as typeof import('./control');

@@ -15,7 +15,9 @@ const POLL_MS = 25;
 export type Evaluate = (expression: string) => Promise<unknown>;
 
 export function exited(pid: number): AttachError {
-  return new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, { pid });
+  return new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, {
+    pid,
+  });
 }
 
 /** The target's own inspector, if it has one open (started with --inspect, or inspector.open()). */
@@ -30,19 +32,32 @@ export async function findOpenInspector(pid: number, addr: InspectorAddress): Pr
 }
 
 /** Polls until the inspector answers /json/list, the target dies, or time runs out. */
-export async function waitForInspector(pid: number, addr: InspectorAddress, before: Set<number>, timeoutMs: number): Promise<string> {
+export async function waitForInspector(
+  pid: number,
+  addr: InspectorAddress,
+  before: Set<number>,
+  timeoutMs: number,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isRunning(pid)) throw exited(pid);
-    const ports = addr.port !== 0 ? [addr.port] : listeningPortsOf(pid).map((l) => l.port).filter((p) => !before.has(p));
+    const ports =
+      addr.port !== 0
+        ? [addr.port]
+        : listeningPortsOf(pid)
+            .map((l) => l.port)
+            .filter((p) => !before.has(p));
     for (const port of ports) {
       const url = await inspectorUrl(addr.host, port, 500);
       if (url !== null) return url;
     }
     await sleep(POLL_MS);
   }
-  throw new AttachError('LEAKWATCH_ERR_ATTACH_TIMEOUT',
-    `pid ${pid} did not open its inspector within ${timeoutMs} ms of SIGUSR1 (does it handle SIGUSR1 itself, or run with --disable-sigusr1?)`, { pid });
+  throw new AttachError(
+    'LEAKWATCH_ERR_ATTACH_TIMEOUT',
+    `pid ${pid} did not open its inspector within ${timeoutMs} ms of SIGUSR1 (does it handle SIGUSR1 itself, or run with --disable-sigusr1?)`,
+    { pid },
+  );
 }
 
 /** The webSocketDebuggerUrl from http://host:port/json/list, or null. */
@@ -106,7 +121,14 @@ export function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evalua
   let nextId = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   ws.on('message', (data) => {
-    let msg: { id?: number; result?: { result?: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } } }; error?: { message?: string } };
+    let msg: {
+      id?: number;
+      result?: {
+        result?: { value?: unknown };
+        exceptionDetails?: { text?: string; exception?: { description?: string } };
+      };
+      error?: { message?: string };
+    };
     try {
       msg = JSON.parse(String(data)) as typeof msg;
     } catch {
@@ -119,42 +141,65 @@ export function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evalua
     if (msg.error?.message === CONTEXT_DESTROYED) {
       // The target is exiting, and Node makes it wait for connected
       // sessions: let it go.
-      p.reject(new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, { pid }));
+      p.reject(
+        new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, {
+          pid,
+        }),
+      );
       ws.terminate();
     } else if (msg.error !== undefined) p.reject(new Error(msg.error.message ?? 'inspector error'));
     else if (ex !== undefined) p.reject(new Error(ex.exception?.description ?? ex.text ?? 'exception in the target'));
     else p.resolve(msg.result?.result?.value);
   });
   ws.on('close', () => {
-    for (const p of pending.values()) p.reject(new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `the inspector of pid ${pid} closed the connection`, { pid }));
+    for (const p of pending.values())
+      p.reject(
+        new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `the inspector of pid ${pid} closed the connection`, {
+          pid,
+        }),
+      );
     pending.clear();
   });
   ws.on('error', () => {});
-  return (expression) => new Promise((resolve, reject) => {
-    const id = ++nextId;
-    // A stopped or wedged target never answers; the CLI must not hang.
-    const timer = setTimeout(() => {
-      if (!pending.delete(id)) return;
-      reject(new AttachError('LEAKWATCH_ERR_ATTACH_TIMEOUT', `pid ${pid} did not answer the inspector within ${timeoutMs} ms (is its event loop blocked?)`, { pid }));
-    }, timeoutMs);
-    timer.unref();
-    pending.set(id, {
-      resolve: (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      reject: (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
+  return (expression) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      // A stopped or wedged target never answers; the CLI must not hang.
+      const timer = setTimeout(() => {
+        if (!pending.delete(id)) return;
+        reject(
+          new AttachError(
+            'LEAKWATCH_ERR_ATTACH_TIMEOUT',
+            `pid ${pid} did not answer the inspector within ${timeoutMs} ms (is its event loop blocked?)`,
+            { pid },
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      ws.send(
+        JSON.stringify({
+          id,
+          method: 'Runtime.evaluate',
+          params: { expression, returnByValue: true, awaitPromise: true, includeCommandLineAPI: true },
+        }),
+        (err) => {
+          if (err) {
+            pending.delete(id);
+            reject(err);
+          }
+        },
+      );
     });
-    ws.send(JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true, awaitPromise: true, includeCommandLineAPI: true } }), (err) => {
-      if (err) {
-        pending.delete(id);
-        reject(err);
-      }
-    });
-  });
 }
 
 /**
@@ -162,7 +207,13 @@ export function evaluator(ws: WebSocket, pid: number, timeoutMs: number): Evalua
  * is not waited for), then checks the port refuses connections.
  * @throws AttachError INSPECTOR_OPEN when it stays open
  */
-export async function closeInspector(ws: WebSocket | null, evaluate: Evaluate | null, pid: number, url: string, timeoutMs: number): Promise<void> {
+export async function closeInspector(
+  ws: WebSocket | null,
+  evaluate: Evaluate | null,
+  pid: number,
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
   const { hostname, port } = new URL(url);
   const host = hostname.replace(/^\[|\]$/g, '');
   if (ws === null || evaluate === null || ws.readyState !== ws.OPEN) {
@@ -184,7 +235,9 @@ export async function closeInspector(ws: WebSocket | null, evaluate: Evaluate | 
   }
   if (ws !== null && evaluate !== null && ws.readyState === ws.OPEN) {
     try {
-      await evaluate("setTimeout(() => { try { process.getBuiltinModule ? process.getBuiltinModule('inspector').close() : require('inspector').close(); } catch {} }, 0); true");
+      await evaluate(
+        "setTimeout(() => { try { process.getBuiltinModule ? process.getBuiltinModule('inspector').close() : require('inspector').close(); } catch {} }, 0); true",
+      );
     } catch {
       // The target may have exited or be wedged; the port check below tells.
     }
@@ -195,8 +248,11 @@ export async function closeInspector(ws: WebSocket | null, evaluate: Evaluate | 
     if (!isRunning(pid) || !(await accepts(host, Number(port)))) return;
     await sleep(POLL_MS);
   }
-  throw new AttachError('LEAKWATCH_ERR_ATTACH_INSPECTOR_OPEN',
-    `the inspector of pid ${pid} is still open at ${host}:${port}; close it from inside the process (require('inspector').close()) or restart it`, { pid, port: Number(port) });
+  throw new AttachError(
+    'LEAKWATCH_ERR_ATTACH_INSPECTOR_OPEN',
+    `the inspector of pid ${pid} is still open at ${host}:${port}; close it from inside the process (require('inspector').close()) or restart it`,
+    { pid, port: Number(port) },
+  );
 }
 
 function sleep(ms: number): Promise<void> {

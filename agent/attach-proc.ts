@@ -93,7 +93,10 @@ export function isRunning(pid: number): boolean {
 
 function readNulList(file: string): string[] {
   try {
-    return fs.readFileSync(file, 'utf8').split('\0').filter((s) => s.length > 0);
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\0')
+      .filter((s) => s.length > 0);
   } catch {
     return [];
   }
@@ -113,7 +116,25 @@ export interface InspectorAddress {
 }
 
 /** Node options that take their value as the next argument. */
-const VALUE_OPTIONS = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-e', '--eval', '-p', '--print', '--inspect-port', '--debug-port', '--title', '-C', '--conditions', '--env-file', '--input-type', '--stack-trace-limit']);
+const VALUE_OPTIONS = new Set([
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '-e',
+  '--eval',
+  '-p',
+  '--print',
+  '--inspect-port',
+  '--debug-port',
+  '--title',
+  '-C',
+  '--conditions',
+  '--env-file',
+  '--input-type',
+  '--stack-trace-limit',
+]);
 
 /**
  * Where SIGUSR1 will make the target's inspector listen, from its Node
@@ -226,7 +247,11 @@ export interface PortOwner {
  * Only processes we may read are found; root finds all.
  */
 export function findPortOwner(port: number): PortOwner | null {
-  const inodes = new Set(readListeners().filter((l) => l.port === port).map((l) => l.inode));
+  const inodes = new Set(
+    readListeners()
+      .filter((l) => l.port === port)
+      .map((l) => l.inode),
+  );
   if (inodes.size === 0) return null;
   let pids: string[] = [];
   try {
@@ -237,7 +262,8 @@ export function findPortOwner(port: number): PortOwner | null {
   for (const p of pids) {
     const held = socketInodesOf(Number(p));
     for (const inode of inodes) {
-      if (held.has(inode)) return { pid: Number(p), command: sanitizeText(readNulList(`/proc/${p}/cmdline`).join(' ').slice(0, 200)) };
+      if (held.has(inode))
+        return { pid: Number(p), command: sanitizeText(readNulList(`/proc/${p}/cmdline`).join(' ').slice(0, 200)) };
     }
   }
   return { pid: null, command: '' };

@@ -16,10 +16,25 @@ import * as path from 'node:path';
 import type WebSocket from 'ws';
 import { AttachError } from './attach-errors';
 import {
-  type Evaluate, accepts, closeInspector, connect, evaluator, exited,
-  findOpenInspector, inspectorUrl, waitForInspector,
+  type Evaluate,
+  accepts,
+  closeInspector,
+  connect,
+  evaluator,
+  exited,
+  findOpenInspector,
+  inspectorUrl,
+  waitForInspector,
 } from './attach-inspector';
-import { findPortOwner, inspectorAddressOf, isLoopback, isRunning, listeningPortsOf, looksLikeNode, readTarget } from './attach-proc';
+import {
+  findPortOwner,
+  inspectorAddressOf,
+  isLoopback,
+  isRunning,
+  listeningPortsOf,
+  looksLikeNode,
+  readTarget,
+} from './attach-proc';
 import type { ControlCommand } from './control';
 import type { EntryAnswer, EntryOptions } from './attach-entry';
 import { checkProcess } from './control-client';
@@ -48,30 +63,51 @@ export interface InspectorUse {
  * Runs `fn` with an inspector session in `pid`, opening and closing the
  * inspector around it unless the target had one open already.
  */
-export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (evaluate: Evaluate) => Promise<T>): Promise<{ value: T; inspector: InspectorUse }> {
+export async function withInspector<T>(
+  pid: number,
+  opts: SessionOptions,
+  fn: (evaluate: Evaluate) => Promise<T>,
+): Promise<{ value: T; inspector: InspectorUse }> {
   checkProcess(pid);
   if (process.platform !== 'linux') {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_UNSUPPORTED', `attach reads /proc to check a process before signalling it, so it runs on Linux only (this is ${process.platform}); preload leakwatch instead (node --require leakwatch/register)`, { pid });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_UNSUPPORTED',
+      `attach reads /proc to check a process before signalling it, so it runs on Linux only (this is ${process.platform}); preload leakwatch instead (node --require leakwatch/register)`,
+      { pid },
+    );
   }
   const target = readTarget(pid);
   if (target === null || !target.alive) throw exited(pid);
   if (target.stopped) {
     // SIGUSR1 would stay pending and open the inspector whenever it resumes,
     // long after leakwatch gave up: refuse before sending anything.
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_STOPPED', `pid ${pid} is stopped (SIGSTOP, ^Z or a tracer); resume it (kill -CONT ${pid}) and attach again. Nothing was sent to it.`, { pid });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_STOPPED',
+      `pid ${pid} is stopped (SIGSTOP, ^Z or a tracer); resume it (kill -CONT ${pid}) and attach again. Nothing was sent to it.`,
+      { pid },
+    );
   }
   if (!target.catchesSigusr1) {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_NOT_NODE',
-      `pid ${pid} (${target.exe}) is not a Node.js process that opens an inspector on SIGUSR1; nothing was sent to it`, { pid, exe: target.exe });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_NOT_NODE',
+      `pid ${pid} (${target.exe}) is not a Node.js process that opens an inspector on SIGUSR1; nothing was sent to it`,
+      { pid, exe: target.exe },
+    );
   }
   if (!looksLikeNode(target.exe) && opts.anyExecutable !== true) {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_NOT_NODE',
-      `pid ${pid} runs ${target.exe}, which does not look like Node.js; nothing was sent to it (if it is Node.js under another name, pass --any-executable)`, { pid, exe: target.exe });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_NOT_NODE',
+      `pid ${pid} runs ${target.exe}, which does not look like Node.js; nothing was sent to it (if it is Node.js under another name, pass --any-executable)`,
+      { pid, exe: target.exe },
+    );
   }
   const addr = inspectorAddressOf(target);
   if (!isLoopback(addr.host)) {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_UNSAFE_HOST',
-      `pid ${pid} would open its inspector on ${addr.host}:${addr.port}, beyond loopback (--inspect-port); leakwatch will not expose it`, { pid, host: addr.host });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_UNSAFE_HOST',
+      `pid ${pid} would open its inspector on ${addr.host}:${addr.port}, beyond loopback (--inspect-port); leakwatch will not expose it`,
+      { pid, host: addr.host },
+    );
   }
 
   let url = await findOpenInspector(pid, addr);
@@ -80,9 +116,11 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
   if (url === null) {
     if (addr.port !== 0 && (await accepts(addr.host, addr.port))) {
       const owner = findPortOwner(addr.port);
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_PORT_IN_USE',
-        `port ${addr.host}:${addr.port}, where pid ${pid} would open its inspector, is taken by ${owner?.pid != null ? `pid ${owner.pid} (${owner.command})` : 'a process leakwatch cannot see (another user\'s)'}; stop that process or wait until it frees the port, then run attach again. Nothing was sent to pid ${pid}.`,
-        { pid, port: addr.port, holder: owner?.pid ?? null, holderCommand: owner?.command ?? null });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_PORT_IN_USE',
+        `port ${addr.host}:${addr.port}, where pid ${pid} would open its inspector, is taken by ${owner?.pid != null ? `pid ${owner.pid} (${owner.command})` : "a process leakwatch cannot see (another user's)"}; stop that process or wait until it frees the port, then run attach again. Nothing was sent to pid ${pid}.`,
+        { pid, port: addr.port, holder: owner?.pid ?? null, holderCommand: owner?.command ?? null },
+      );
     }
     const before = new Set(listeningPortsOf(pid).map((l) => l.port));
     openedAt = Date.now();
@@ -107,11 +145,19 @@ export async function withInspector<T>(pid: number, opts: SessionOptions, fn: (e
     const seen = await evaluate('process.pid');
     if (seen !== pid) {
       foreign = true;
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_PORT_IN_USE', `the inspector at ${url} belongs to pid ${String(seen)}, not ${pid}; nothing was loaded`, { pid, holder: seen });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_PORT_IN_USE',
+        `the inspector at ${url} belongs to pid ${String(seen)}, not ${pid}; nothing was loaded`,
+        { pid, holder: seen },
+      );
     }
     const node = String(await evaluate('process.version'));
     if (Number(node.slice(1).split('.')[0]) < MIN_NODE_MAJOR) {
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_NODE_VERSION', `pid ${pid} runs Node.js ${node}; leakwatch needs ${MIN_NODE_MAJOR} or newer. Nothing was loaded.`, { pid, node });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_NODE_VERSION',
+        `pid ${pid} runs Node.js ${node}; leakwatch needs ${MIN_NODE_MAJOR} or newer. Nothing was loaded.`,
+        { pid, node },
+      );
     }
     const value = await fn(evaluate);
     return { value, inspector };
@@ -144,15 +190,27 @@ function loadExpression(call: string, timeoutMs: number): string {
 }
 
 /** Attaches: loads and starts the agent in `pid`. */
-export async function attachTo(pid: number, options: EntryOptions, opts: SessionOptions): Promise<{ answer: EntryAnswer; inspector: InspectorUse }> {
-  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`attach(${JSON.stringify(options)})`, opts.timeoutMs)));
+export async function attachTo(
+  pid: number,
+  options: EntryOptions,
+  opts: SessionOptions,
+): Promise<{ answer: EntryAnswer; inspector: InspectorUse }> {
+  const { value, inspector } = await withInspector(pid, opts, (evaluate) =>
+    evaluate(loadExpression(`attach(${JSON.stringify(options)})`, opts.timeoutMs)),
+  );
   // The agent answered, but the process may have ended right after.
   if (!isRunning(pid)) throw exited(pid);
   return { answer: value as EntryAnswer, inspector };
 }
 
 /** Sends a control command through the inspector (agents without a socket). */
-export async function requestViaInspector(pid: number, cmd: ControlCommand, opts: SessionOptions): Promise<{ answer: unknown; inspector: InspectorUse }> {
-  const { value, inspector } = await withInspector(pid, opts, (evaluate) => evaluate(loadExpression(`request(${JSON.stringify(cmd)})`, opts.timeoutMs)));
+export async function requestViaInspector(
+  pid: number,
+  cmd: ControlCommand,
+  opts: SessionOptions,
+): Promise<{ answer: unknown; inspector: InspectorUse }> {
+  const { value, inspector } = await withInspector(pid, opts, (evaluate) =>
+    evaluate(loadExpression(`request(${JSON.stringify(cmd)})`, opts.timeoutMs)),
+  );
   return { answer: value, inspector };
 }

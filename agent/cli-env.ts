@@ -9,9 +9,7 @@ import { type Milliseconds, parseDuration } from './duration';
 /** The report directory the CLI should look in (no agent running). */
 export function reportDirFromEnv(env: Env = process.env): string {
   const raw = env.LEAKWATCH_REPORT_DIR;
-  return raw && raw.trim() !== '' && !raw.includes('\0')
-    ? path.resolve(raw.trim())
-    : DEFAULTS.reportDir;
+  return raw && raw.trim() !== '' && !raw.includes('\0') ? path.resolve(raw.trim()) : DEFAULTS.reportDir;
 }
 
 /**
@@ -52,7 +50,9 @@ export function testingFromEnv(env: Env = process.env): TestingEnv {
   if (idle !== undefined && idle !== '') {
     const ms = parseDuration(idle);
     if (ms === undefined || ms <= 0) {
-      warnings.push(`leakwatch: LEAKWATCH_WHY_IDLE="${idle.slice(0, 32)}" is not a duration (expected e.g. 500ms, 2s); reporting on SIGINT only`);
+      warnings.push(
+        `leakwatch: LEAKWATCH_WHY_IDLE="${idle.slice(0, 32)}" is not a duration (expected e.g. 500ms, 2s); reporting on SIGINT only`,
+      );
     } else whyIdleMs = ms;
   }
   return { testScope, whyIdleMs, warnings };

@@ -1,19 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  type DurationString,
-  type Milliseconds,
-  formatDuration,
-  parseDuration,
-} from './duration';
-import {
-  type Endpoint,
-  PROMETHEUS_DEFAULT,
-  TRUE_WORDS,
-  parseEndpoint,
-  parseHostPort,
-} from './endpoint';
+import { type DurationString, type Milliseconds, formatDuration, parseDuration } from './duration';
+import { type Endpoint, PROMETHEUS_DEFAULT, TRUE_WORDS, parseEndpoint, parseHostPort } from './endpoint';
 
 import type { Config, StartOptions } from './config-types';
 import { reportDirProblem } from './report-dir-check';
@@ -30,9 +19,10 @@ export const DEFAULTS = Object.freeze({
   windowMs: 5 * 60_000,
   // Per user, beside the control sockets (agent/control-files.ts): a directory
   // shared by every user would be the first one's, 0700, and refuse the rest.
-  reportDir: typeof process.getuid === 'function'
-    ? path.join(os.tmpdir(), `leakwatch-${process.getuid()}`, 'reports')
-    : path.join(os.tmpdir(), 'leakwatch'),
+  reportDir:
+    typeof process.getuid === 'function'
+      ? path.join(os.tmpdir(), `leakwatch-${process.getuid()}`, 'reports')
+      : path.join(os.tmpdir(), 'leakwatch'),
   debug: false,
   flushIntervalMs: 10_000,
   maxReportsPerHour: 4,
@@ -77,15 +67,10 @@ function quote(v: string): string {
  * Explicit nonsense in `options` throws (TypeError/RangeError naming the
  * option); a bad environment value yields a warning line and a fallback.
  */
-export function resolveConfig(
-  options: StartOptions = {},
-  env: Env = process.env,
-): Resolved {
+export function resolveConfig(options: StartOptions = {}, env: Env = process.env): Resolved {
   const warnings: string[] = [];
   const bad = (name: string, value: string, expected: string, fb: string) =>
-    warnings.push(
-      `leakwatch: ${name}=${quote(value)} is not ${expected}; ${fb}`,
-    );
+    warnings.push(`leakwatch: ${name}=${quote(value)} is not ${expected}; ${fb}`);
 
   const bool = (name: string, opt: boolean | undefined, def: boolean) => {
     if (opt !== undefined) {
@@ -99,8 +84,12 @@ export function resolveConfig(
     if (FALSE_WORDS.has(v)) return false;
     // An unreadable LEAKWATCH_ENABLED most likely meant "off": be safe.
     const fallback = name === 'enabled' ? false : def;
-    bad(envName(name), raw, 'a boolean (expected true or false)',
-      name === 'enabled' ? 'leakwatch disabled' : `using ${fallback}`);
+    bad(
+      envName(name),
+      raw,
+      'a boolean (expected true or false)',
+      name === 'enabled' ? 'leakwatch disabled' : `using ${fallback}`,
+    );
     return fallback;
   };
 
@@ -117,7 +106,9 @@ export function resolveConfig(
     if (opt !== undefined) {
       ms = typeof opt === 'number' ? opt : parseDuration(String(opt));
       if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
-        throw new TypeError(`leakwatch: option ${name} must be a duration such as 500ms, 1s or 10m (got ${quote(String(opt))})`);
+        throw new TypeError(
+          `leakwatch: option ${name} must be a duration such as 500ms, 1s or 10m (got ${quote(String(opt))})`,
+        );
       }
     } else {
       const raw = env[envName(name)];
@@ -131,10 +122,14 @@ export function resolveConfig(
     chosen.add(name);
     if (ms < min || ms > max) {
       if (opt !== undefined) {
-        throw new RangeError(`leakwatch: option ${name} must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(ms)})`);
+        throw new RangeError(
+          `leakwatch: option ${name} must be between ${formatDuration(min)} and ${formatDuration(max)} (got ${formatDuration(ms)})`,
+        );
       }
       const clamped = Math.min(max, Math.max(min, ms));
-      warnings.push(`leakwatch: ${envName(name)}=${formatDuration(ms)} is outside ${formatDuration(min)}..${formatDuration(max)}; using ${formatDuration(clamped)}`);
+      warnings.push(
+        `leakwatch: ${envName(name)}=${formatDuration(ms)} is outside ${formatDuration(min)}..${formatDuration(max)}; using ${formatDuration(clamped)}`,
+      );
       return clamped;
     }
     return ms;
@@ -142,7 +137,8 @@ export function resolveConfig(
 
   const count = (name: string, opt: number | undefined, def: number) => {
     if (opt !== undefined) {
-      if (!Number.isInteger(opt) || opt < 0) throw new RangeError(`leakwatch: option ${name} must be a non-negative integer`);
+      if (!Number.isInteger(opt) || opt < 0)
+        throw new RangeError(`leakwatch: option ${name} must be a non-negative integer`);
       return opt;
     }
     const raw = env[envName(name)];
@@ -165,8 +161,13 @@ export function resolveConfig(
   const enabled = bool('enabled', options.enabled, DEFAULTS.enabled);
   const debug = bool('debug', options.debug, DEFAULTS.debug);
   let intervalMs = duration('interval', options.interval, DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
-  let windowMs = duration('window', options.window, DEFAULTS.windowMs,
-    intervalMs * MIN_SAMPLES_PER_WINDOW, MAX_WINDOW_MS);
+  let windowMs = duration(
+    'window',
+    options.window,
+    DEFAULTS.windowMs,
+    intervalMs * MIN_SAMPLES_PER_WINDOW,
+    MAX_WINDOW_MS,
+  );
   // Chosen, as opposed to the default (unset, or unreadable and replaced).
   const windowText = !chosen.has('window')
     ? `the default ${formatDuration(windowMs)} LEAKWATCH_WINDOW`
@@ -174,7 +175,9 @@ export function resolveConfig(
   // The default window obeys the same ten-samples rule as a chosen one.
   if (windowMs < intervalMs * MIN_SAMPLES_PER_WINDOW) {
     const raised = intervalMs * MIN_SAMPLES_PER_WINDOW;
-    warnings.push(`leakwatch: LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} leaves fewer than ${MIN_SAMPLES_PER_WINDOW} samples in ${windowText}; using a ${formatDuration(raised)} window`);
+    warnings.push(
+      `leakwatch: LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} leaves fewer than ${MIN_SAMPLES_PER_WINDOW} samples in ${windowText}; using a ${formatDuration(raised)} window`,
+    );
     windowMs = raised;
   }
   // The history holds at most MAX_HISTORY rows, and a leak is judged over
@@ -184,7 +187,9 @@ export function resolveConfig(
   // are still twelve times what the default window uses.
   if (windowMs / intervalMs > MAX_HISTORY) {
     const raised = Math.ceil(windowMs / MAX_HISTORY);
-    warnings.push(`leakwatch: ${windowText} at LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} needs ${Math.round(windowMs / intervalMs)} samples, more than the ${MAX_HISTORY} the history keeps; sampling every ${formatDuration(raised)} so that the whole ${formatDuration(windowMs)} is judged`);
+    warnings.push(
+      `leakwatch: ${windowText} at LEAKWATCH_INTERVAL=${formatDuration(intervalMs)} needs ${Math.round(windowMs / intervalMs)} samples, more than the ${MAX_HISTORY} the history keeps; sampling every ${formatDuration(raised)} so that the whole ${formatDuration(windowMs)} is judged`,
+    );
     intervalMs = raised;
   }
   const flushIntervalMs = duration('flushInterval', options.flushInterval, DEFAULTS.flushIntervalMs, 100, 3_600_000);
@@ -196,7 +201,8 @@ export function resolveConfig(
       if (options.reportDir !== undefined) throw new TypeError('leakwatch: option reportDir must be a path');
       bad('LEAKWATCH_REPORT_DIR', dir, 'a directory path', `using ${DEFAULTS.reportDir}`);
     } else if (isNonDirectory(path.resolve(dir))) {
-      if (options.reportDir !== undefined) throw new TypeError(`leakwatch: option reportDir ${quote(dir)} is a file, not a directory`);
+      if (options.reportDir !== undefined)
+        throw new TypeError(`leakwatch: option reportDir ${quote(dir)} is a file, not a directory`);
       bad('LEAKWATCH_REPORT_DIR', dir, 'a directory (it is an existing file)', `using ${DEFAULTS.reportDir}`);
     } else {
       reportDir = path.resolve(dir);
@@ -207,10 +213,15 @@ export function resolveConfig(
   if (enabled) {
     const problem = reportDirProblem(reportDir);
     if (problem !== null) {
-      const which = reportDir === DEFAULTS.reportDir && dir === undefined
-        ? `the default report directory ${reportDir} (LEAKWATCH_REPORT_DIR unset)`
-        : options.reportDir !== undefined ? `option reportDir ${quote(reportDir)}` : `LEAKWATCH_REPORT_DIR=${quote(dir ?? reportDir)}`;
-      warnings.push(`leakwatch: ${which} cannot hold reports: ${problem}; leakwatch keeps watching and sending metrics, but no report can be written there`);
+      const which =
+        reportDir === DEFAULTS.reportDir && dir === undefined
+          ? `the default report directory ${reportDir} (LEAKWATCH_REPORT_DIR unset)`
+          : options.reportDir !== undefined
+            ? `option reportDir ${quote(reportDir)}`
+            : `LEAKWATCH_REPORT_DIR=${quote(dir ?? reportDir)}`;
+      warnings.push(
+        `leakwatch: ${which} cannot hold reports: ${problem}; leakwatch keeps watching and sending metrics, but no report can be written there`,
+      );
     }
   }
 
@@ -219,8 +230,16 @@ export function resolveConfig(
   if (dd !== undefined && !FALSE_WORDS.has(dd.toLowerCase())) {
     dogstatsd = parseEndpoint(dd, env, bad);
     if (dogstatsd === null) {
-      if (options.dogstatsd !== undefined) throw new TypeError(`leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(dd)})`);
-      bad('LEAKWATCH_DOGSTATSD', dd, 'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)', 'DogStatsD disabled');
+      if (options.dogstatsd !== undefined)
+        throw new TypeError(
+          `leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(dd)})`,
+        );
+      bad(
+        'LEAKWATCH_DOGSTATSD',
+        dd,
+        'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)',
+        'DogStatsD disabled',
+      );
     }
   }
 
@@ -231,8 +250,14 @@ export function resolveConfig(
     // serves metrics on a privileged port by writing a single digit.
     prometheus = TRUE_WORDS.has(prom.toLowerCase()) ? PROMETHEUS_DEFAULT : parseHostPort(prom);
     if (prometheus === null) {
-      if (options.prometheus !== undefined) throw new TypeError(`leakwatch: option prometheus must be host:port, a port or true (got ${quote(prom)})`);
-      bad('LEAKWATCH_PROMETHEUS', prom, 'an address (expected e.g. 127.0.0.1:9464, 9464 or true)', 'Prometheus endpoint disabled');
+      if (options.prometheus !== undefined)
+        throw new TypeError(`leakwatch: option prometheus must be host:port, a port or true (got ${quote(prom)})`);
+      bad(
+        'LEAKWATCH_PROMETHEUS',
+        prom,
+        'an address (expected e.g. 127.0.0.1:9464, 9464 or true)',
+        'Prometheus endpoint disabled',
+      );
     }
   }
 
@@ -242,17 +267,15 @@ export function resolveConfig(
     if (/^https?:\/\/[^\s]+$/.test(otlpRaw) && URL.canParse(otlpRaw)) {
       otlp = otlpRaw;
     } else {
-      if (options.otlp !== undefined) throw new TypeError(`leakwatch: option otlp must be an http(s) URL (got ${quote(otlpRaw)})`);
+      if (options.otlp !== undefined)
+        throw new TypeError(`leakwatch: option otlp must be an http(s) URL (got ${quote(otlpRaw)})`);
       bad('LEAKWATCH_OTLP', otlpRaw, 'a URL (expected e.g. http://127.0.0.1:4318/v1/metrics)', 'OTLP export disabled');
     }
   }
 
-  const tags = options.tags ?? (env.DD_TAGS ?? '')
-    .split(/[,\s]+/)
-    .filter((t) => t.length > 0);
+  const tags = options.tags ?? (env.DD_TAGS ?? '').split(/[,\s]+/).filter((t) => t.length > 0);
 
-  const historySize = Math.min(MAX_HISTORY,
-    Math.max(MIN_HISTORY, Math.ceil((2 * windowMs) / intervalMs)));
+  const historySize = Math.min(MAX_HISTORY, Math.max(MIN_HISTORY, Math.ceil((2 * windowMs) / intervalMs)));
 
   const config: Config = Object.freeze({
     enabled,

@@ -25,8 +25,11 @@ export function checkProcess(pid: number): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') throw new AttachError('LEAKWATCH_ERR_ATTACH_ESRCH', `no process with pid ${pid}`, { pid });
     if (code === 'EPERM') {
-      throw new AttachError('LEAKWATCH_ERR_ATTACH_EPERM',
-        `pid ${pid} belongs to another user; run leakwatch as that user (or as root)`, { pid });
+      throw new AttachError(
+        'LEAKWATCH_ERR_ATTACH_EPERM',
+        `pid ${pid} belongs to another user; run leakwatch as that user (or as root)`,
+        { pid },
+      );
     }
     throw err;
   }
@@ -39,9 +42,10 @@ export function checkProcess(pid: number): void {
  */
 export function socketPathOf(pid: number): string {
   const base = targetSocketBase(pid);
-  const candidates = base === null
-    ? [controlSocketPath(pid)]
-    : [controlSocketPath(pid, base.uid, base.tmpdir), controlSocketPath(pid, base.uid)];
+  const candidates =
+    base === null
+      ? [controlSocketPath(pid)]
+      : [controlSocketPath(pid, base.uid, base.tmpdir), controlSocketPath(pid, base.uid)];
   return candidates.find((f) => fs.existsSync(f)) ?? (candidates[0] as string);
 }
 
@@ -50,7 +54,11 @@ export function socketPathOf(pid: number): string {
  * @returns the agent's answer (`ok: false` answers are returned, not thrown)
  * @throws AttachError NO_AGENT when nothing listens there, TIMEOUT, EPERM
  */
-export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS): Promise<ControlResponse> {
+export async function requestControl(
+  pid: number,
+  cmd: ControlCommand,
+  timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS,
+): Promise<ControlResponse> {
   const file = socketPathOf(pid);
   // Read before connecting: only the socket that refuses is removed.
   const id = socketIdentity(file);
@@ -59,7 +67,13 @@ export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs
     let buf = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new AttachError('LEAKWATCH_ERR_ATTACH_TIMEOUT', `the agent in pid ${pid} did not answer "${cmd}" within ${timeoutMs} ms`, { pid }));
+      reject(
+        new AttachError(
+          'LEAKWATCH_ERR_ATTACH_TIMEOUT',
+          `the agent in pid ${pid} did not answer "${cmd}" within ${timeoutMs} ms`,
+          { pid },
+        ),
+      );
     }, timeoutMs);
     timer.unref();
     socket.on('connect', () => socket.write(`${JSON.stringify({ cmd, v: CONTROL_PROTOCOL })}\n`));
@@ -81,10 +95,18 @@ export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs
   try {
     res = JSON.parse(nl < 0 ? line : line.slice(0, nl)) as ControlResponse;
   } catch {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `the agent in pid ${pid} sent an unreadable answer to "${cmd}"`, { pid });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_FAILED',
+      `the agent in pid ${pid} sent an unreadable answer to "${cmd}"`,
+      { pid },
+    );
   }
   if (res.v !== CONTROL_PROTOCOL) {
-    throw new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `the agent in pid ${pid} speaks control protocol ${String(res.v)}, this leakwatch ${CONTROL_PROTOCOL}; use the leakwatch that started it`, { pid });
+    throw new AttachError(
+      'LEAKWATCH_ERR_ATTACH_FAILED',
+      `the agent in pid ${pid} speaks control protocol ${String(res.v)}, this leakwatch ${CONTROL_PROTOCOL}; use the leakwatch that started it`,
+      { pid },
+    );
   }
   return res;
 }
@@ -92,16 +114,32 @@ export async function requestControl(pid: number, cmd: ControlCommand, timeoutMs
 function connectError(pid: number, file: string, id: string | undefined, err: NodeJS.ErrnoException): Error {
   switch (err.code) {
     case 'ENOENT':
-      return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent runs in pid ${pid} (no control socket ${file})`, { pid, socket: file });
+      return new AttachError(
+        'LEAKWATCH_ERR_ATTACH_NO_AGENT',
+        `no leakwatch agent runs in pid ${pid} (no control socket ${file})`,
+        { pid, socket: file },
+      );
     case 'ECONNREFUSED':
       // Nobody listens: the file outlived its process (SIGKILL skips the
       // agent's exit cleanup), and the pid is free or reused.
       unlinkIfSame(file, id);
-      return new AttachError('LEAKWATCH_ERR_ATTACH_NO_AGENT', `no leakwatch agent answers in pid ${pid} (stale control socket ${file})`, { pid, socket: file });
+      return new AttachError(
+        'LEAKWATCH_ERR_ATTACH_NO_AGENT',
+        `no leakwatch agent answers in pid ${pid} (stale control socket ${file})`,
+        { pid, socket: file },
+      );
     case 'EACCES':
     case 'EPERM':
-      return new AttachError('LEAKWATCH_ERR_ATTACH_EPERM', `cannot open ${file} (${err.code}); run leakwatch as the user that owns pid ${pid}`, { pid, socket: file });
+      return new AttachError(
+        'LEAKWATCH_ERR_ATTACH_EPERM',
+        `cannot open ${file} (${err.code}); run leakwatch as the user that owns pid ${pid}`,
+        { pid, socket: file },
+      );
     default:
-      return new AttachError('LEAKWATCH_ERR_ATTACH_FAILED', `cannot reach the agent in pid ${pid} at ${file}: ${err.message}`, { pid, socket: file });
+      return new AttachError(
+        'LEAKWATCH_ERR_ATTACH_FAILED',
+        `cannot reach the agent in pid ${pid} at ${file}: ${err.message}`,
+        { pid, socket: file },
+      );
   }
 }

@@ -102,7 +102,8 @@ function probeSocket(file: string, done: (state: SocketState) => void): void {
   socket.setTimeout(PROBE_TIMEOUT_MS, () => settle('live'));
   socket.once('connect', () => settle('live'));
   socket.once('error', (err: NodeJS.ErrnoException) =>
-    settle(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'));
+    settle(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'),
+  );
 }
 
 /**
@@ -157,4 +158,3 @@ export function removeDeadPeers(dir: string, debug: (message: string) => void): 
     });
   }
 }
-

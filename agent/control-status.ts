@@ -25,7 +25,15 @@ function modeOf(agent: ControlledAgent): string {
 export async function describeAgent(agent: ControlledAgent): Promise<Record<string, unknown>> {
   const h = agent.history;
   const samples: Record<string, number | null> = {};
-  for (const name of [COLUMN.heapUsed, COLUMN.heapFloor, COLUMN.heapExternal, COLUMN.rss, COLUMN.loopP99, COLUMN.loopUtilization, COLUMN.fds]) {
+  for (const name of [
+    COLUMN.heapUsed,
+    COLUMN.heapFloor,
+    COLUMN.heapExternal,
+    COLUMN.rss,
+    COLUMN.loopP99,
+    COLUMN.loopUtilization,
+    COLUMN.fds,
+  ]) {
     samples[name] = finite(h.last(name));
   }
   const handles: Record<string, number> = {};

@@ -46,12 +46,13 @@ export interface ControlRequest {
 }
 
 export type ControlResponse =
-  | ({ ok: true; v: number } & Record<string, unknown>)
-  | { ok: false; v: number; code: string; message: string };
+  ({ ok: true; v: number } & Record<string, unknown>) | { ok: false; v: number; code: string; message: string };
 
 /** What the control server needs of an agent. */
-export type ControlledAgent = Pick<LeakwatchAgent,
-  'config' | 'state' | 'self' | 'history' | 'readings' | 'startedAt' | 'snapshot' | 'stop' | 'debug' | 'onError'>;
+export type ControlledAgent = Pick<
+  LeakwatchAgent,
+  'config' | 'state' | 'self' | 'history' | 'readings' | 'startedAt' | 'snapshot' | 'stop' | 'debug' | 'onError'
+>;
 
 export interface ControlServer {
   readonly path: string;
@@ -90,7 +91,9 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
     // The kernel would cut the path, and the socket would land outside the
     // private directory.
-    agent.debug(`control: ${file} is longer than a Unix socket path may be (${MAX_SOCKET_PATH_BYTES} bytes); control channel off (a shorter TMPDIR fixes it)`);
+    agent.debug(
+      `control: ${file} is longer than a Unix socket path may be (${MAX_SOCKET_PATH_BYTES} bytes); control channel off (a shorter TMPDIR fixes it)`,
+    );
     return null;
   }
   let leftover: boolean;
@@ -157,7 +160,9 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
     removeIfRefused(file, (state) => {
       if (closed) return;
       if (state === 'live') {
-        agent.debug(`control: ${file} answers: a process with pid ${process.pid} in another pid namespace owns it; control channel off`);
+        agent.debug(
+          `control: ${file} answers: a process with pid ${process.pid} in another pid namespace owns it; control channel off`,
+        );
         control.close();
         return;
       }
@@ -198,7 +203,10 @@ function serve(agent: ControlledAgent, socket: net.Socket): void {
  * Answers one request line. `after` runs once the answer is sent (detach
  * answers first, then stops: the agent's stop closes this very socket).
  */
-async function handleLine(agent: ControlledAgent, line: string): Promise<{ response: ControlResponse; after?: () => void }> {
+async function handleLine(
+  agent: ControlledAgent,
+  line: string,
+): Promise<{ response: ControlResponse; after?: () => void }> {
   let req: ControlRequest;
   try {
     req = JSON.parse(line) as ControlRequest;
@@ -212,7 +220,10 @@ async function handleLine(agent: ControlledAgent, line: string): Promise<{ respo
  * Answers a control request. Also called through the inspector by
  * `status|snapshot|detach --inspector` for an agent without a socket.
  */
-export async function handleRequest(agent: ControlledAgent, req: ControlRequest): Promise<{ response: ControlResponse; after?: () => void }> {
+export async function handleRequest(
+  agent: ControlledAgent,
+  req: ControlRequest,
+): Promise<{ response: ControlResponse; after?: () => void }> {
   switch (req?.cmd) {
     case 'status':
       return { response: { ok: true, v: CONTROL_PROTOCOL, ...(await describeAgent(agent)) } };
@@ -232,7 +243,12 @@ export async function handleRequest(agent: ControlledAgent, req: ControlRequest)
         },
       };
     default:
-      return { response: fail('LEAKWATCH_ERR_CONTROL_REQUEST', `unknown command ${JSON.stringify(String(req?.cmd)).slice(0, 40)}`) };
+      return {
+        response: fail(
+          'LEAKWATCH_ERR_CONTROL_REQUEST',
+          `unknown command ${JSON.stringify(String(req?.cmd)).slice(0, 40)}`,
+        ),
+      };
   }
 }
 

@@ -2,11 +2,7 @@
 export type Milliseconds = number;
 
 /** The duration grammar accepted in options and environment variables. */
-export type DurationString =
-  | `${number}ms`
-  | `${number}s`
-  | `${number}m`
-  | `${number}h`;
+export type DurationString = `${number}ms` | `${number}s` | `${number}m` | `${number}h`;
 
 /** Longer input is rejected outright; no real duration needs it. */
 const MAX_INPUT_LENGTH = 32;

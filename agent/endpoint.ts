@@ -69,9 +69,7 @@ function splitHostPort(text: string): { host: string; port: number } | null {
  * Parses `host:port`, `[::1]:port` or a bare port. The host defaults to
  * loopback: servers the agent opens bind loopback unless told otherwise.
  */
-export function parseHostPort(
-  text: string,
-): { host: string; port: number } | null {
+export function parseHostPort(text: string): { host: string; port: number } | null {
   const bare = parsePort(text);
   if (bare !== undefined) return { host: '127.0.0.1', port: bare };
   return splitHostPort(text);
@@ -89,7 +87,14 @@ export function formatEndpoint(ep: Endpoint): string {
 }
 
 /** A Datadog variable read with `parse`, or `fallback` when unset; a bad one warns. */
-function datadogValue<T>(env: Env, warn: Warn, name: 'DD_DOGSTATSD_PORT' | 'DD_AGENT_HOST', parse: (raw: string) => T | undefined, expected: string, fallback: T): T {
+function datadogValue<T>(
+  env: Env,
+  warn: Warn,
+  name: 'DD_DOGSTATSD_PORT' | 'DD_AGENT_HOST',
+  parse: (raw: string) => T | undefined,
+  expected: string,
+  fallback: T,
+): T {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const value = parse(raw);
@@ -99,10 +104,12 @@ function datadogValue<T>(env: Env, warn: Warn, name: 'DD_DOGSTATSD_PORT' | 'DD_A
 }
 
 /** `DD_DOGSTATSD_PORT`, or the default when unset; a bad one warns. */
-const datadogPort = (env: Env, warn: Warn): number => datadogValue(env, warn, 'DD_DOGSTATSD_PORT', parsePort, EXPECTED_PORT, DOGSTATSD_DEFAULT_PORT);
+const datadogPort = (env: Env, warn: Warn): number =>
+  datadogValue(env, warn, 'DD_DOGSTATSD_PORT', parsePort, EXPECTED_PORT, DOGSTATSD_DEFAULT_PORT);
 
 /** `DD_AGENT_HOST`, or the default when unset; a bad one warns. */
-const datadogHost = (env: Env, warn: Warn): string => datadogValue(env, warn, 'DD_AGENT_HOST', parseHost, EXPECTED_HOST, DOGSTATSD_DEFAULT_HOST);
+const datadogHost = (env: Env, warn: Warn): string =>
+  datadogValue(env, warn, 'DD_AGENT_HOST', parseHost, EXPECTED_HOST, DOGSTATSD_DEFAULT_HOST);
 
 /**
  * The DogStatsD address a Datadog user already configured, read the way
@@ -114,9 +121,11 @@ const datadogHost = (env: Env, warn: Warn): string => datadogValue(env, warn, 'D
 export function datadogEndpoint(env: Env, warn: Warn): Endpoint {
   const url = env.DD_DOGSTATSD_URL?.trim();
   if (url !== undefined && url !== '') {
-    const ep = url.startsWith('unix://') ? parseUnix(url)
-      : url.startsWith('udp://') ? udp(splitHostPort(url.slice('udp://'.length)))
-      : null;
+    const ep = url.startsWith('unix://')
+      ? parseUnix(url)
+      : url.startsWith('udp://')
+        ? udp(splitHostPort(url.slice('udp://'.length)))
+        : null;
     if (ep !== null) return ep;
     // The fallback's own warnings come after this one, which explains them.
     const later: (() => void)[] = [];

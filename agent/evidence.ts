@@ -18,8 +18,15 @@ import type { HeapProfiler } from './heap-profiler';
 import { writeGuardedHeapSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
 import {
-  type OwnEndpoints, type SuspectContext, TIMER_FILTERS, bump, heapSuspect,
-  mapLocation, socketFilters, socketSuspect, timerSuspect,
+  type OwnEndpoints,
+  type SuspectContext,
+  TIMER_FILTERS,
+  bump,
+  heapSuspect,
+  mapLocation,
+  socketFilters,
+  socketSuspect,
+  timerSuspect,
 } from './suspects';
 import type { Evidence, Tracking } from './tracking';
 
@@ -35,7 +42,8 @@ function counted(n: number, one: string, many = `${one}s`): string {
 function ownEndpoints(view: AgentView): OwnEndpoints {
   const exact = new Set<string>();
   const c = view.config;
-  if (c.dogstatsd !== null) exact.add(c.dogstatsd.protocol === 'udp' ? `${c.dogstatsd.host}:${c.dogstatsd.port}` : c.dogstatsd.path);
+  if (c.dogstatsd !== null)
+    exact.add(c.dogstatsd.protocol === 'udp' ? `${c.dogstatsd.host}:${c.dogstatsd.port}` : c.dogstatsd.path);
   if (c.prometheus !== null) exact.add(`${c.prometheus.host}:${c.prometheus.port}`);
   if (c.otlp !== null) {
     try {
@@ -50,7 +58,13 @@ function ownEndpoints(view: AgentView): OwnEndpoints {
   return { exact };
 }
 
-export async function gatherHandles(view: AgentView, insp: InspectorProbe, tracking: Tracking | null, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+export async function gatherHandles(
+  view: AgentView,
+  insp: InspectorProbe,
+  tracking: Tracking | null,
+  ctx: SuspectContext,
+  evidence: Evidence,
+): Promise<void> {
   const recordOf = tracking?.sites ? (h: object) => tracking.sites?.recordOf(h) : null;
   const t0 = Date.now();
   const timers = await readLiveTimers(insp, recordOf);
@@ -59,47 +73,78 @@ export async function gatherHandles(view: AgentView, insp: InspectorProbe, track
     const filter = TIMER_FILTERS.find((f) => f.test(g));
     if (filter !== undefined) {
       bump(evidence.dropped, `excluded.${filter.name}`, g.count);
-      evidence.notes.push(`excluded ${counted(g.count, 'timer')} with callback ${g.name || '(anonymous)'}: ${filter.reason}`);
+      evidence.notes.push(
+        `excluded ${counted(g.count, 'timer')} with callback ${g.name || '(anonymous)'}: ${filter.reason}`,
+      );
       continue;
     }
     evidence.suspects.push(timerSuspect(g, ctx));
   }
-  if (timers.inactive > 0) evidence.notes.push(`${timers.inactive} cleared or fired timers are still referenced (not live, not listed; the heap profile shows what holds them)`);
+  if (timers.inactive > 0)
+    evidence.notes.push(
+      `${timers.inactive} cleared or fired timers are still referenced (not live, not listed; the heap profile shows what holds them)`,
+    );
   bump(evidence.dropped, 'timerLookups', timers.unsplit);
-  if (timers.unsplit > 0) evidence.notes.push(`${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`);
+  if (timers.unsplit > 0)
+    evidence.notes.push(
+      `${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`,
+    );
   const own = ownEndpoints(view);
   const filters = socketFilters(own);
-  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null, { ownEndpoints: own.exact });
-  evidence.notes.push(sockets.via === 'active-handles'
-    ? 'sockets: every open socket fd is a ref\'d handle or leakwatch\'s own, so no heap walk was needed'
-    : 'sockets: found by a heap walk (unref\'d or unexplained socket fds were open)');
-  if (sockets.ownUnlisted > 0) sockets.excluded['leakwatch-endpoint'] = (sockets.excluded['leakwatch-endpoint'] ?? 0) + sockets.ownUnlisted;
+  const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null, {
+    ownEndpoints: own.exact,
+  });
+  evidence.notes.push(
+    sockets.via === 'active-handles'
+      ? "sockets: every open socket fd is a ref'd handle or leakwatch's own, so no heap walk was needed"
+      : "sockets: found by a heap walk (unref'd or unexplained socket fds were open)",
+  );
+  if (sockets.ownUnlisted > 0)
+    sockets.excluded['leakwatch-endpoint'] = (sockets.excluded['leakwatch-endpoint'] ?? 0) + sockets.ownUnlisted;
   for (const [name, n] of Object.entries(sockets.excluded)) {
     bump(evidence.dropped, `excluded.${name}`, n);
-    evidence.notes.push(`excluded ${counted(n, 'socket or server', 'sockets or servers')}: ${filters.find((f) => f.name === name)?.reason ?? name}`);
+    evidence.notes.push(
+      `excluded ${counted(n, 'socket or server', 'sockets or servers')}: ${filters.find((f) => f.name === name)?.reason ?? name}`,
+    );
   }
   for (const g of sockets.groups) evidence.suspects.push(socketSuspect(g, ctx));
-  if (sockets.inactive > 0) evidence.notes.push(`${sockets.inactive} destroyed sockets or closed servers are still referenced (not live, not listed)`);
+  if (sockets.inactive > 0)
+    evidence.notes.push(
+      `${sockets.inactive} destroyed sockets or closed servers are still referenced (not live, not listed)`,
+    );
   const sites = tracking?.sites;
   const s = sites?.counts;
   if (sites && s && s.timers > 0) {
     bump(evidence.dropped, 'timerStacks', s.timerStacksCapped);
     const cap = Number.isFinite(sites.timerStacksPerSecond) ? `, at most ${sites.timerStacksPerSecond} a second` : '';
     const capped = s.timerStacksCapped > 0 ? `; ${s.timerStacksCapped} more sample points skipped by that cap` : '';
-    evidence.notes.push(`creation stacks: ${s.timerStacks} captured for ${s.timers} timers created while armed (1 in ${sites.timerSampleMean} on average${cap}${capped}); counts come from the live timers, not from these`);
+    evidence.notes.push(
+      `creation stacks: ${s.timerStacks} captured for ${s.timers} timers created while armed (1 in ${sites.timerSampleMean} on average${cap}${capped}); counts come from the live timers, not from these`,
+    );
   }
-  view.debug(`snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms (via ${timers.via}), ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (via ${sockets.via}) (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`);
+  view.debug(
+    `snapshot: ${timers.groups.length} timer groups in ${t1 - t0}ms (via ${timers.via}), ${sockets.groups.length} socket groups in ${Date.now() - t1}ms (via ${sockets.via}) (${insp.calls} inspector calls)${s ? `; while armed: ${s.timers} timers (${s.timerStacks} stacks), ${s.sockets} sockets, ${s.servers} servers` : ''}`,
+  );
 }
 
-export async function gatherHeap(view: AgentView, heap: HeapProfiler, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+export async function gatherHeap(
+  view: AgentView,
+  heap: HeapProfiler,
+  ctx: SuspectContext,
+  evidence: Evidence,
+): Promise<void> {
   try {
     const { sites, unattributedBytes, totalBytes } = heap.sites();
     for (const h of sites.slice(0, MAX_HEAP_SUSPECTS)) evidence.suspects.push(heapSuspect(h, ctx, heap.startedAt));
     if (sites.length > MAX_HEAP_SUSPECTS) {
       bump(evidence.dropped, 'heapSites', sites.length - MAX_HEAP_SUSPECTS);
-      evidence.notes.push(`${sites.length - MAX_HEAP_SUSPECTS} smaller heap allocation sites left out (all are in the pprof file)`);
+      evidence.notes.push(
+        `${sites.length - MAX_HEAP_SUSPECTS} smaller heap allocation sites left out (all are in the pprof file)`,
+      );
     }
-    evidence.notes.push(`heap profile: ${(totalBytes / 1_048_576).toFixed(1)} MB sampled live since armed, ${(unattributedBytes / 1_048_576).toFixed(1)} MB of it in Node internals or leakwatch (no user frame); heap sites are per allocating function`);
+    evidence.notes.push(
+      `heap profile: ${(totalBytes / 1_048_576).toFixed(1)} MB sampled live since armed, ${(unattributedBytes / 1_048_576).toFixed(1)} MB of it in Node internals or leakwatch (no user frame); heap sites are per allocating function`,
+    );
   } catch (err) {
     view.onError('heap profile', err);
     evidence.notes.push(`heap profile could not be read: ${(err as Error)?.message}`);
@@ -137,11 +182,18 @@ export function gatherHeapSnapshot(view: AgentView, evidence: Evidence): void {
   }
 }
 
-export async function gatherListeners(capture: ListenerCapture, insp: InspectorProbe, ctx: SuspectContext, evidence: Evidence): Promise<void> {
+export async function gatherListeners(
+  capture: ListenerCapture,
+  insp: InspectorProbe,
+  ctx: SuspectContext,
+  evidence: Evidence,
+): Promise<void> {
   const readings = capture.read();
   if (capture.dropped > 0) {
     bump(evidence.dropped, 'listenerWarnings', capture.dropped);
-    evidence.notes.push(`${counted(capture.dropped, 'MaxListenersExceededWarning')} beyond the first ${readings.length} not kept`);
+    evidence.notes.push(
+      `${counted(capture.dropped, 'MaxListenersExceededWarning')} beyond the first ${readings.length} not kept`,
+    );
   }
   if (readings.length === 0) return;
   let locs: (string | null)[] = readings.map(() => null);
@@ -164,7 +216,12 @@ export async function gatherListeners(capture: ListenerCapture, insp: InspectorP
       site: site === null ? null : `${site.file}:${site.line}:${site.column}`,
       stack: frames.map(formatFrame),
       callback: { name: (r.newest as { name?: string } | undefined)?.name ?? '', location: locs[i] ?? null },
-      detail: { event: type, emitter: r.warning.emitterName, countAtWarning: r.warning.countAtWarning, emitterCollected: r.countNow === null },
+      detail: {
+        event: type,
+        emitter: r.warning.emitterName,
+        countAtWarning: r.warning.countAtWarning,
+        emitterCollected: r.countNow === null,
+      },
     });
   });
 }
@@ -193,7 +250,11 @@ export function handleCountSuspects(view: AgentView, tracking: Tracking | null, 
 }
 
 /** Growth of a column since `since` (or over the whole history). */
-export function growthSince(view: AgentView, column: string, since: number | null): { growth: number; seconds: number } {
+export function growthSince(
+  view: AgentView,
+  column: string,
+  since: number | null,
+): { growth: number; seconds: number } {
   const n = view.history.length;
   if (n === 0) return { growth: 0, seconds: 0 };
   const t = new Float64Array(n);
@@ -202,5 +263,8 @@ export function growthSince(view: AgentView, column: string, since: number | nul
   view.history.copyLast(column, n, v);
   let i = 0;
   if (since !== null) while (i < n - 1 && (t[i] as number) < since) i++;
-  return { growth: (v[n - 1] as number) - (v[i] as number), seconds: ((t[n - 1] as number) - (t[i] as number)) / 1_000 };
+  return {
+    growth: (v[n - 1] as number) - (v[i] as number),
+    seconds: ((t[n - 1] as number) - (t[i] as number)) / 1_000,
+  };
 }

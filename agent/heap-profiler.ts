@@ -48,7 +48,9 @@ function loadPprof(): PprofModule {
   // deprecation): under --throw-deprecation that warning is thrown, and it
   // would end the application. The heap profile is optional; the app is not.
   if (process.throwDeprecation === true) {
-    throw new Error('not loaded under --throw-deprecation: @datadog/pprof reads module.parent (DEP0144), which would be thrown in the application');
+    throw new Error(
+      'not loaded under --throw-deprecation: @datadog/pprof reads module.parent (DEP0144), which would be thrown in the application',
+    );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@datadog/pprof') as PprofModule;

@@ -21,17 +21,21 @@ export const MEMORY_FACTOR = 10;
 export const MAX_HEAP_BYTES = 1024 * 1_048_576;
 
 export type HeapSnapshotOutcome =
-  | { written: true; file: string; bytes: number; ms: number }
-  | { written: false; reason: string };
+  { written: true; file: string; bytes: number; ms: number } | { written: false; reason: string };
 
 /**
  * Writes a heap snapshot to `file` if the guards allow it.
  * @param memoryLimitBytes the container memory limit, if any
  */
-export function writeGuardedHeapSnapshot(file: string, dir: string, memoryLimitBytes: number | null): HeapSnapshotOutcome {
+export function writeGuardedHeapSnapshot(
+  file: string,
+  dir: string,
+  memoryLimitBytes: number | null,
+): HeapSnapshotOutcome {
   const used = v8.getHeapStatistics().used_heap_size;
   const mb = (n: number) => `${(n / 1_048_576).toFixed(0)} MB`;
-  if (used > MAX_HEAP_BYTES) return { written: false, reason: `heap in use ${mb(used)} is above ${mb(MAX_HEAP_BYTES)}` };
+  if (used > MAX_HEAP_BYTES)
+    return { written: false, reason: `heap in use ${mb(used)} is above ${mb(MAX_HEAP_BYTES)}` };
   let freeDisk: number;
   try {
     const st = fs.statfsSync(dir);
@@ -39,10 +43,12 @@ export function writeGuardedHeapSnapshot(file: string, dir: string, memoryLimitB
   } catch (err) {
     return { written: false, reason: `free disk unknown (${(err as Error).message})` };
   }
-  if (freeDisk < used * DISK_FACTOR) return { written: false, reason: `${mb(freeDisk)} free on disk, needs ${mb(used * DISK_FACTOR)}` };
+  if (freeDisk < used * DISK_FACTOR)
+    return { written: false, reason: `${mb(freeDisk)} free on disk, needs ${mb(used * DISK_FACTOR)}` };
   const rss = process.memoryUsage.rss();
   const freeMem = Math.min(os.freemem(), memoryLimitBytes === null ? Infinity : Math.max(0, memoryLimitBytes - rss));
-  if (freeMem < used * MEMORY_FACTOR) return { written: false, reason: `${mb(freeMem)} memory free, needs ${mb(used * MEMORY_FACTOR)}` };
+  if (freeMem < used * MEMORY_FACTOR)
+    return { written: false, reason: `${mb(freeMem)} memory free, needs ${mb(used * MEMORY_FACTOR)}` };
   const t0 = Date.now();
   const written = v8.writeHeapSnapshot(file);
   return { written: true, file: written, bytes: fs.statSync(written).size, ms: Date.now() - t0 };

@@ -48,11 +48,4 @@ export type { Config, StartOptions } from './config';
 export type { DurationString, Milliseconds } from './duration';
 export type { LeakState } from './state-machine';
 export type { PromRegistry, PrometheusRegistration } from '../reports/prometheus';
-export type {
-  LeakReport,
-  ProfileFile,
-  SignalTrend,
-  Suspect,
-  SuspectKind,
-  TimeToOom,
-} from '../reports/report-schema';
+export type { LeakReport, ProfileFile, SignalTrend, Suspect, SuspectKind, TimeToOom } from '../reports/report-schema';

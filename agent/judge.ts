@@ -42,7 +42,13 @@ export const HANDLE_SPEC: Omit<SignalSpec, 'name'> = {
  * seeds): these leak parameters gave no false report and missed only the
  * slow leak at the two highest noise levels (see README).
  */
-export const SUSPECT_PARAMS: TrendParams = { buckets: 16, alpha: 0.01, tailFraction: 0.5, tailAlpha: 0.25, segments: 0 };
+export const SUSPECT_PARAMS: TrendParams = {
+  buckets: 16,
+  alpha: 0.01,
+  tailFraction: 0.5,
+  tailAlpha: 0.25,
+  segments: 0,
+};
 export const LEAK_PARAMS: TrendParams = { buckets: 36, alpha: 0.001, tailFraction: 0.5, tailAlpha: 0.01, segments: 4 };
 
 /** Scratch arrays reused across evaluations (sized to the history). */
@@ -83,7 +89,13 @@ export function judgeAll(history: History, windowMs: number, intervalMs: number,
  * when it has no usable reading. The agent spreads these calls over the
  * ticks of an evaluation period, so no single tick pays for all of them.
  */
-export function judgeSignal(history: History, spec: SignalSpec, windowMs: number, intervalMs: number, scratch: JudgeScratch): Judgement | null {
+export function judgeSignal(
+  history: History,
+  spec: SignalSpec,
+  windowMs: number,
+  intervalMs: number,
+  scratch: JudgeScratch,
+): Judgement | null {
   const fullRows = Math.min(history.capacity, Math.round(windowMs / intervalMs));
   const halfRows = Math.max(4, Math.round(fullRows / 2));
   const rows = history.length;
@@ -101,7 +113,14 @@ export function judgeSignal(history: History, spec: SignalSpec, windowMs: number
     history.copyLast(spec.name, fullRows, scratch.v);
     full = detectTrend(scratch.t, scratch.v, fullRows, spec, LEAK_PARAMS);
   }
-  return { signal: spec.name, half, full, level, minGrowth: spec.minGrowth, informational: spec.informational === true };
+  return {
+    signal: spec.name,
+    half,
+    full,
+    level,
+    minGrowth: spec.minGrowth,
+    informational: spec.informational === true,
+  };
 }
 
 /** The unit of a signal, for the report. */

@@ -7,6 +7,9 @@ export function noopAgent(config: Config): Agent {
     config,
     state: 'watching',
     stop: () => Promise.resolve(),
-    snapshot: () => Promise.reject(Object.assign(new Error('leakwatch is disabled (LEAKWATCH_ENABLED=false)'), { code: 'LEAKWATCH_ERR_DISABLED' })),
+    snapshot: () =>
+      Promise.reject(
+        Object.assign(new Error('leakwatch is disabled (LEAKWATCH_ENABLED=false)'), { code: 'LEAKWATCH_ERR_DISABLED' }),
+      ),
   };
 }

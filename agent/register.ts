@@ -21,7 +21,9 @@ function register(): void {
   if (!isMainThread) return;
   const major = Number(process.versions.node.split('.')[0]);
   if (!(major >= MIN_NODE_MAJOR)) {
-    writeStderr(`leakwatch: Node.js ${process.version} is not supported (needs ${MIN_NODE_MAJOR} or newer); leakwatch disabled\n`);
+    writeStderr(
+      `leakwatch: Node.js ${process.version} is not supported (needs ${MIN_NODE_MAJOR} or newer); leakwatch disabled\n`,
+    );
     return;
   }
   try {

@@ -63,7 +63,10 @@ export class Sampler {
   private readonly proc: ProcessProbe;
   private readonly handleColumns = new Map<string, string>();
 
-  constructor(private readonly history: History, intervalMs = 1_000) {
+  constructor(
+    private readonly history: History,
+    intervalMs = 1_000,
+  ) {
     this.loop = createEventLoopProbe(intervalMs);
     this.gc = createGcProbe();
     this.proc = createProcessProbe();

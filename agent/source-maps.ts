@@ -100,7 +100,9 @@ function readMap(mod: typeof Module, file: string): { sm: Module.SourceMap; base
     const data = url.slice(comma + 1);
     json = meta.endsWith(';base64') ? Buffer.from(data, 'base64').toString('utf8') : decodeURIComponent(data);
   } else {
-    mapFile = url.startsWith('file://') ? fileURLToPath(url) : path.resolve(path.dirname(file), decodeURIComponent(url));
+    mapFile = url.startsWith('file://')
+      ? fileURLToPath(url)
+      : path.resolve(path.dirname(file), decodeURIComponent(url));
     if (fs.statSync(mapFile).size > MAX_BYTES) return null;
     json = fs.readFileSync(mapFile, 'utf8');
   }

@@ -74,11 +74,21 @@ export interface Step {
 const HOUR_MS = 3_600_000;
 
 export function initialMachine(now: number): Machine {
-  return { state: 'watching', since: now, armedAt: null, calmEvals: 0, confirmations: 0, reportTimes: [], reportedLevels: {} };
+  return {
+    state: 'watching',
+    since: now,
+    armedAt: null,
+    calmEvals: 0,
+    confirmations: 0,
+    reportTimes: [],
+    reportedLevels: {},
+  };
 }
 
 const fmt = (t: Trend): string =>
-  !t.significant ? `z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, not significant` : `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
+  !t.significant
+    ? `z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, not significant`
+    : `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
 
 /** The next state, the actions to take and the reasons. */
 export function step(m: Machine, now: number, judgements: readonly Judgement[], limits: Limits): Step {
@@ -92,11 +102,16 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
     case 'watching': {
       if (suspects.length === 0) {
         const best = strongest(triggers);
-        explain.push(best ? `watching: no signal grows (strongest ${best.signal}: ${fmt(best.half as Trend)})` : 'watching: not enough history for a half window yet');
+        explain.push(
+          best
+            ? `watching: no signal grows (strongest ${best.signal}: ${fmt(best.half as Trend)})`
+            : 'watching: not enough history for a half window yet',
+        );
         return { machine: base, actions: [], explain };
       }
       const names = suspects.map((j) => j.signal);
-      for (const j of suspects) explain.push(`suspect: ${j.signal} grows over the last half window (${fmt(j.half as Trend)}); arming tracking`);
+      for (const j of suspects)
+        explain.push(`suspect: ${j.signal} grows over the last half window (${fmt(j.half as Trend)}); arming tracking`);
       return {
         machine: { ...base, state: 'suspect', since: now, armedAt: now, calmEvals: 0 },
         actions: [{ type: 'arm', signals: names }],
@@ -108,27 +123,44 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
       if (leaking.length > 0) {
         const confirmations = m.confirmations + 1;
         if (confirmations < limits.confirmEvals) {
-          explain.push(`suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; confirming (${confirmations}/${limits.confirmEvals})`);
+          explain.push(
+            `suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; confirming (${confirmations}/${limits.confirmEvals})`,
+          );
           return { machine: { ...base, calmEvals: 0, confirmations }, actions: [], explain };
         }
         const armedFor = now - (m.armedAt ?? now);
         if (armedFor < limits.minArmedMs) {
-          explain.push(`suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; waiting ${Math.ceil((limits.minArmedMs - armedFor) / 1000)}s more for tracking to see creation sites`);
+          explain.push(
+            `suspect: ${leaking.map((j) => j.signal).join(', ')} grow over the whole window; waiting ${Math.ceil((limits.minArmedMs - armedFor) / 1000)}s more for tracking to see creation sites`,
+          );
           return { machine: { ...base, calmEvals: 0, confirmations }, actions: [], explain };
         }
         if (reportTimes.length >= limits.maxReportsPerHour) {
-          explain.push(`no report because ${reportTimes.length} reports were written in the last hour (cap ${limits.maxReportsPerHour}); cooling down`);
-          return { machine: { ...base, state: 'cooldown', since: now, armedAt: null }, actions: [{ type: 'disarm' }], explain };
+          explain.push(
+            `no report because ${reportTimes.length} reports were written in the last hour (cap ${limits.maxReportsPerHour}); cooling down`,
+          );
+          return {
+            machine: { ...base, state: 'cooldown', since: now, armedAt: null },
+            actions: [{ type: 'disarm' }],
+            explain,
+          };
         }
         const fresh = leaking.filter((j) => {
           const prev = m.reportedLevels[j.signal];
           return prev === undefined || j.level - prev >= j.minGrowth;
         });
         if (fresh.length === 0) {
-          explain.push(`no report because ${leaking.map((j) => j.signal).join(', ')} grew less than the material threshold since the last report; cooling down`);
-          return { machine: { ...base, state: 'cooldown', since: now, armedAt: null }, actions: [{ type: 'disarm' }], explain };
+          explain.push(
+            `no report because ${leaking.map((j) => j.signal).join(', ')} grew less than the material threshold since the last report; cooling down`,
+          );
+          return {
+            machine: { ...base, state: 'cooldown', since: now, armedAt: null },
+            actions: [{ type: 'disarm' }],
+            explain,
+          };
         }
-        for (const j of fresh) explain.push(`leaking: ${j.signal} grows over the whole window (${fmt(j.full as Trend)}); writing a report`);
+        for (const j of fresh)
+          explain.push(`leaking: ${j.signal} grows over the whole window (${fmt(j.full as Trend)}); writing a report`);
         const reportedLevels = { ...m.reportedLevels };
         for (const j of fresh) reportedLevels[j.signal] = j.level;
         return {
@@ -138,20 +170,32 @@ export function step(m: Machine, now: number, judgements: readonly Judgement[], 
         };
       }
       if (suspects.length > 0) {
-        explain.push(`suspect: ${suspects.map((j) => j.signal).join(', ')} still growing; not yet over the whole window`);
+        explain.push(
+          `suspect: ${suspects.map((j) => j.signal).join(', ')} still growing; not yet over the whole window`,
+        );
         return { machine: { ...base, calmEvals: 0 }, actions: [], explain };
       }
       const calmEvals = m.calmEvals + 1;
       if (calmEvals >= limits.calmEvalsToDisarm) {
-        explain.push(`watching: growth stopped for ${calmEvals} evaluations; disarming (no report because the trend did not hold)`);
-        return { machine: { ...base, state: 'watching', since: now, armedAt: null, calmEvals: 0 }, actions: [{ type: 'disarm' }], explain };
+        explain.push(
+          `watching: growth stopped for ${calmEvals} evaluations; disarming (no report because the trend did not hold)`,
+        );
+        return {
+          machine: { ...base, state: 'watching', since: now, armedAt: null, calmEvals: 0 },
+          actions: [{ type: 'disarm' }],
+          explain,
+        };
       }
       explain.push(`suspect: no growth in this evaluation (${calmEvals}/${limits.calmEvalsToDisarm} before disarming)`);
       return { machine: { ...base, calmEvals }, actions: [], explain };
     }
     case 'leaking':
       explain.push('cooldown: report written; disarming');
-      return { machine: { ...base, state: 'cooldown', since: now, armedAt: null }, actions: [{ type: 'disarm' }], explain };
+      return {
+        machine: { ...base, state: 'cooldown', since: now, armedAt: null },
+        actions: [{ type: 'disarm' }],
+        explain,
+      };
     case 'cooldown':
       if (now - m.since >= limits.cooldownMs) {
         explain.push('watching: cooldown over');

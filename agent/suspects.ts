@@ -9,7 +9,15 @@ import { displayName } from '../reports/view-format';
 import { MAX_CAPTURED_FRAMES, type SampledCreation } from '../probes/creation-sites';
 import type { FunctionLocation } from '../probes/inspector-session';
 import type { SocketGroup, SocketMember } from '../probes/sockets';
-import { type Frame, formatFrame, formatLocation, isNodeInternal, isOwnFrame, pickSite, readHolder } from '../probes/stack-frames';
+import {
+  type Frame,
+  formatFrame,
+  formatLocation,
+  isNodeInternal,
+  isOwnFrame,
+  pickSite,
+  readHolder,
+} from '../probes/stack-frames';
 import type { TimerGroup } from '../probes/timers';
 import type { HeapSite } from './heap-profiler';
 import type { SourceMapper } from './source-maps';
@@ -70,7 +78,11 @@ export interface OwnEndpoints {
 export function socketFilters(own: OwnEndpoints): readonly OwnFilter<SocketMember>[] {
   return [
     { name: 'stdio', reason: "the process's stdin, stdout and stderr", test: (m) => m.fd !== null && m.fd <= 2 },
-    { name: 'leakwatch-endpoint', reason: "leakwatch's exporters and control socket (configured addresses)", test: (m) => own.exact.has(m.exact) },
+    {
+      name: 'leakwatch-endpoint',
+      reason: "leakwatch's exporters and control socket (configured addresses)",
+      test: (m) => own.exact.has(m.exact),
+    },
     {
       name: 'leakwatch-created',
       reason: 'sockets leakwatch opened while armed (creation stack starts in leakwatch)',
@@ -92,7 +104,10 @@ export function mapLocation(loc: FunctionLocation | null, mapper: SourceMapper |
 }
 
 /** Site and stack from sampled creations: the most frequent site wins. */
-export function siteFromSamples(samples: readonly SampledCreation[], ctx: SuspectContext): { site: string | null; stack: string[]; distinctSites: number; oldestAt: number | null } {
+export function siteFromSamples(
+  samples: readonly SampledCreation[],
+  ctx: SuspectContext,
+): { site: string | null; stack: string[]; distinctSites: number; oldestAt: number | null } {
   const bySite = new Map<string, { n: number; frames: Frame[] }>();
   let oldest: number | null = null;
   for (const s of samples) {
@@ -112,7 +127,12 @@ export function siteFromSamples(samples: readonly SampledCreation[], ctx: Suspec
   let best: [string, { n: number; frames: Frame[] }] | null = null;
   for (const e of bySite) if (best === null || e[1].n > best[1].n || (best[0] === '' && e[0] !== '')) best = e;
   if (best === null) return { site: null, stack: [], distinctSites: 0, oldestAt: oldest };
-  return { site: best[0] === '' ? null : best[0], stack: capStack(best[1].frames.map(formatFrame), ctx), distinctSites: bySite.size, oldestAt: oldest };
+  return {
+    site: best[0] === '' ? null : best[0],
+    stack: capStack(best[1].frames.map(formatFrame), ctx),
+    distinctSites: bySite.size,
+    oldestAt: oldest,
+  };
 }
 
 function capStack(stack: string[], ctx: SuspectContext): string[] {
@@ -138,7 +158,10 @@ export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
   const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
   const name = displayName(g.name);
-  const what = g.repeatMs !== null ? `interval${g.count === 1 ? '' : 's'} of ${formatMs(g.repeatMs)}` : `timeout${g.count === 1 ? '' : 's'} (${formatMs(g.timeoutMs)})`;
+  const what =
+    g.repeatMs !== null
+      ? `interval${g.count === 1 ? '' : 's'} of ${formatMs(g.repeatMs)}`
+      : `timeout${g.count === 1 ? '' : 's'} (${formatMs(g.timeoutMs)})`;
   return {
     kind: 'timer',
     title: `${g.count} live ${what}, callback ${name}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
@@ -162,7 +185,14 @@ export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
   };
 }
 
-const KIND_LABEL: Record<string, string> = { tcp: 'TCP', tls: 'TLS', pipe: 'pipe', udp: 'UDP', tty: 'TTY', unknown: '' };
+const KIND_LABEL: Record<string, string> = {
+  tcp: 'TCP',
+  tls: 'TLS',
+  pipe: 'pipe',
+  udp: 'UDP',
+  tty: 'TTY',
+  unknown: '',
+};
 
 export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
@@ -186,22 +216,30 @@ export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
     unrefed: g.count - g.refed,
     bytesRead: g.bytesRead,
     bytesWritten: g.bytesWritten,
-    states: Object.entries(g.states).map(([k, v]) => `${k}=${v}`).join(' '),
+    states: Object.entries(g.states)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
     createdWhileArmed: g.createdWhileArmed,
     sampledStacks: g.samples.length,
     distinctSites,
     oldestSampledAgeMs: oldestAt === null ? null : ctx.now - oldestAt,
   };
-  return { kind: g.role === 'server' ? 'server' : 'socket', title: `${title.replace(/ {2,}/g, ' ')}${growth > 0 ? ` (+${growth} since armed)` : ''}`, count: n, growth, growthPerSec, site, stack, detail };
+  return {
+    kind: g.role === 'server' ? 'server' : 'socket',
+    title: `${title.replace(/ {2,}/g, ' ')}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
+    count: n,
+    growth,
+    growthPerSec,
+    site,
+    stack,
+    detail,
+  };
 }
 
 export function heapSuspect(h: HeapSite, ctx: SuspectContext, since: number): Suspect {
   const site = mapFrame(h.site, ctx.mapper);
   const secs = (ctx.now - since) / 1_000;
-  const stack = capStack(
-    h.stack.length > 0 ? h.stack : [formatFrame(h.site)],
-    ctx,
-  );
+  const stack = capStack(h.stack.length > 0 ? h.stack : [formatFrame(h.site)], ctx);
   return {
     kind: 'heap',
     title: `${(h.bytes / 1_048_576).toFixed(1)} MB live allocated since armed in ${site.fn} (${Math.round(h.count)} objects)`,
@@ -249,11 +287,13 @@ export function rankSuspects(suspects: Suspect[], signals: readonly string[]): S
     return s.growth >= MATERIAL_HANDLE_GROWTH ? 3 : 1;
   };
   const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + tier(s);
-  return suspects.sort((a, b) =>
-    score(b) - score(a) ||
-    (a.kind === 'heap' && b.kind === 'heap' ? (b.bytes ?? 0) - (a.bytes ?? 0) : 0) ||
-    b.growth - a.growth ||
-    b.count - a.count);
+  return suspects.sort(
+    (a, b) =>
+      score(b) - score(a) ||
+      (a.kind === 'heap' && b.kind === 'heap' ? (b.bytes ?? 0) - (a.bytes ?? 0) : 0) ||
+      b.growth - a.growth ||
+      b.count - a.count,
+  );
 }
 
 /** Which suspect kinds explain which history columns. */

@@ -109,7 +109,10 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   }
   if (plan.heap && view.config.heapSnapshot) {
     try {
-      if (armNearHeapLimitSnapshot()) view.debug('a heap snapshot will be written near the heap limit (into --diagnostic-dir, by default the working directory)');
+      if (armNearHeapLimitSnapshot())
+        view.debug(
+          'a heap snapshot will be written near the heap limit (into --diagnostic-dir, by default the working directory)',
+        );
     } catch (err) {
       view.onError('arm near-heap-limit snapshot', err);
     }
@@ -119,7 +122,9 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   } catch (err) {
     view.onError('arm listener warnings', err);
   }
-  view.debug(`armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`);
+  view.debug(
+    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
+  );
   return {
     armedAt,
     signals,
@@ -132,7 +137,11 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     disarm() {
       if (!armed) return;
       armed = false;
-      for (const [what, off] of [['creation sites', () => sites?.disarm()], ['heap profiler', () => heap?.stop()], ['listener warnings', () => listeners?.disarm()]] as const) {
+      for (const [what, off] of [
+        ['creation sites', () => sites?.disarm()],
+        ['heap profiler', () => heap?.stop()],
+        ['listener warnings', () => listeners?.disarm()],
+      ] as const) {
         try {
           off();
         } catch (err) {
@@ -148,17 +157,36 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
  * Gathers the suspects for a report: live timers and sockets grouped by
  * site, heap allocation sites, listener warnings; ranked.
  */
-export async function gatherEvidence(view: AgentView, tracking: Tracking | null, signals: readonly string[]): Promise<Evidence> {
-  const evidence: Evidence = { suspects: [], profiles: [], notes: [...(tracking?.notes ?? [])], dropped: {}, files: [] };
+export async function gatherEvidence(
+  view: AgentView,
+  tracking: Tracking | null,
+  signals: readonly string[],
+): Promise<Evidence> {
+  const evidence: Evidence = {
+    suspects: [],
+    profiles: [],
+    notes: [...(tracking?.notes ?? [])],
+    dropped: {},
+    files: [],
+  };
   const now = Date.now();
-  const ctx: SuspectContext = { armedAt: tracking?.sites?.armedAt ?? null, now, mapper: null, dropped: evidence.dropped };
+  const ctx: SuspectContext = {
+    armedAt: tracking?.sites?.armedAt ?? null,
+    now,
+    mapper: null,
+    dropped: evidence.dropped,
+  };
   try {
     ctx.mapper = createSourceMapper();
   } catch (err) {
     view.onError('source maps', err);
   }
-  if (tracking === null) evidence.notes.push('tracking was not armed: growth since arming is 0 and creation sites are unknown; callbacks and endpoints are still listed');
-  else if (tracking.sites === null) evidence.notes.push('creation-site capture was not armed for these signals: sites are unknown');
+  if (tracking === null)
+    evidence.notes.push(
+      'tracking was not armed: growth since arming is 0 and creation sites are unknown; callbacks and endpoints are still listed',
+    );
+  else if (tracking.sites === null)
+    evidence.notes.push('creation-site capture was not armed for these signals: sites are unknown');
 
   // The heap profile first: what the enumeration below allocates must not
   // be in it.
@@ -174,7 +202,9 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
     if (tracking?.listeners) await gatherListeners(tracking.listeners, insp, ctx, evidence);
   } catch (err) {
     view.onError('snapshot inspector', err);
-    evidence.notes.push(`live timers and sockets could not be enumerated (${(err as Error)?.message}); handle counts only`);
+    evidence.notes.push(
+      `live timers and sockets could not be enumerated (${(err as Error)?.message}); handle counts only`,
+    );
     evidence.suspects.push(...handleCountSuspects(view, tracking, signals));
   } finally {
     try {
@@ -187,14 +217,17 @@ export async function gatherEvidence(view: AgentView, tracking: Tracking | null,
   // Last: the full snapshot pauses the process for its whole write.
   if (view.config.heapSnapshot) gatherHeapSnapshot(view, evidence);
 
-  rankSuspects(evidence.suspects, signals.length > 0 ? signals : tracking?.signals ?? []);
+  rankSuspects(evidence.suspects, signals.length > 0 ? signals : (tracking?.signals ?? []));
   if (evidence.suspects.length > MAX_SUSPECTS) {
     bump(evidence.dropped, 'suspects', evidence.suspects.length - MAX_SUSPECTS);
-    evidence.notes.push(`${evidence.suspects.length - MAX_SUSPECTS} lower-ranked suspects left out (cap ${MAX_SUSPECTS})`);
+    evidence.notes.push(
+      `${evidence.suspects.length - MAX_SUSPECTS} lower-ranked suspects left out (cap ${MAX_SUSPECTS})`,
+    );
     evidence.suspects.length = MAX_SUSPECTS;
   }
   if (ctx.mapper !== null) bump(evidence.dropped, 'sourceMaps', ctx.mapper.skipped);
-  if (ctx.mapper !== null && ctx.mapper.skipped > 0) evidence.notes.push(`source maps: ${ctx.mapper.skipped} files not mapped (cap reached)`);
+  if (ctx.mapper !== null && ctx.mapper.skipped > 0)
+    evidence.notes.push(`source maps: ${ctx.mapper.skipped} files not mapped (cap reached)`);
   return evidence;
 }
 

@@ -57,7 +57,11 @@ export interface TrendParams {
  * Counts how many consecutive parts of `v` rise by at least `minStep`.
  * @returns rises and the number of steps between parts
  */
-export function risingSegments(v: readonly number[], segments: number, minStep: number): { rises: number; steps: number } {
+export function risingSegments(
+  v: readonly number[],
+  segments: number,
+  minStep: number,
+): { rises: number; steps: number } {
   if (segments < 2 || v.length < segments * 2) return { rises: 0, steps: 0 };
   const levels: number[] = [];
   for (let k = 0; k < segments; k++) {
@@ -93,7 +97,11 @@ export interface Trend {
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, error < 1.5e-7). */
 export function normalCdf(x: number): number {
   const t = 1 / (1 + 0.3275911 * (Math.abs(x) / Math.SQRT2));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(x * x) / 2);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-(x * x) / 2);
   return x >= 0 ? (1 + y) / 2 : (1 - y) / 2;
 }
 
@@ -189,7 +197,10 @@ export function bucketize(
     } else {
       // A native copy and sort of the bucket (NaN sorts last in a typed
       // array): no element loop in the interpreter, where a tick mostly runs.
-      const sorted = v instanceof Float64Array ? v.slice(start, end).sort() : Float64Array.from(Array.prototype.slice.call(v, start, end) as number[]).sort();
+      const sorted =
+        v instanceof Float64Array
+          ? v.slice(start, end).sort()
+          : Float64Array.from(Array.prototype.slice.call(v, start, end) as number[]).sort();
       seen = sorted.length;
       while (seen > 0 && Number.isNaN(sorted[seen - 1])) seen--;
       if (seen > 0) value = middleOfSorted(sorted, seen);
@@ -219,7 +230,22 @@ export function detectTrend(
     // No significant rise: the slopes (the costly part, O(B²) with a sort)
     // cannot change the verdict, so they are not computed.
     const level = median(pts.v.slice());
-    return { n: mk.n, s: mk.s, z: mk.z, pValue: mk.pValue, slopePerSec: Number.NaN, tailSlopePerSec: Number.NaN, growth: Number.NaN, from: level, to: level, spanMs, significant: false, material: false, sustained: false, growing: false };
+    return {
+      n: mk.n,
+      s: mk.s,
+      z: mk.z,
+      pValue: mk.pValue,
+      slopePerSec: Number.NaN,
+      tailSlopePerSec: Number.NaN,
+      growth: Number.NaN,
+      from: level,
+      to: level,
+      spanMs,
+      significant: false,
+      material: false,
+      sustained: false,
+      growing: false,
+    };
   }
   const secs = pts.t.map((x) => x / 1_000);
   const slope = pts.v.length >= 2 ? theilSen(secs, pts.v) : 0;
@@ -239,7 +265,10 @@ export function detectTrend(
   const material = growth >= spec.minGrowth && growth >= spec.minRelativeGrowth * Math.max(0, from);
   const tailSpanS = (spanMs / 1_000) * params.tailFraction;
   const parts = risingSegments(pts.v, params.segments, spec.minGrowth / (2 * Math.max(1, params.segments)));
-  const sustained = slope > 0 && tailMk.s > 0 && tailMk.pValue < params.tailAlpha &&
+  const sustained =
+    slope > 0 &&
+    tailMk.s > 0 &&
+    tailMk.pValue < params.tailAlpha &&
     tailSlope * tailSpanS >= spec.minGrowth * params.tailFraction &&
     (parts.steps === 0 || parts.rises === parts.steps);
   return {

@@ -16,7 +16,9 @@ const everyMs = Number(process.argv[3] ?? 2);
 
 function startTarget() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/attach-server.js')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/attach-server.js')], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     child.stdout.once('data', (d) => resolve({ child, port: JSON.parse(String(d)).port }));
     child.once('error', reject);
   });
@@ -45,19 +47,27 @@ function load(port) {
     if (inFlight >= 8) return;
     inFlight++;
     const t0 = process.hrtime.bigint();
-    http.get({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
-      res.resume();
-      res.on('end', () => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/ok', agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          inFlight--;
+          if (res.statusCode === 200) lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          else failed++;
+        });
+      })
+      .on('error', () => {
         inFlight--;
-        if (res.statusCode === 200) lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        else failed++;
+        failed++;
       });
-    }).on('error', () => {
-      inFlight--;
-      failed++;
-    });
   }, everyMs);
-  return { stop: () => clearInterval(timer), lat, get failed() { return failed; } };
+  return {
+    stop: () => clearInterval(timer),
+    lat,
+    get failed() {
+      return failed;
+    },
+  };
 }
 
 const pct = (xs, p) => {
@@ -85,7 +95,10 @@ const median = (xs) => pct(xs, 0.5);
     if (r.code !== 0) throw new Error(`attach failed: ${JSON.stringify(r.json)}`);
     open.push(r.json.inspector.openMs);
     wall.push(r.ms);
-    for (const [dst, l] of [[base, l0], [during, l1]]) {
+    for (const [dst, l] of [
+      [base, l0],
+      [during, l1],
+    ]) {
       dst.p50.push(pct(l.lat, 0.5));
       dst.p99.push(pct(l.lat, 0.99));
       dst.max.push(pct(l.lat, 1));
@@ -96,10 +109,14 @@ const median = (xs) => pct(xs, 0.5);
   }
   child.kill();
   const f = (x) => x.toFixed(1);
-  console.log(`node ${process.version}, ${cycles} attach/detach cycles, one GET /ok every ${everyMs} ms (≤8 in flight)`);
+  console.log(
+    `node ${process.version}, ${cycles} attach/detach cycles, one GET /ok every ${everyMs} ms (≤8 in flight)`,
+  );
   console.log(`inspector open (SIGUSR1 → port refuses): median ${f(median(open))} ms, max ${f(Math.max(...open))} ms`);
   console.log(`attach command wall time:                 median ${f(median(wall))} ms, max ${f(Math.max(...wall))} ms`);
-  console.log(`request latency, idle vs attaching (median over cycles): p50 ${f(median(base.p50))} vs ${f(median(during.p50))} ms, p99 ${f(median(base.p99))} vs ${f(median(during.p99))} ms (ratio ${f(median(during.p99) / median(base.p99))}x), max ${f(median(base.max))} vs ${f(median(during.max))} ms`);
+  console.log(
+    `request latency, idle vs attaching (median over cycles): p50 ${f(median(base.p50))} vs ${f(median(during.p50))} ms, p99 ${f(median(base.p99))} vs ${f(median(during.p99))} ms (ratio ${f(median(during.p99) / median(base.p99))}x), max ${f(median(base.max))} vs ${f(median(during.max))} ms`,
+  );
   console.log(`failed requests: ${failed}`);
 })().catch((err) => {
   console.error(err);

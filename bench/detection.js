@@ -19,17 +19,21 @@ const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') &&
 const todo = (names.length > 0 ? names : Object.keys(SCENARIOS)).filter((n) => SCENARIOS[n] !== undefined);
 
 (async () => {
-  console.log(`window ${windowMs / 1000}s unless the scenario asks for more, interval ${intervalMs}ms, ${rps} req/s on 127.0.0.1, ${parallel} at a time; healthy scenarios run ${(windowMs * 2.5) / 1000}s`);
+  console.log(
+    `window ${windowMs / 1000}s unless the scenario asks for more, interval ${intervalMs}ms, ${rps} req/s on 127.0.0.1, ${parallel} at a time; healthy scenarios run ${(windowMs * 2.5) / 1000}s`,
+  );
   const results = [];
   const queue = todo.slice();
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const w = windowArg === undefined && SCENARIOS[name].window ? parseDuration(SCENARIOS[name].window) : windowMs;
-      const r = await runScenario(name, { windowMs: w, intervalMs, rps });
-      r.windowMs = w;
-      results.push({ name, expected: SCENARIOS[name].verdict, ...r });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const w = windowArg === undefined && SCENARIOS[name].window ? parseDuration(SCENARIOS[name].window) : windowMs;
+        const r = await runScenario(name, { windowMs: w, intervalMs, rps });
+        r.windowMs = w;
+        results.push({ name, expected: SCENARIOS[name].verdict, ...r });
+      }
+    }),
+  );
   results.sort((a, b) => todo.indexOf(a.name) - todo.indexOf(b.name));
   console.log('| scenario | window | expected | verdict | load start → report | requests (failed) | ok |');
   console.log('|---|---|---|---|---|---|---|');
@@ -38,11 +42,19 @@ const todo = (names.length > 0 ? names : Object.keys(SCENARIOS)).filter((n) => S
     const verdict = r.reported ? 'leak' : 'healthy';
     const ok = verdict === r.expected && r.failures === 0;
     if (ok) passed++;
-    console.log(`| ${r.name} | ${r.windowMs / 1000} s | ${r.expected} | ${verdict} | ${r.detectedAfterMs === null ? '—' : `${(r.detectedAfterMs / 1000).toFixed(1)} s`} | ${r.requests} (${r.failures}) | ${ok ? 'yes' : 'NO'} |`);
+    console.log(
+      `| ${r.name} | ${r.windowMs / 1000} s | ${r.expected} | ${verdict} | ${r.detectedAfterMs === null ? '—' : `${(r.detectedAfterMs / 1000).toFixed(1)} s`} | ${r.requests} (${r.failures}) | ${ok ? 'yes' : 'NO'} |`,
+    );
   }
   for (const r of results.filter((x) => (x.reported ? 'leak' : 'healthy') !== x.expected)) {
     console.log(`\n${r.name}: last decisions`);
-    console.log(r.stderr.split('\n').filter((l) => /(watching|suspect|leaking|cooldown|no report)[: ]|leakwatch: /.test(l)).slice(-6).join('\n'));
+    console.log(
+      r.stderr
+        .split('\n')
+        .filter((l) => /(watching|suspect|leaking|cooldown|no report)[: ]|leakwatch: /.test(l))
+        .slice(-6)
+        .join('\n'),
+    );
   }
   console.log(`${passed} passed, ${results.length - passed} failed`);
   process.exitCode = passed === results.length ? 0 : 1;

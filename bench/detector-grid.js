@@ -12,7 +12,9 @@ const SIGMAS = [0.25, 1, 2, 3];
 const SEEDS = 100;
 const N = 300;
 
-console.log(`leak params ${JSON.stringify(LEAK_PARAMS)}; heap floor needs ≥ ${FLOOR.minGrowth / MB} MB and ≥ ${FLOOR.minRelativeGrowth * 100}% growth`);
+console.log(
+  `leak params ${JSON.stringify(LEAK_PARAMS)}; heap floor needs ≥ ${FLOOR.minGrowth / MB} MB and ≥ ${FLOOR.minRelativeGrowth * 100}% growth`,
+);
 console.log(`| shape | expected | ${SIGMAS.map((s) => `σ=${s} MB`).join(' | ')} |`);
 console.log(`|---|---|${SIGMAS.map(() => '---').join('|')}|`);
 let wrong = 0;

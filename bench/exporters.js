@@ -20,14 +20,21 @@ function loadCost(label, code, pre = '') {
   const runs = [];
   let modules = 0;
   for (let i = 0; i < 5; i++) {
-    const out = execFileSync(process.execPath, ['-e', `
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `
       ${pre}
       const before = Object.keys(require.cache).length;
       const t = process.hrtime.bigint();
       ${code}
       const ms = Number(process.hrtime.bigint() - t) / 1e6;
       console.log(JSON.stringify({ ms, modules: Object.keys(require.cache).length - before }));
-    `], { cwd: ROOT, env: { ...process.env, NODE_PATH: PEERS ?? '' } }).toString();
+    `,
+      ],
+      { cwd: ROOT, env: { ...process.env, NODE_PATH: PEERS ?? '' } },
+    ).toString();
     const r = JSON.parse(out);
     runs.push(r.ms);
     modules = r.modules;
@@ -61,31 +68,52 @@ function hotPathCosts() {
   for (let i = 0; i < 1000; i++) points.observe();
   const heap0 = process.memoryUsage().heapUsed;
   const observeNs = median(() => points.observe(), 20_000);
-  console.log(`tick  MetricPoints.observe() per tick               ${(observeNs / 1000).toFixed(2).padStart(7)} µs (median of 20000)`);
+  console.log(
+    `tick  MetricPoints.observe() per tick               ${(observeNs / 1000).toFixed(2).padStart(7)} µs (median of 20000)`,
+  );
   const tickNs = median(() => agent.tick(), 2_000);
-  console.log(`tick  agent.tick() for comparison                   ${(tickNs / 1000).toFixed(2).padStart(7)} µs (median of 2000)`);
+  console.log(
+    `tick  agent.tick() for comparison                   ${(tickNs / 1000).toFixed(2).padStart(7)} µs (median of 2000)`,
+  );
   const tags = buildGlobalTags(agent.config);
   let datagrams = 0;
   let bytes = 0;
-  const batcher = new DatagramBatcher(1432, (d) => { datagrams++; bytes += d.length; });
+  const batcher = new DatagramBatcher(1432, (d) => {
+    datagrams++;
+    bytes += d.length;
+  });
   const ddNs = median(() => {
     points.observe();
     points.collect();
     formatPoints(points, tags, (l) => batcher.add(l));
     batcher.flush();
   }, 2_000);
-  console.log(`flush DogStatsD collect+format+batch               ${(ddNs / 1000).toFixed(1).padStart(7)} µs, ${(bytes / 2000).toFixed(0)} bytes in ${(datagrams / 2000).toFixed(1)} datagrams`);
+  console.log(
+    `flush DogStatsD collect+format+batch               ${(ddNs / 1000).toFixed(1).padStart(7)} µs, ${(bytes / 2000).toFixed(0)} bytes in ${(datagrams / 2000).toFixed(1)} datagrams`,
+  );
   let promBytes = 0;
-  const promNs = median(() => { points.collect(); promBytes = formatExposition(points).length; }, 2_000);
-  console.log(`flush Prometheus collect+exposition                ${(promNs / 1000).toFixed(1).padStart(7)} µs, ${promBytes} bytes`);
+  const promNs = median(() => {
+    points.collect();
+    promBytes = formatExposition(points).length;
+  }, 2_000);
+  console.log(
+    `flush Prometheus collect+exposition                ${(promNs / 1000).toFixed(1).padStart(7)} µs, ${promBytes} bytes`,
+  );
   const res = buildResource(agent);
   let otlpBytes = 0;
-  const otlpNs = median(() => { points.collect(); otlpBytes = encodeMetricsRequest(points, res, Date.now()).length; }, 2_000);
-  console.log(`flush OTLP collect+protobuf                        ${(otlpNs / 1000).toFixed(1).padStart(7)} µs, ${otlpBytes} bytes`);
+  const otlpNs = median(() => {
+    points.collect();
+    otlpBytes = encodeMetricsRequest(points, res, Date.now()).length;
+  }, 2_000);
+  console.log(
+    `flush OTLP collect+protobuf                        ${(otlpNs / 1000).toFixed(1).padStart(7)} µs, ${otlpBytes} bytes`,
+  );
   global.gc?.();
   for (let i = 0; i < 100_000; i++) points.observe();
   global.gc?.();
-  console.log(`mem   heap growth over 100000 observe() calls      ${(((process.memoryUsage().heapUsed - heap0) / 1024)).toFixed(0).padStart(7)} KiB${global.gc ? '' : ' (run with --expose-gc for a clean figure)'}`);
+  console.log(
+    `mem   heap growth over 100000 observe() calls      ${((process.memoryUsage().heapUsed - heap0) / 1024).toFixed(0).padStart(7)} KiB${global.gc ? '' : ' (run with --expose-gc for a clean figure)'}`,
+  );
   return agent.stop();
 }
 
@@ -124,11 +152,25 @@ function hotShotsUdsKeepsAlive() {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, NODE_PATH: PEERS }, timeout: 3_000 });
   const ms = Date.now() - t0;
-  console.log(`peer  hot-shots over UDS, script done after 100 ms: ${r.error?.code === 'ETIMEDOUT' || r.signal ? `still running after ${ms} ms (killed)` : `exited after ${ms} ms`}`);
-  const ours = spawnSync(process.execPath, ['--require', path.join(DIST, 'agent/register.js'), '-e', 'setTimeout(() => {}, 100)'], {
-    env: { ...process.env, LEAKWATCH_DOGSTATSD: `unix://${sock}`, LEAKWATCH_FLUSH_INTERVAL: '100ms', LEAKWATCH_INTERVAL: '50ms' }, timeout: 3_000,
-  });
-  console.log(`peer  leakwatch over UDS, script done after 100 ms: ${ours.signal ? 'still running (killed)' : `exited with ${ours.status}`}`);
+  console.log(
+    `peer  hot-shots over UDS, script done after 100 ms: ${r.error?.code === 'ETIMEDOUT' || r.signal ? `still running after ${ms} ms (killed)` : `exited after ${ms} ms`}`,
+  );
+  const ours = spawnSync(
+    process.execPath,
+    ['--require', path.join(DIST, 'agent/register.js'), '-e', 'setTimeout(() => {}, 100)'],
+    {
+      env: {
+        ...process.env,
+        LEAKWATCH_DOGSTATSD: `unix://${sock}`,
+        LEAKWATCH_FLUSH_INTERVAL: '100ms',
+        LEAKWATCH_INTERVAL: '50ms',
+      },
+      timeout: 3_000,
+    },
+  );
+  console.log(
+    `peer  leakwatch over UDS, script done after 100 ms: ${ours.signal ? 'still running (killed)' : `exited with ${ours.status}`}`,
+  );
 }
 
 (async () => {
@@ -136,13 +178,28 @@ function hotShotsUdsKeepsAlive() {
   await hotPathCosts();
   // leakwatch's channels load into a running agent: time what they add.
   const agent = `require(${JSON.stringify(path.join(DIST, 'agent/agent.js'))});`;
-  loadCost('leakwatch reports/dogstatsd (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/dogstatsd.js'))})`, agent);
-  loadCost('leakwatch reports/prometheus (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/prometheus.js'))})`, agent);
-  loadCost('leakwatch reports/otlp (into an agent)', `require(${JSON.stringify(path.join(DIST, 'reports/otlp.js'))})`, agent);
+  loadCost(
+    'leakwatch reports/dogstatsd (into an agent)',
+    `require(${JSON.stringify(path.join(DIST, 'reports/dogstatsd.js'))})`,
+    agent,
+  );
+  loadCost(
+    'leakwatch reports/prometheus (into an agent)',
+    `require(${JSON.stringify(path.join(DIST, 'reports/prometheus.js'))})`,
+    agent,
+  );
+  loadCost(
+    'leakwatch reports/otlp (into an agent)',
+    `require(${JSON.stringify(path.join(DIST, 'reports/otlp.js'))})`,
+    agent,
+  );
   if (PEERS) {
     loadCost('hot-shots', "require('hot-shots')");
     loadCost('prom-client', "require('prom-client')");
-    loadCost('@opentelemetry/sdk-metrics + exporter-metrics-otlp-http', "require('@opentelemetry/sdk-metrics'); require('@opentelemetry/exporter-metrics-otlp-http')");
+    loadCost(
+      '@opentelemetry/sdk-metrics + exporter-metrics-otlp-http',
+      "require('@opentelemetry/sdk-metrics'); require('@opentelemetry/exporter-metrics-otlp-http')",
+    );
     await hotShotsDeadPeer();
     hotShotsUdsKeepsAlive();
   }

@@ -58,12 +58,16 @@ const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_
   process.stdout.write('RESULT ' + JSON.stringify({ sink, oldUsed: after.space_used_size - before.space_used_size, oldSize: after.space_size - before.space_size, rss: process.memoryUsage().rss }) + '\\n');
 })();
 `;
-const OBSERVER = "new (require('node:perf_hooks').PerformanceObserver)((list) => { list.getEntries(); }).observe({ entryTypes: ['gc'] });";
+const OBSERVER =
+  "new (require('node:perf_hooks').PerformanceObserver)((list) => { list.getEntries(); }).observe({ entryTypes: ['gc'] });";
 
 const PROGRAMS = [
   ['no observer', ['-e', WORKLOAD]],
   ['a gc PerformanceObserver (reads every entry)', ['-e', OBSERVER + WORKLOAD]],
-  ['leakwatch watching (--require leakwatch/register, defaults)', ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', WORKLOAD]],
+  [
+    'leakwatch watching (--require leakwatch/register, defaults)',
+    ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', WORKLOAD],
+  ],
 ];
 
 // 5,000 entries with two detail keys (kind, flags), as Node 20 builds them.
@@ -103,14 +107,20 @@ const CONSTRUCTIONS = [
 /** Runs one program with `--trace-gc`; resolves its counts and figures. */
 function measure(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--trace-gc', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+    const child = spawn(process.execPath, ['--trace-gc', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: cleanEnv(),
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => { out += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
     child.once('error', reject);
     child.once('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || line === undefined) return reject(new Error(`${args.join(' ').slice(0, 80)} exited with ${code} and no result`));
+      if (code !== 0 || line === undefined)
+        return reject(new Error(`${args.join(' ').slice(0, 80)} exited with ${code} and no result`));
       const result = JSON.parse(line.slice('RESULT '.length));
       // V8's --trace-gc prints one line per collection, named by its kind.
       result.scavenges = (out.match(/: Scavenge /g) ?? []).length;
@@ -127,7 +137,9 @@ async function main() {
       const [label, args] = PROGRAMS[i];
       const m = await measure(args);
       results[i].push(m);
-      process.stderr.write(`round ${r + 1}/${ROUNDS} · ${label}: ${m.scavenges} scavenges, ${m.markCompacts} mark-compacts, old space +${(m.oldSize / MB).toFixed(2)} MB (used +${(m.oldUsed / MB).toFixed(2)}), RSS ${(m.rss / MB).toFixed(1)} MB\n`);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS} · ${label}: ${m.scavenges} scavenges, ${m.markCompacts} mark-compacts, old space +${(m.oldSize / MB).toFixed(2)} MB (used +${(m.oldUsed / MB).toFixed(2)}), RSS ${(m.rss / MB).toFixed(1)} MB\n`,
+      );
     }
   }
   const col = (i, f, digits) => formatRange(summarise(results[i].map(f)), digits);
@@ -139,15 +151,24 @@ async function main() {
     col(i, (m) => m.oldUsed / MB, 2),
     col(i, (m) => m.rss / MB, 1),
   ]);
-  process.stdout.write(`## What observing gc entries costs under allocation\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds of ${BURSTS} bursts of 20,000 short-lived objects; command: \`node bench/gc-entry-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
+  process.stdout.write(
+    `## What observing gc entries costs under allocation\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds of ${BURSTS} bursts of 20,000 short-lived objects; command: \`node bench/gc-entry-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+  );
   const perEntry = [];
   for (const [label, args] of CONSTRUCTIONS) {
     const m = await measure(args);
-    if (m.scavenges + m.markCompacts > 0) throw new Error(`${label}: a GC ran during the construction; the old-space figure would not be the construction's`);
+    if (m.scavenges + m.markCompacts > 0)
+      throw new Error(
+        `${label}: a GC ran during the construction; the old-space figure would not be the construction's`,
+      );
     perEntry.push([label, (m.oldUsed / ENTRIES).toFixed(0)]);
   }
-  process.stdout.write(`${markdownTable(['program', 'scavenges', 'mark-compacts', 'old space grown (MB)', 'old space used, grown (MB)', 'RSS at the end (MB)'], rows)}\n\nMedian [min–max] over rounds. GCs are counted from V8's --trace-gc lines. The old-space figures compare the end of the workload with its start; a mark-compact in between lowers the used figure, not the grown space.\n\n`);
-  process.stdout.write(`${markdownTable([`built ${ENTRIES.toLocaleString('en-US')} times, no GC in between`, 'old-space bytes per object'], perEntry)}\n`);
+  process.stdout.write(
+    `${markdownTable(['program', 'scavenges', 'mark-compacts', 'old space grown (MB)', 'old space used, grown (MB)', 'RSS at the end (MB)'], rows)}\n\nMedian [min–max] over rounds. GCs are counted from V8's --trace-gc lines. The old-space figures compare the end of the workload with its start; a mark-compact in between lowers the used figure, not the grown space.\n\n`,
+  );
+  process.stdout.write(
+    `${markdownTable([`built ${ENTRIES.toLocaleString('en-US')} times, no GC in between`, 'old-space bytes per object'], perEntry)}\n`,
+  );
 }
 
 runMain(main);

@@ -29,7 +29,8 @@ function status(name) {
 /** Child: build the heap, take one snapshot with `method`, print JSON. */
 async function child(method, objects, file) {
   const retained = [];
-  for (let i = 0; i < objects; i++) retained.push({ id: i, name: `object-${i}`, tags: [i % 7, i % 11], at: new Date(i) });
+  for (let i = 0; i < objects; i++)
+    retained.push({ id: i, name: `object-${i}`, tags: [i % 7, i % 11], at: new Date(i) });
   global.gc?.();
   const rssBefore = status('VmRSS');
   // The event loop is blocked for as long as a 1 ms timer is late.
@@ -51,7 +52,9 @@ async function child(method, objects, file) {
     session.connect();
     const fd = fs.openSync(file, 'w');
     session.on('HeapProfiler.addHeapSnapshotChunk', (m) => fs.writeSync(fd, m.params.chunk));
-    await new Promise((resolve, reject) => session.post('HeapProfiler.takeHeapSnapshot', null, (err) => (err ? reject(err) : resolve())));
+    await new Promise((resolve, reject) =>
+      session.post('HeapProfiler.takeHeapSnapshot', null, (err) => (err ? reject(err) : resolve())),
+    );
     fs.closeSync(fd);
     session.disconnect();
   } else {
@@ -65,7 +68,15 @@ async function child(method, objects, file) {
   const ms = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 5));
   clearInterval(probe);
-  const out = { method, ms, blockedMs, bytes: fs.statSync(file).size, rssAdded: status('VmHWM') - rssBefore, rssBefore, kept: retained.length };
+  const out = {
+    method,
+    ms,
+    blockedMs,
+    bytes: fs.statSync(file).size,
+    rssAdded: status('VmHWM') - rssBefore,
+    rssBefore,
+    kept: retained.length,
+  };
   fs.rmSync(file, { force: true });
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -81,10 +92,17 @@ function main() {
     for (let r = 0; r < repeat; r++) {
       for (const method of METHODS) {
         const file = path.join(dir, `${r}-${method.replace(/[^a-z0-9]/gi, '_')}.heapsnapshot`);
-        const res = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', method, String(objects), file], { encoding: 'utf8', timeout: 120_000 });
+        const res = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', method, String(objects), file], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
         const line = res.stdout.trim().split('\n').pop();
         if (res.status === 0 && line) results.get(method).push(JSON.parse(line));
-        else failures.set(method, (res.stderr || res.error?.message || `exit ${res.status}`).trim().split('\n').slice(-3).join(' '));
+        else
+          failures.set(
+            method,
+            (res.stderr || res.error?.message || `exit ${res.status}`).trim().split('\n').slice(-3).join(' '),
+          );
       }
     }
   } finally {
@@ -102,7 +120,9 @@ function main() {
     ];
   });
   const base = results.get(METHODS[0])[0];
-  process.stdout.write(`## Heap snapshot cost\n\n${new Date().toISOString()}; Node ${process.version}, ${os.cpus().length} cores; ${objects.toLocaleString('en-US')} retained objects (RSS before the snapshot ${base ? (base.rssBefore / MB).toFixed(0) : '?'} MB); median [min–max] of ${repeat} fresh processes each.\nCommand: \`node bench/heap-snapshot.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
+  process.stdout.write(
+    `## Heap snapshot cost\n\n${new Date().toISOString()}; Node ${process.version}, ${os.cpus().length} cores; ${objects.toLocaleString('en-US')} retained objects (RSS before the snapshot ${base ? (base.rssBefore / MB).toFixed(0) : '?'} MB); median [min–max] of ${repeat} fresh processes each.\nCommand: \`node bench/heap-snapshot.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+  );
   process.stdout.write(`${markdownTable(['method', 'time', 'event loop blocked', 'file', 'peak RSS added'], rows)}\n`);
 }
 

@@ -51,12 +51,23 @@ function renderOnce(text, maxPoints) {
   const model = time(() => buildViewModel(parsed.value, 'bench.json', { maxPoints }));
   const assets = time(() => loadChartAssets());
   const html = time(() => renderHtml(model.value, assets.value));
-  return { parse: parsed.ms, model: model.ms, html: html.ms, total: parsed.ms + model.ms + assets.ms + html.ms, bytes: Buffer.byteLength(html.value), page: html.value, points: model.value.points };
+  return {
+    parse: parsed.ms,
+    model: model.ms,
+    html: html.ms,
+    total: parsed.ms + model.ms + assets.ms + html.ms,
+    bytes: Buffer.byteLength(html.value),
+    page: html.value,
+    points: model.value.points,
+  };
 }
 
 async function timePages(pages) {
   const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   const out = {};
   try {
     for (const [name, file] of Object.entries(pages)) {
@@ -97,7 +108,9 @@ async function timePages(pages) {
 }
 
 async function main() {
-  console.log(`node ${process.version}, ${os.cpus().length} cpus; report of ${SAMPLES.toLocaleString('en-US')} samples, ${SUSPECTS} suspects; median of ${RUNS} runs`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cpus; report of ${SAMPLES.toLocaleString('en-US')} samples, ${SUSPECTS} suspects; median of ${RUNS} runs`,
+  );
   const report = makeReport({ kind: 'all', samples: SAMPLES, suspects: SUSPECTS });
   const text = JSON.stringify(report);
   console.log(`report JSON: ${mib(text.length)}`);
@@ -119,13 +132,23 @@ async function main() {
   }
   const rows = [['', 'points/series', 'parse', 'model', 'html', 'total', 'page size']];
   for (const [name, r] of Object.entries(results)) {
-    rows.push([name, r.points.toLocaleString('en-US'), ms(r.parse), ms(r.model), ms(r.html), ms(r.total), mib(r.bytes)]);
+    rows.push([
+      name,
+      r.points.toLocaleString('en-US'),
+      ms(r.parse),
+      ms(r.model),
+      ms(r.html),
+      ms(r.total),
+      mib(r.bytes),
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
   const d = results.downsampled;
   const f = results['every sample'];
-  console.log(`ratio every-sample/downsampled: render ${(f.total / d.total).toFixed(2)}x, size ${(f.bytes / d.bytes).toFixed(1)}x`);
+  console.log(
+    `ratio every-sample/downsampled: render ${(f.total / d.total).toFixed(2)}x, size ${(f.bytes / d.bytes).toFixed(1)}x`,
+  );
 
   if (!BROWSER) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
@@ -136,10 +159,15 @@ async function main() {
       fs.writeFileSync(pages[name], r.page);
     }
     const loaded = await timePages(pages);
-    for (const [name, t] of Object.entries(loaded)) console.log(`chromium (${name}): navigation to charts drawn ${ms(t.load)}, redraw of the 3 charts ${ms(t.redraw)}`);
+    for (const [name, t] of Object.entries(loaded))
+      console.log(
+        `chromium (${name}): navigation to charts drawn ${ms(t.load)}, redraw of the 3 charts ${ms(t.redraw)}`,
+      );
     const full = loaded['every sample'];
     const down = loaded.downsampled;
-    console.log(`ratio every-sample/downsampled: page load ${(full.load / down.load).toFixed(2)}x, redraw ${(full.redraw / down.redraw).toFixed(2)}x`);
+    console.log(
+      `ratio every-sample/downsampled: page load ${(full.load / down.load).toFixed(2)}x, redraw ${(full.redraw / down.redraw).toFixed(2)}x`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -47,8 +47,13 @@ async function round(service, configs, sinks, tmpRoot) {
     await sleep(SECONDS * 1_000);
     const cpu1 = started.map((s) => readCpuMsPrecise(s.pid));
     const rss = started.map((s) => readMemory(s.pid).rss);
-    for (const s of started) if (s.svc.exited !== null) throw new Error(`${s.c.name} exited: ${s.svc.stderr.text.slice(-500)}`);
-    return started.map((s, i) => ({ name: s.c.name, cpuUsPerS: ((cpu1[i] - cpu0[i]) * 1_000) / SECONDS, rssMb: rss[i] / MB }));
+    for (const s of started)
+      if (s.svc.exited !== null) throw new Error(`${s.c.name} exited: ${s.svc.stderr.text.slice(-500)}`);
+    return started.map((s, i) => ({
+      name: s.c.name,
+      cpuUsPerS: ((cpu1[i] - cpu0[i]) * 1_000) / SECONDS,
+      rssMb: rss[i] / MB,
+    }));
   } finally {
     await Promise.all(started.map((s) => s.cleanup()));
   }
@@ -69,17 +74,30 @@ async function main() {
         results.get(x.name).cpu.push(x.cpuUsPerS);
         results.get(x.name).rss.push(x.rssMb);
       }
-      process.stderr.write(`round ${r + 1}/${ROUNDS}: ${[...results].map(([n, v]) => `${n} ${v.cpu.at(-1).toFixed(0)}`).join(', ')} µs/s\n`);
+      process.stderr.write(
+        `round ${r + 1}/${ROUNDS}: ${[...results].map(([n, v]) => `${n} ${v.cpu.at(-1).toFixed(0)}`).join(', ')} µs/s\n`,
+      );
     }
     const none = results.get('none').cpu;
     const rows = configs.map((c) => {
       const v = results.get(c.name);
       const s = summarise(v.cpu);
-      return [c.label, formatRange(s, 0), formatRange(summarise(v.cpu.map((x, r) => x - none[r])), 0), `${(s.median / 1e4).toFixed(3)} %`];
+      return [
+        c.label,
+        formatRange(s, 0),
+        formatRange(summarise(v.cpu.map((x, r) => x - none[r])), 0),
+        `${(s.median / 1e4).toFixed(3)} %`,
+      ];
     });
-    process.stdout.write(`## Idle cost over ${SECONDS} s windows\n\n${new Date().toISOString()}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${service.label}, no load, all configurations side by side, ${START_S} s after each listened; ${ROUNDS} rounds; command: \`node bench/idle-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-    process.stdout.write(`${markdownTable(['configuration', 'CPU µs per s: median [min–max]', 'minus no agent, round by round', 'of one core'], rows)}\n`);
-    process.stdout.write(`\ndd-trace sinks on 127.0.0.1 over the whole run: ${sinks.counts.datagrams} DogStatsD datagrams, ${sinks.counts.httpRequests} HTTP requests ${JSON.stringify(sinks.counts.paths)}.\n`);
+    process.stdout.write(
+      `## Idle cost over ${SECONDS} s windows\n\n${new Date().toISOString()}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ${service.label}, no load, all configurations side by side, ${START_S} s after each listened; ${ROUNDS} rounds; command: \`node bench/idle-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+    );
+    process.stdout.write(
+      `${markdownTable(['configuration', 'CPU µs per s: median [min–max]', 'minus no agent, round by round', 'of one core'], rows)}\n`,
+    );
+    process.stdout.write(
+      `\ndd-trace sinks on 127.0.0.1 over the whole run: ${sinks.counts.datagrams} DogStatsD datagrams, ${sinks.counts.httpRequests} HTTP requests ${JSON.stringify(sinks.counts.paths)}.\n`,
+    );
     return 0;
   } finally {
     await sinks.close();

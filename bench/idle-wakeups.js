@@ -31,14 +31,29 @@ const SECONDS = numberOption('seconds', 4);
 // A ref'd long timer keeps each program alive without waking it.
 const KEEP = 'setInterval(() => {}, 1e6);';
 const PROGRAMS = [
-  ['nothing (a ref\'d 1000 s timer)', ['-e', KEEP]],
-  ['a 1 s setInterval reading process.memoryUsage()', ['-e', `${KEEP} setInterval(() => process.memoryUsage(), 1000);`]],
-  ['a gc PerformanceObserver', ['-e', `${KEEP} new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });`]],
-  ...[10, 20, 50, 100].map((ms) => [`monitorEventLoopDelay, ${ms} ms resolution`, ['-e', `${KEEP} require('node:perf_hooks').monitorEventLoopDelay({ resolution: ${ms} }).enable();`]]),
-  ['leakwatch watching (--require leakwatch/register, defaults)', ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', KEEP]],
-  ['leakwatch watching, LEAKWATCH_CONTROL=false', ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', KEEP], { LEAKWATCH_CONTROL: 'false' }],
+  ["nothing (a ref'd 1000 s timer)", ['-e', KEEP]],
+  [
+    'a 1 s setInterval reading process.memoryUsage()',
+    ['-e', `${KEEP} setInterval(() => process.memoryUsage(), 1000);`],
+  ],
+  [
+    'a gc PerformanceObserver',
+    ['-e', `${KEEP} new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });`],
+  ],
+  ...[10, 20, 50, 100].map((ms) => [
+    `monitorEventLoopDelay, ${ms} ms resolution`,
+    ['-e', `${KEEP} require('node:perf_hooks').monitorEventLoopDelay({ resolution: ${ms} }).enable();`],
+  ]),
+  [
+    'leakwatch watching (--require leakwatch/register, defaults)',
+    ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', KEEP],
+  ],
+  [
+    'leakwatch watching, LEAKWATCH_CONTROL=false',
+    ['--require', path.join(ROOT, 'dist', 'agent', 'register.js'), '-e', KEEP],
+    { LEAKWATCH_CONTROL: 'false' },
+  ],
 ];
-
 
 async function measure(args, env) {
   const child = spawn(process.execPath, args, { stdio: 'ignore', env: cleanEnv(env) });
@@ -64,9 +79,17 @@ async function main() {
       process.stderr.write(`round ${r + 1}/${ROUNDS} · ${label}: ${us.toFixed(0)} µs/s\n`);
     }
   }
-  const rows = PROGRAMS.map(([label], i) => [label, formatRange(summarise(results[i]), 0), `${(summarise(results[i]).median / 1e4).toFixed(3)} %`]);
-  process.stdout.write(`## Idle cost of timers and samplers\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s windows; command: \`node bench/idle-wakeups.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-  process.stdout.write(`${markdownTable(['idle process running', 'CPU µs per s: median [min–max]', 'of one core'], rows)}\n`);
+  const rows = PROGRAMS.map(([label], i) => [
+    label,
+    formatRange(summarise(results[i]), 0),
+    `${(summarise(results[i]).median / 1e4).toFixed(3)} %`,
+  ]);
+  process.stdout.write(
+    `## Idle cost of timers and samplers\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s windows; command: \`node bench/idle-wakeups.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+  );
+  process.stdout.write(
+    `${markdownTable(['idle process running', 'CPU µs per s: median [min–max]', 'of one core'], rows)}\n`,
+  );
 }
 
 runMain(main);

@@ -28,8 +28,13 @@ async function main() {
       await Promise.resolve();
     }
     const withoutUs = ((performance.now() - t1) / WINDOWS) * 1000;
-    const extra = per === 0 ? `${(withUs - withoutUs).toFixed(0)} µs per window` : `${((withUs - withoutUs) / per).toFixed(1)} µs per timer`;
-    console.log(`${String(per).padStart(3)} timers/test: ${withUs.toFixed(0)} µs with a window, ${withoutUs.toFixed(0)} µs without (${extra})`);
+    const extra =
+      per === 0
+        ? `${(withUs - withoutUs).toFixed(0)} µs per window`
+        : `${((withUs - withoutUs) / per).toFixed(1)} µs per timer`;
+    console.log(
+      `${String(per).padStart(3)} timers/test: ${withUs.toFixed(0)} µs with a window, ${withoutUs.toFixed(0)} µs without (${extra})`,
+    );
   }
 }
 main();

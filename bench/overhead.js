@@ -81,7 +81,8 @@ function parseArgs(argv) {
     settleMs: quick ? 300 : SETTLE_MS,
   };
   for (const k of ['cycles', 'pairs', 'connections']) {
-    if (!(Number.isInteger(o[k]) && o[k] > 0 && o[k] <= 1_000)) throw new RangeError(`--${k} must be a positive integer`);
+    if (!(Number.isInteger(o[k]) && o[k] > 0 && o[k] <= 1_000))
+      throw new RangeError(`--${k} must be a positive integer`);
   }
   for (const k of ['sliceS', 'warmS']) {
     if (!(o[k] >= 0.5 && o[k] <= 60)) throw new RangeError(`--${k.slice(0, -1)} must be seconds between 0.5 and 60`);
@@ -119,7 +120,9 @@ async function visit(service, base, config, o, tmpRoot) {
     // Standing cost: CPU over the same idle window for both processes.
     const cpu0 = [readCpuMsPrecise(b.pid), readCpuMsPrecise(c.pid)];
     await sleep(o.idleMs);
-    const idleCpuUsPerS = [readCpuMsPrecise(b.pid) - cpu0[0], readCpuMsPrecise(c.pid) - cpu0[1]].map((ms) => (ms * 1_000) / (o.idleMs / 1_000));
+    const idleCpuUsPerS = [readCpuMsPrecise(b.pid) - cpu0[0], readCpuMsPrecise(c.pid) - cpu0[1]].map(
+      (ms) => (ms * 1_000) / (o.idleMs / 1_000),
+    );
     // Footprint before any load. Inflated by start-up timing: a preload
     // that brings the process's first scavenge forward shows V8's grown new
     // space here (+4 MB for any few extra modules); the settled RSS after
@@ -151,7 +154,8 @@ async function visit(service, base, config, o, tmpRoot) {
     // node's code, shared with every node process; a native addon's too).
     const settledAnonAddedMb = (settled[1].anon - settled[0].anon) / MB;
     const armed = /LEAKWATCH_ARMED (.*)/.exec(c.svc.stderr.text)?.[1] ?? null;
-    if (c.svc.exited !== null) throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
+    if (c.svc.exited !== null)
+      throw new Error(`${config.name} process exited during the visit: ${c.svc.stderr.text.slice(-500)}`);
     return {
       ok: true,
       rps: median(ratios.rps),
@@ -176,7 +180,13 @@ async function visit(service, base, config, o, tmpRoot) {
       armed: armed === null ? null : JSON.parse(armed),
     };
   } catch (err) {
-    return { ok: false, error: String(err?.message ?? err).split('\n').slice(0, 6).join('\n') };
+    return {
+      ok: false,
+      error: String(err?.message ?? err)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n'),
+    };
   } finally {
     await Promise.all(procs.map((p) => p.cleanup()));
   }
@@ -215,7 +225,9 @@ function tables(services, configs, visits, o, sinks) {
     const all = visits.filter((v) => v.service === service.name && v.result.ok).map((v) => v.result);
     out.push(`\n### ${service.label}\n`);
     if (all.length > 0) {
-      out.push(`No-agent slices (medians over visits): ${Math.round(median(all.map((r) => r.baseRps))).toLocaleString('en-US')} req/s, p99 ${median(all.map((r) => r.baseP99Ms)).toFixed(2)} ms, ${median(all.map((r) => r.baseCpuUsPerReq)).toFixed(0)} µs CPU per request, peak RSS ${median(all.map((r) => r.basePeakRssMb)).toFixed(1)} MB; idle ${median(all.map((r) => r.baseIdleCpuUsPerS)).toFixed(0)} µs CPU per s.\n`);
+      out.push(
+        `No-agent slices (medians over visits): ${Math.round(median(all.map((r) => r.baseRps))).toLocaleString('en-US')} req/s, p99 ${median(all.map((r) => r.baseP99Ms)).toFixed(2)} ms, ${median(all.map((r) => r.baseCpuUsPerReq)).toFixed(0)} µs CPU per request, peak RSS ${median(all.map((r) => r.basePeakRssMb)).toFixed(1)} MB; idle ${median(all.map((r) => r.baseIdleCpuUsPerS)).toFixed(0)} µs CPU per s.\n`,
+      );
     }
     const rows = [];
     for (const c of configs) {
@@ -242,19 +254,42 @@ function tables(services, configs, visits, o, sinks) {
         `${p.visits}×${o.pairs}${p.failed ? ` (+${p.failed} failed)` : ''}`,
       ]);
     }
-    out.push(markdownTable(['configuration', 'req/s ratio', 'p99 ratio', 'CPU/request ratio', 'idle CPU added (µs/s)', 'idle RSS added (MB)', 'RSS added after load (MB)', 'of it anonymous (MB)', 'peak RSS added (MB)', 'pairs'], rows));
+    out.push(
+      markdownTable(
+        [
+          'configuration',
+          'req/s ratio',
+          'p99 ratio',
+          'CPU/request ratio',
+          'idle CPU added (µs/s)',
+          'idle RSS added (MB)',
+          'RSS added after load (MB)',
+          'of it anonymous (MB)',
+          'peak RSS added (MB)',
+          'pairs',
+        ],
+        rows,
+      ),
+    );
     for (const name of ['leakwatch', 'leakwatch-armed']) {
       const p = pool(visits, service.name, name);
       if (summarise(p.ownUs).n === 0) continue;
-      out.push(`\n${name === 'leakwatch' ? 'leakwatch watching' : 'leakwatch armed'}, its own ticks under this load (timed inside each tick, read with \`leakwatch status\` before and after the slices): ${formatRange(summarise(p.ownUs), 0)} µs per second, ${formatRange(summarise(p.ownShare.map((x) => x * 100)), 3)} % of the service process's CPU time.`);
+      out.push(
+        `\n${name === 'leakwatch' ? 'leakwatch watching' : 'leakwatch armed'}, its own ticks under this load (timed inside each tick, read with \`leakwatch status\` before and after the slices): ${formatRange(summarise(p.ownUs), 0)} µs per second, ${formatRange(summarise(p.ownShare.map((x) => x * 100)), 3)} % of the service process's CPU time.`,
+      );
     }
   }
   out.push('');
-  out.push(`Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${o.idleMs / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${o.settleMs / 1_000} s after the last slice, both processes past the same load; of it anonymous: the same for RssAnon, the process's own memory without mapped files' pages (node's code, a native addon's); peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`);
+  out.push(
+    `Each ratio is a configuration slice over the no-agent slice beside it (${o.sliceS} s each, ${o.connections} connections, ABBA order); median [min–max] over all pairs of ${o.cycles} visit(s). req/s: higher is better; p99 latency and CPU per request: lower is better. Idle CPU added: CPU time (all threads, from /proc/<pid>/task/*/sched, ns resolution) the configuration's process spent over a ${o.idleMs / 1_000} s window with no load, minus the no-agent process's over the same window — the standing cost of timers and samplers, which wakes an idle service. Idle RSS added: VmRSS difference at the end of that window, before any load (a preload that brings the first scavenge forward shows V8's grown young generation here); RSS added after load: VmRSS difference ${o.settleMs / 1_000} s after the last slice, both processes past the same load; of it anonymous: the same for RssAnon, the process's own memory without mapped files' pages (node's code, a native addon's); peak RSS added: the same for VmHWM; median [min–max] over visits. The A/A row compares two identical no-agent processes: its spread is the noise floor of this run.`,
+  );
   const armed = visits.find((v) => v.config === 'leakwatch-armed' && v.result.ok && v.result.armed)?.result.armed;
-  if (armed !== undefined) out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
+  if (armed !== undefined)
+    out.push(`\nleakwatch armed, as seen inside the service after arm(): ${JSON.stringify(armed)}`);
   if (sinks.counts && configs.some((c) => c.name === 'dd-trace' && c.missing === null)) {
-    out.push(`\ndd-trace sinks on 127.0.0.1: ${sinks.counts.datagrams} DogStatsD datagrams; ${sinks.counts.httpRequests} HTTP requests to the trace-agent port ${JSON.stringify(sinks.counts.paths)} (dd-trace 5 posts runtime metrics to the agent's /dogstatsd/v2/proxy).`);
+    out.push(
+      `\ndd-trace sinks on 127.0.0.1: ${sinks.counts.datagrams} DogStatsD datagrams; ${sinks.counts.httpRequests} HTTP requests to the trace-agent port ${JSON.stringify(sinks.counts.paths)} (dd-trace 5 posts runtime metrics to the agent's /dogstatsd/v2/proxy).`,
+    );
   }
   return out.join('\n');
 }
@@ -270,21 +305,39 @@ function goals(services, visits, configs, o) {
     const noise = summarise(pool(visits, 'http', 'none-aa').rps);
     // A load ratio is only evidence when it falls outside what two identical
     // processes show in the same run.
-    const versus = (r) => (noise.n === 0 || Number.isNaN(r) ? '' : r >= noise.min && r <= noise.max ? ` (inside the A/A range ${formatRange(noise)}: noise)` : ` (outside the A/A range ${formatRange(noise)})`);
+    const versus = (r) =>
+      noise.n === 0 || Number.isNaN(r)
+        ? ''
+        : r >= noise.min && r <= noise.max
+          ? ` (inside the A/A range ${formatRange(noise)}: noise)`
+          : ` (outside the A/A range ${formatRange(noise)})`;
     const share = get('http', 'leakwatch', 'ownShare') * 100;
-    lines.push(`- HTTP service, watching costs < 1% of req/s: the agent's own ticks ${share.toFixed(3)}% of the service's CPU under load (wall-clock, an upper bound) → ${mark(share, share < 1)}; load ratio ${w.toFixed(3)}${versus(w)}`);
+    lines.push(
+      `- HTTP service, watching costs < 1% of req/s: the agent's own ticks ${share.toFixed(3)}% of the service's CPU under load (wall-clock, an upper bound) → ${mark(share, share < 1)}; load ratio ${w.toFixed(3)}${versus(w)}`,
+    );
     const armedShare = get('http', 'leakwatch-armed', 'ownShare') * 100;
     // Inside the A/A range the median says nothing either way; the
     // in-process benchmark resolves a few percent with an interval.
-    const armedVerdict = noise.n > 0 && a >= noise.min && a <= noise.max ? 'not resolved here' : `${mark(a, a >= 0.95)} by the median`;
-    lines.push(`- HTTP service, armed costs < 5% of req/s: load ratio ${a.toFixed(3)}${versus(a)} → ${armedVerdict}; the agent's own ticks ${armedShare.toFixed(3)}% of the service's CPU; \`node bench/watch-cost.js --armed --phases 160 --phase-ms 1000\` measures the armed state inside one process, with a 95 % interval`);
-    lines.push(`- agent RSS < 10 MB (HTTP service, watching, RSS added after load): ${rss.toFixed(1)} MB → ${mark(rss, rss < 10)}; idle RSS added before load ${get('http', 'leakwatch', 'idleRss').toFixed(1)} MB; peak RSS added under load ${get('http', 'leakwatch', 'rss').toFixed(1)} MB (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').rss), 1)} MB)`);
+    const armedVerdict =
+      noise.n > 0 && a >= noise.min && a <= noise.max ? 'not resolved here' : `${mark(a, a >= 0.95)} by the median`;
+    lines.push(
+      `- HTTP service, armed costs < 5% of req/s: load ratio ${a.toFixed(3)}${versus(a)} → ${armedVerdict}; the agent's own ticks ${armedShare.toFixed(3)}% of the service's CPU; \`node bench/watch-cost.js --armed --phases 160 --phase-ms 1000\` measures the armed state inside one process, with a 95 % interval`,
+    );
+    lines.push(
+      `- agent RSS < 10 MB (HTTP service, watching, RSS added after load): ${rss.toFixed(1)} MB → ${mark(rss, rss < 10)}; idle RSS added before load ${get('http', 'leakwatch', 'idleRss').toFixed(1)} MB; peak RSS added under load ${get('http', 'leakwatch', 'rss').toFixed(1)} MB (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').rss), 1)} MB)`,
+    );
     const idle = get('http', 'leakwatch', 'idleCpu');
-    lines.push(`- standing cost (HTTP service, watching, idle CPU added): ${idle.toFixed(0)} µs per s = ${(idle / 1e4).toFixed(2)}% of one core (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').idleCpu), 0)} µs/s)`);
+    lines.push(
+      `- standing cost (HTTP service, watching, idle CPU added): ${idle.toFixed(0)} µs per s = ${(idle / 1e4).toFixed(2)}% of one core (A/A: ${formatRange(summarise(pool(visits, 'http', 'none-aa').idleCpu), 0)} µs/s)`,
+    );
     if (noise.n > 0) lines.push(`- noise floor (A/A, HTTP service): ${formatRange(noise)}`);
   }
   for (const svc of services) {
-    const peers = configs.filter((c) => !['none', 'none-aa', 'leakwatch', 'leakwatch-armed'].includes(c.name) && pool(visits, svc.name, c.name).visits > 0);
+    const peers = configs.filter(
+      (c) =>
+        !['none', 'none-aa', 'leakwatch', 'leakwatch-armed'].includes(c.name) &&
+        pool(visits, svc.name, c.name).visits > 0,
+    );
     // req/s: higher is better; CPU per request: lower is better.
     for (const [f, what, better, digits] of [
       ['rps', 'req/s', (p, l) => p >= l, 3],
@@ -295,11 +348,15 @@ function goals(services, visits, configs, o) {
     ]) {
       const lw = get(svc.name, 'leakwatch', f);
       const ahead = peers.filter((c) => better(get(svc.name, c.name, f), lw));
-      lines.push(`- ${svc.name}: leakwatch watching (${lw.toFixed(digits)}) ahead of every peer on ${what}: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, f).toFixed(digits)}`).join(', ')}`}`);
+      lines.push(
+        `- ${svc.name}: leakwatch watching (${lw.toFixed(digits)}) ahead of every peer on ${what}: ${ahead.length === 0 ? 'yes' : `no — ${ahead.map((c) => `${c.name} ${get(svc.name, c.name, f).toFixed(digits)}`).join(', ')}`}`,
+      );
     }
   }
   lines.push("Differences inside the A/A row's range are noise, whichever way they point.");
-  lines.push(`Idle CPU here is read over a ${o.idleMs / 1_000} s window early in each process's life: a peer with a longer period (dd-trace flushes every 10 s) may not fire in it, and start-up work still runs. \`node bench/idle-cost.js\` reads every configuration over 30 s windows, early and settled.`);
+  lines.push(
+    `Idle CPU here is read over a ${o.idleMs / 1_000} s window early in each process's life: a peer with a longer period (dd-trace flushes every 10 s) may not fire in it, and start-up work still runs. \`node bench/idle-cost.js\` reads every configuration over 30 s windows, early and settled.`,
+  );
   return lines.join('\n');
 }
 
@@ -332,7 +389,9 @@ function reprint(file) {
   const o = saved.options;
   const { configs, services } = runConfigs({ statsdPort: 0, traceAgentPort: 0 }, o);
   const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run, reprinted from ${path.basename(file)}\n\n${saved.startedAt}; ${saved.machine}.\nCommand: \`node bench/overhead.js --from ${file}\``;
-  process.stdout.write(`${header}\n${tables(services, configs, saved.visits, o, { counts: saved.sinkCounts ?? null })}\n${goals(services, saved.visits, configs, o)}\n`);
+  process.stdout.write(
+    `${header}\n${tables(services, configs, saved.visits, o, { counts: saved.sinkCounts ?? null })}\n${goals(services, saved.visits, configs, o)}\n`,
+  );
   return 0;
 }
 
@@ -353,10 +412,13 @@ async function main() {
   try {
     const { base, configs, services } = runConfigs(sinks, o);
     const runnable = configs.filter((c) => c.missing === null);
-    const perVisit = 1 + (o.startMs + o.idleMs + o.settleMs) / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
+    const perVisit =
+      1 + (o.startMs + o.idleMs + o.settleMs) / 1_000 + 2 * (o.warmS + 0.1) + 2 * o.pairs * (o.sliceS + 0.1);
     const total = o.cycles * services.length * runnable.length;
     const started = new Date();
-    process.stderr.write(`leakwatch overhead benchmark: ${services.length} service(s) × ${runnable.length} configuration(s) × ${o.cycles} cycle(s) = ${total} visits of ${o.pairs} pairs of ${o.sliceS} s slices, ${o.connections} connections; about ${Math.ceil((total * perVisit) / 60)} min\n`);
+    process.stderr.write(
+      `leakwatch overhead benchmark: ${services.length} service(s) × ${runnable.length} configuration(s) × ${o.cycles} cycle(s) = ${total} visits of ${o.pairs} pairs of ${o.sliceS} s slices, ${o.connections} connections; about ${Math.ceil((total * perVisit) / 60)} min\n`,
+    );
     for (const c of configs) if (c.missing !== null) process.stderr.write(`  skipping ${c.name}: ${c.missing}\n`);
     const loadBefore = os.loadavg()[0];
     const visits = [];
@@ -366,17 +428,28 @@ async function main() {
           const result = await visit(service, base, config, o, tmpRoot);
           visits.push({ cycle, service: service.name, config: config.name, result });
           const r = result;
-          process.stderr.write(r.ok
-            ? `[${visits.length}/${total}] ${service.name} · ${config.name}: req/s ×${r.rps.toFixed(3)}, p99 ×${r.p99.toFixed(3)}, CPU/req ×${r.cpu.toFixed(3)}, idle CPU +${r.idleCpuAddedUsPerS.toFixed(0)} µs/s, RSS +${r.settledRssAddedMb.toFixed(1)} MB after load (no agent: ${Math.round(r.baseRps)} req/s)${r.errors ? `, ${r.errors} errors` : ''}\n`
-            : `[${visits.length}/${total}] ${service.name} · ${config.name}: FAILED ${r.error}\n`);
+          process.stderr.write(
+            r.ok
+              ? `[${visits.length}/${total}] ${service.name} · ${config.name}: req/s ×${r.rps.toFixed(3)}, p99 ×${r.p99.toFixed(3)}, CPU/req ×${r.cpu.toFixed(3)}, idle CPU +${r.idleCpuAddedUsPerS.toFixed(0)} µs/s, RSS +${r.settledRssAddedMb.toFixed(1)} MB after load (no agent: ${Math.round(r.baseRps)} req/s)${r.errors ? `, ${r.errors} errors` : ''}\n`
+              : `[${visits.length}/${total}] ${service.name} · ${config.name}: FAILED ${r.error}\n`,
+          );
         }
       }
     }
     const seconds = (Date.now() - started.getTime()) / 1_000;
     const header = `## leakwatch overhead — ${o.quick ? 'quick' : 'full'} run\n\n${started.toISOString()}; ${machine()}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (a shared machine: other work ran beside the benchmark); took ${Math.round(seconds)} s.\nCommand: \`${['node bench/overhead.js', ...process.argv.slice(2)].join(' ')}\``;
-    process.stdout.write(`${header}\n${tables(services, configs, visits, o, sinks)}\n${goals(services, visits, configs, o)}\n`);
+    process.stdout.write(
+      `${header}\n${tables(services, configs, visits, o, sinks)}\n${goals(services, visits, configs, o)}\n`,
+    );
     if (o.json !== null) {
-      fs.writeFileSync(o.json, JSON.stringify({ startedAt: started.toISOString(), machine: machine(), options: o, visits, sinkCounts: sinks.counts }, null, 2));
+      fs.writeFileSync(
+        o.json,
+        JSON.stringify(
+          { startedAt: started.toISOString(), machine: machine(), options: o, visits, sinkCounts: sinks.counts },
+          null,
+          2,
+        ),
+      );
       process.stderr.write(`raw visits written to ${o.json}\n`);
     }
     return visits.some((v) => v.result.ok) ? 0 : 1;

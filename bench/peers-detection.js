@@ -23,14 +23,17 @@ const { numberOption } = require('./lib/args');
 const quick = process.argv.includes('--quick');
 const seconds = numberOption('seconds', quick ? 20 : 40);
 const rps = numberOption('rps', 50);
-const named = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--seconds', '--rps'].includes(all[i - 1]));
+const named = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !['--seconds', '--rps'].includes(all[i - 1]));
 
 const HEALTHY = ['warmup-plateau', 'gc-sawtooth'];
-const todo = named.length > 0
-  ? named
-  : quick
-    ? ['founding-story', 'socket-per-request', 'warmup-plateau']
-    : [...Object.keys(SCENARIOS).filter((n) => SCENARIOS[n].verdict === 'leak'), ...HEALTHY];
+const todo =
+  named.length > 0
+    ? named
+    : quick
+      ? ['founding-story', 'socket-per-request', 'warmup-plateau']
+      : [...Object.keys(SCENARIOS).filter((n) => SCENARIOS[n].verdict === 'leak'), ...HEALTHY];
 
 // The line that creates what leaks, for the scenarios whose leak is a handle.
 // Heap leaks (a Map, listeners) have no handle for a handle dump to show.
@@ -38,7 +41,10 @@ const CREATING = {
   'founding-story': { file: 'test/scenarios/lib/client.js', pattern: /this\.watchTimer = setInterval\(/ },
   'timer-per-request': { file: 'test/scenarios/timer-per-request.js', pattern: /setTimeout\(/ },
   'socket-per-request': { file: 'test/scenarios/socket-per-request.js', pattern: /net\.connect\(/ },
-  'interval-per-request-50kb': { file: 'test/scenarios/interval-per-request-50kb.js', pattern: /setInterval\(function poll/ },
+  'interval-per-request-50kb': {
+    file: 'test/scenarios/interval-per-request-50kb.js',
+    pattern: /setInterval\(function poll/,
+  },
   'unbounded-cache': { file: 'test/scenarios/unbounded-cache.js', pattern: /cache\.set\(/ },
   'listener-per-request': { file: 'test/scenarios/listener-per-request.js', pattern: /\.on\(|\.addListener\(/ },
 };
@@ -100,7 +106,10 @@ function start(cmd, args, opts) {
   child.stderr.on('data', (d) => (out.stderr += d));
   const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((out.exited = { code, signal }))));
   const listening = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line in 30 s\n${out.stderr.slice(-2000)}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening" line in 30 s\n${out.stderr.slice(-2000)}`)),
+      30_000,
+    );
     child.stdout.on('data', () => {
       const m = /listening (\d+)/.exec(out.stdout);
       if (m) {
@@ -148,16 +157,19 @@ async function load(port, ms) {
   return { requests, failures };
 }
 
-
 // ---------------------------------------------------------------------------
 // (a) why-is-node-running 3: `--import why-is-node-running/include` registers
 // SIGUSR1 (and SIGINFO) handlers that print every ref'd async resource still
 // alive with the stack that created it (paths relative to the cwd).
 async function runWhy(name, site) {
-  const p = start(process.execPath, ['--import', 'why-is-node-running/include', path.join(SCENARIO_DIR, `${name}.js`)], {
-    cwd: ROOT,
-    env: { ...process.env },
-  });
+  const p = start(
+    process.execPath,
+    ['--import', 'why-is-node-running/include', path.join(SCENARIO_DIR, `${name}.js`)],
+    {
+      cwd: ROOT,
+      env: { ...process.env },
+    },
+  );
   try {
     const port = await p.listening;
     const l = await load(port, seconds * 1_000);
@@ -250,33 +262,44 @@ async function runClinic(name) {
   const bin = clinicBin();
   if (bin === null) return { error: 'clinic is not installed (npm install)' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lw-peers-clinic-${name}-`));
-  const p = start(process.execPath, [bin, 'doctor', '--collect-only', '--dest', dir, '--', process.execPath, path.join(SCENARIO_DIR, `${name}.js`)], {
-    cwd: dir,
-    env: { ...process.env, NO_INSIGHT: '1', NO_UPDATE_NOTIFIER: '1' },
-  });
+  const p = start(
+    process.execPath,
+    [bin, 'doctor', '--collect-only', '--dest', dir, '--', process.execPath, path.join(SCENARIO_DIR, `${name}.js`)],
+    {
+      cwd: dir,
+      env: { ...process.env, NO_INSIGHT: '1', NO_UPDATE_NOTIFIER: '1' },
+    },
+  );
   try {
     const port = await p.listening;
     const l = await load(port, seconds * 1_000);
     // SIGINT to the group: the service exits, clinic joins its trace log and
     // writes the data directory.
     await p.stop('SIGINT', 60_000);
-    const data = fs.readdirSync(dir).find((f) => f.endsWith('.clinic-doctor') && fs.statSync(path.join(dir, f)).isDirectory());
-    if (data === undefined) return { error: `no .clinic-doctor directory (exit ${JSON.stringify(p.out.exited)}): ${p.out.stderr.slice(-300)}` };
+    const data = fs
+      .readdirSync(dir)
+      .find((f) => f.endsWith('.clinic-doctor') && fs.statSync(path.join(dir, f)).isDirectory());
+    if (data === undefined)
+      return {
+        error: `no .clinic-doctor directory (exit ${JSON.stringify(p.out.exited)}): ${p.out.stderr.slice(-300)}`,
+      };
     const { result, samples } = await clinicAnalyse(path.join(dir, data));
     const first = samples[0];
     const lastS = samples[samples.length - 1];
-    const seen = first && lastS
-      ? {
-          handles: [first.handles, lastS.handles],
-          heapMB: [first.memory.heapUsed / 1e6, lastS.memory.heapUsed / 1e6],
-          analysedS: (result.interval[1] - result.interval[0]) / 1000,
-          sampledS: (lastS.timestamp - first.timestamp) / 1000,
-        }
-      : null;
+    const seen =
+      first && lastS
+        ? {
+            handles: [first.handles, lastS.handles],
+            heapMB: [first.memory.heapUsed / 1e6, lastS.memory.heapUsed / 1e6],
+            analysedS: (result.interval[1] - result.interval[0]) / 1000,
+            sampledS: (lastS.timestamp - first.timestamp) / 1000,
+          }
+        : null;
     const flagged = [];
     for (const [k, v] of Object.entries(result.issues)) {
       if (typeof v === 'object') {
-        for (const [k2, v2] of Object.entries(v)) if (v2 !== 'none') flagged.push(`${k}.${k2}${v2 === 'performance' ? '' : `=${v2}`}`);
+        for (const [k2, v2] of Object.entries(v))
+          if (v2 !== 'none') flagged.push(`${k}.${k2}${v2 === 'performance' ? '' : `=${v2}`}`);
       } else if (v !== 'none') flagged.push(`${k}${v === 'performance' ? '' : `=${v}`}`);
     }
     return { category: result.issueCategory, flagged, issues: result.issues, seen, ...l };
@@ -304,8 +327,19 @@ async function runLeakwatch(name, site) {
     const siteRel = suspect?.site ? path.relative(ROOT, suspect.site.replace(/^file:\/\//, '')) : null;
     const siteOk = site !== null && siteRel !== null && siteRel.startsWith(`${site.rel}:`);
     // Without a site, does the suspect's stack at least hold the line?
-    const stackOk = site !== null && (suspect?.stack ?? []).some((f) => f.includes(`${path.join(ROOT, site.file)}:${site.line}:`));
-    return { reported: r.reported, detectedAfterMs: r.detectedAfterMs, windowMs, suspect, siteRel, siteOk, stackOk, requests: r.requests, failures: r.failures };
+    const stackOk =
+      site !== null && (suspect?.stack ?? []).some((f) => f.includes(`${path.join(ROOT, site.file)}:${site.line}:`));
+    return {
+      reported: r.reported,
+      detectedAfterMs: r.detectedAfterMs,
+      windowMs,
+      suspect,
+      siteRel,
+      siteOk,
+      stackOk,
+      requests: r.requests,
+      failures: r.failures,
+    };
   } catch (err) {
     return { error: String(err.message ?? err).split('\n')[0] };
   }
@@ -314,7 +348,9 @@ async function runLeakwatch(name, site) {
 // ---------------------------------------------------------------------------
 function cellLeakwatch(r, name) {
   if (r.error) return `error: ${r.error}`;
-  const verdict = r.reported ? `leak after ${(r.detectedAfterMs / 1000).toFixed(0)} s` : `healthy (${(r.windowMs * 2.5) / 1000} s)`;
+  const verdict = r.reported
+    ? `leak after ${(r.detectedAfterMs / 1000).toFixed(0)} s`
+    : `healthy (${(r.windowMs * 2.5) / 1000} s)`;
   if (!r.reported) return verdict;
   const s = r.suspect;
   if (s === null) return `${verdict}; no suspect`;
@@ -326,12 +362,19 @@ function cellLeakwatch(r, name) {
 
 function cellWhy(r, site) {
   if (r.error) return `error: ${r.error}`;
-  const types = Object.entries(r.types).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(', ');
-  const naming = site === null
-    ? 'n/a (healthy)'
-    : CREATING[site.key]?.heap
-      ? `no — the leak is not a handle`
-      : r.naming > 0 ? `**yes**: ${r.naming} of them` : 'no';
+  const types = Object.entries(r.types)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+  const naming =
+    site === null
+      ? 'n/a (healthy)'
+      : CREATING[site.key]?.heap
+        ? `no — the leak is not a handle`
+        : r.naming > 0
+          ? `**yes**: ${r.naming} of them`
+          : 'no';
   return `${naming}; ${r.handles} handles (${types})`;
 }
 
@@ -348,8 +391,15 @@ CREATING['listener-per-request'].heap = true;
 
 (async () => {
   const t0 = Date.now();
-  console.log(`# peers-detection ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`why-is-node-running and clinic doctor: ${seconds} s at ${rps} req/s on 127.0.0.1; leakwatch: the corpus runner (30 s window unless the scenario asks for more; stops at the report). The three run side by side, one scenario at a time.\n`);
+  console.log(
+    `# peers-detection ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `why-is-node-running and clinic doctor: ${seconds} s at ${rps} req/s on 127.0.0.1; leakwatch: the corpus runner (30 s window unless the scenario asks for more; stops at the report). The three run side by side, one scenario at a time.\n`,
+  );
   const rows = [];
   for (const name of todo) {
     if (SCENARIOS[name] === undefined) {
@@ -361,23 +411,35 @@ CREATING['listener-per-request'].heap = true;
     const expected = SCENARIOS[name].verdict;
     const s0 = Date.now();
     const [lw, why, clinic] = await Promise.all([runLeakwatch(name, site), runWhy(name, site), runClinic(name)]);
-    console.error(`${name}: ${((Date.now() - s0) / 1000).toFixed(0)} s; why ${why.requests ?? '?'} req (${why.failures ?? '?'} failed), clinic ${clinic.requests ?? '?'} req (${clinic.failures ?? '?'} failed), leakwatch ${lw.requests ?? '?'} req (${lw.failures ?? '?'} failed)`);
+    console.error(
+      `${name}: ${((Date.now() - s0) / 1000).toFixed(0)} s; why ${why.requests ?? '?'} req (${why.failures ?? '?'} failed), clinic ${clinic.requests ?? '?'} req (${clinic.failures ?? '?'} failed), leakwatch ${lw.requests ?? '?'} req (${lw.failures ?? '?'} failed)`,
+    );
     rows.push({ name, expected, signal: SCENARIOS[name].signal, site, lw, why, clinic });
   }
-  console.log('| scenario | expected (signal) | creating line | leakwatch | why-is-node-running: names the line? (handles printed) | clinic doctor analysis |');
+  console.log(
+    '| scenario | expected (signal) | creating line | leakwatch | why-is-node-running: names the line? (handles printed) | clinic doctor analysis |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     const creating = r.site ? `\`${r.site.rel}\`` : '—';
-    console.log(`| ${r.name} | ${r.expected}${r.signal ? ` (${r.signal})` : ''} | ${creating} | ${cellLeakwatch(r.lw, r.name)} | ${cellWhy(r.why, r.expected === 'leak' ? r.site : null)} | ${cellClinic(r.clinic)} |`);
+    console.log(
+      `| ${r.name} | ${r.expected}${r.signal ? ` (${r.signal})` : ''} | ${creating} | ${cellLeakwatch(r.lw, r.name)} | ${cellWhy(r.why, r.expected === 'leak' ? r.site : null)} | ${cellClinic(r.clinic)} |`,
+    );
   }
   const lwRight = rows.filter((r) => !r.lw.error && (r.lw.reported ? 'leak' : 'healthy') === r.expected).length;
   const lwSite = rows.filter((r) => r.lw.siteOk).length;
   const whyNamed = rows.filter((r) => r.expected === 'leak' && r.why.naming > 0).length;
   const clinicFlag = rows.filter((r) => r.clinic.category && !['none', 'data', 'unknown'].includes(r.clinic.category));
   const leaks = rows.filter((r) => r.expected === 'leak').length;
-  console.log(`\nleakwatch: right verdict ${lwRight}/${rows.length}, named the creating line ${lwSite}/${leaks} leaks.`);
-  console.log(`why-is-node-running: the dump names the creating line for ${whyNamed}/${leaks} leaks (it names what is alive when asked; it has no verdict).`);
-  console.log(`clinic doctor: flagged an issue for ${clinicFlag.length}/${rows.length} scenarios: ${clinicFlag.map((r) => `${r.name} (${r.expected})`).join(', ') || 'none'}.`);
+  console.log(
+    `\nleakwatch: right verdict ${lwRight}/${rows.length}, named the creating line ${lwSite}/${leaks} leaks.`,
+  );
+  console.log(
+    `why-is-node-running: the dump names the creating line for ${whyNamed}/${leaks} leaks (it names what is alive when asked; it has no verdict).`,
+  );
+  console.log(
+    `clinic doctor: flagged an issue for ${clinicFlag.length}/${rows.length} scenarios: ${clinicFlag.map((r) => `${r.name} (${r.expected})`).join(', ') || 'none'}.`,
+  );
   console.log(`\n${((Date.now() - t0) / 1000).toFixed(0)} s in all.`);
 })().catch((err) => {
   console.error(err);

@@ -11,11 +11,18 @@ const { runScenario } = require(path.join(__dirname, '../test/scenarios/lib/run-
   const r = await runScenario('interval-per-request-50kb', { defaults: true, rps: 20, durationMs: 8 * 60_000 });
   const decisions = r.stderr.split('\n').filter((l) => /(suspect|leaking|cooldown)[: ]/.test(l));
   console.log(`defaults: interval 1s, window 5m; 20 req/s; ${r.requests} requests, ${r.failures} failed`);
-  console.log(`first suspect: ${decisions.find((l) => /suspect: .* grows/.test(l))?.replace(/^leakwatch\[\d+\]: /, '') ?? 'none'}`);
-  console.log(r.reported ? `reported ${(r.detectedAfterMs / 1000).toFixed(1)} s after load start: ${r.reportFile}` : 'NOT reported within 8 minutes');
+  console.log(
+    `first suspect: ${decisions.find((l) => /suspect: .* grows/.test(l))?.replace(/^leakwatch\[\d+\]: /, '') ?? 'none'}`,
+  );
+  console.log(
+    r.reported
+      ? `reported ${(r.detectedAfterMs / 1000).toFixed(1)} s after load start: ${r.reportFile}`
+      : 'NOT reported within 8 minutes',
+  );
   if (r.reportFile) {
     const report = JSON.parse(fs.readFileSync(r.reportFile, 'utf8'));
-    for (const s of report.signals.filter((x) => x.leaking)) console.log(`  ${s.name}: ${s.slopePerSec.toFixed(2)}/s over ${(s.windowMs / 1000).toFixed(0)} s`);
+    for (const s of report.signals.filter((x) => x.leaking))
+      console.log(`  ${s.name}: ${s.slopePerSec.toFixed(2)}/s over ${(s.windowMs / 1000).toFixed(0)} s`);
     console.log(`  top suspect: ${report.suspects[0]?.title} at ${report.suspects[0]?.site}`);
   }
   process.exitCode = r.reported ? 0 : 1;

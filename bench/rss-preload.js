@@ -43,17 +43,27 @@ async function main() {
   const garbage = path.join(tmp, 'garbage.js');
   fs.writeFileSync(garbage, 'let keep = 0;\nfor (let i = 0; i < 40_000; i++) keep += new Array(6).length;\n');
   const gcObserver = path.join(tmp, 'gc-observer.js');
-  fs.writeFileSync(gcObserver, "new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });\n");
+  fs.writeFileSync(
+    gcObserver,
+    "new (require('node:perf_hooks').PerformanceObserver)(() => {}).observe({ entryTypes: ['gc'] });\n",
+  );
   // The alternative to the observer for post-GC statistics, harvested once a
   // tick as an agent would; kept here because it is why the observer stays.
   const gcProfiler = path.join(tmp, 'gc-profiler.js');
-  fs.writeFileSync(gcProfiler, "const p = new (require('node:v8').GCProfiler)();\np.start();\nsetInterval(() => { p.stop(); p.start(); }, 1000).unref();\n");
+  fs.writeFileSync(
+    gcProfiler,
+    "const p = new (require('node:v8').GCProfiler)();\np.start();\nsetInterval(() => { p.stop(); p.start(); }, 1000).unref();\n",
+  );
   const service = SERVICES.find((s) => s.name === SERVICE);
   if (service === undefined) throw new RangeError(`--service must be one of ${SERVICES.map((x) => x.name).join(', ')}`);
   // The preload arguments the overhead benchmark runs each tool with (no
   // dd-trace here: it needs its sinks).
   const known = configurations({ statsdPort: 0, traceAgentPort: 0 });
-  const preload = (name) => known.find((c) => c.name === name).command(service).args.slice(0, -1);
+  const preload = (name) =>
+    known
+      .find((c) => c.name === name)
+      .command(service)
+      .args.slice(0, -1);
   const configs = [
     ['no preload', [], {}],
     ['2 MB of garbage, nothing kept (a preload that allocates)', ['--require', garbage], {}],
@@ -69,14 +79,25 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < configs.length; i++) {
       const [label, pre, env] = configs[i];
-      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: cleanEnv({ PORT: '0', ...env }), script: service.script });
+      const svc = startService({
+        cmd: process.execPath,
+        args: [...pre, service.script],
+        env: cleanEnv({ PORT: '0', ...env }),
+        script: service.script,
+      });
       try {
         const port = await svc.ready;
         const pid = svc.servicePid();
         await sleep(1_500);
         const idleMem = readMemory(pid);
         const idle = idleMem.rss / MB;
-        const load = await runLoad({ port, path: service.path, connections: 10, seconds: SECONDS, rate: RATE > 0 ? RATE : undefined });
+        const load = await runLoad({
+          port,
+          path: service.path,
+          connections: 10,
+          seconds: SECONDS,
+          rate: RATE > 0 ? RATE : undefined,
+        });
         await sleep(2_000);
         const afterMem = readMemory(pid);
         const after = afterMem.rss / MB;
@@ -87,7 +108,9 @@ async function main() {
         res[i].afterAnon.push(afterMem.anon / MB);
         res[i].afterFile.push(afterMem.file / MB);
         if (load.errors + load.non2xx > 0) throw new Error(`${label}: ${load.errors + load.non2xx} failed requests`);
-        process.stderr.write(`round ${r + 1}/${ROUNDS} · ${label}: ${idle.toFixed(1)} MB idle, ${after.toFixed(1)} MB after ${load.requests} requests\n`);
+        process.stderr.write(
+          `round ${r + 1}/${ROUNDS} · ${label}: ${idle.toFixed(1)} MB idle, ${after.toFixed(1)} MB after ${load.requests} requests\n`,
+        );
       } finally {
         await svc.stop();
       }
@@ -95,7 +118,8 @@ async function main() {
   }
   const med = (xs) => summarise(xs).median;
   const b = res[0];
-  const split = (i, anon, file) => `${(med(res[i][anon]) - med(b[anon])).toFixed(1)} / ${(med(res[i][file]) - med(b[file])).toFixed(1)}`;
+  const split = (i, anon, file) =>
+    `${(med(res[i][anon]) - med(b[anon])).toFixed(1)} / ${(med(res[i][file]) - med(b[file])).toFixed(1)}`;
   const rows = configs.map(([label], i) => [
     label,
     formatRange(summarise(res[i].idle), 1),
@@ -106,8 +130,12 @@ async function main() {
     split(i, 'afterAnon', 'afterFile'),
   ]);
   const loadText = `${SECONDS} s of load${RATE > 0 ? ` at ${RATE} req/s` : ', as fast as answered'}`;
-  process.stdout.write(`## RSS a preload adds to the ${service.label}\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds; command: \`node bench/rss-preload.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-  process.stdout.write(`${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', 'added: anon / file', `RSS 2 s after ${loadText} (MB)`, 'added', 'added: anon / file'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median. "anon / file" splits it (each a difference of medians, so the two need not sum exactly): RssAnon, memory of the process's own (heap, allocator), and RssFile, pages of mapped files touched, mostly the node binary's code that the preload ran, shared with every node process on the host and reclaimable.\n`);
+  process.stdout.write(
+    `## RSS a preload adds to the ${service.label}\n\n${new Date().toISOString()}; Node ${process.version}; ${ROUNDS} rounds; command: \`node bench/rss-preload.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+  );
+  process.stdout.write(
+    `${markdownTable(['preload', 'RSS idle, 1.5 s after start (MB)', 'added', 'added: anon / file', `RSS 2 s after ${loadText} (MB)`, 'added', 'added: anon / file'], rows)}\n\nMedian [min–max] over rounds; "added" is the median minus the no-preload median. "anon / file" splits it (each a difference of medians, so the two need not sum exactly): RssAnon, memory of the process's own (heap, allocator), and RssFile, pages of mapped files touched, mostly the node binary's code that the preload ran, shared with every node process on the host and reclaimable.\n`,
+  );
 }
 
 runMain(main);

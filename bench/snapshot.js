@@ -73,7 +73,16 @@ async function measure(fn) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-bench-snap-'));
-  const agent = new LeakwatchAgent(resolveConfig({ interval: '1s', window: '10m', reportDir: dir, maxReportFiles: 1000, control: false, debug: process.env.BENCH_DEBUG === '1' }).config).start();
+  const agent = new LeakwatchAgent(
+    resolveConfig({
+      interval: '1s',
+      window: '10m',
+      reportDir: dir,
+      maxReportFiles: 1000,
+      control: false,
+      debug: process.env.BENCH_DEBUG === '1',
+    }).config,
+  ).start();
 
   // arm()/disarm() cost: what the state machine or a preload script pays.
   const armUs = [];
@@ -97,21 +106,25 @@ async function main() {
   // by side with the bare pair, alternating, median of 5; in a shallow
   // stack and 30 frames down (a stack capture walks every frame up to its
   // limit, so it costs more in a service's deeper stacks).
-  const { armCreationSites, MAX_CAPTURED_FRAMES, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } = require(path.join(ROOT, 'dist/probes/creation-sites.js'));
+  const { armCreationSites, MAX_CAPTURED_FRAMES, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } = require(
+    path.join(ROOT, 'dist/probes/creation-sites.js'),
+  );
   const { captureHolder } = require(path.join(ROOT, 'dist/probes/stack-frames.js'));
   const noop = () => {};
   const atDepth = (depth, fn) => (depth === 0 ? fn() : atDepth(depth - 1, fn));
-  const pairNs = (n, depth) => atDepth(depth, () => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) clearTimeout(setTimeout(noop, 1_000));
-    return Number(process.hrtime.bigint() - t0) / n;
-  });
+  const pairNs = (n, depth) =>
+    atDepth(depth, () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) clearTimeout(setTimeout(noop, 1_000));
+      return Number(process.hrtime.bigint() - t0) / n;
+    });
   // One capture as the wrapper makes it (the limit raised to the frames kept).
-  const captureNs = (n, depth) => atDepth(depth, function timed() {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) captureHolder(timed, MAX_CAPTURED_FRAMES);
-    return Number(process.hrtime.bigint() - t0) / n;
-  });
+  const captureNs = (n, depth) =>
+    atDepth(depth, function timed() {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) captureHolder(timed, MAX_CAPTURED_FRAMES);
+      return Number(process.hrtime.bigint() - t0) / n;
+    });
   const pairs = {};
   for (const depth of [0, 30]) {
     const p = (pairs[depth] = { bare: [], uncapped: [], wrapped: [], tracked: [], capture: [] });
@@ -183,22 +196,41 @@ async function main() {
   }
   const report = JSON.parse(fs.readFileSync(full[full.length - 1].result, 'utf8'));
   const timerCount = report.suspects.filter((s) => s.kind === 'timer').reduce((a, s) => a + s.count, 0);
-  const socketCount = report.suspects.filter((s) => s.kind === 'socket' && s.detail.role === 'client').reduce((a, s) => a + s.count, 0);
+  const socketCount = report.suspects
+    .filter((s) => s.kind === 'socket' && s.detail.role === 'client')
+    .reduce((a, s) => a + s.count, 0);
 
   const row = (name, xs) =>
-    console.log(`${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms)).toFixed(0).padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(...xs.map((x) => x.maxGap)).toFixed(0).padStart(4)} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms, turn ${Math.max(...xs.map((x) => x.maxTurn)).toFixed(0)} ms`);
+    console.log(
+      `${name.padEnd(34)} duration median ${median(xs.map((x) => x.ms))
+        .toFixed(0)
+        .padStart(5)} ms (max ${Math.max(...xs.map((x) => x.ms)).toFixed(0)})   longest loop block: gap ${Math.max(
+        ...xs.map((x) => x.maxGap),
+      )
+        .toFixed(0)
+        .padStart(
+          4,
+        )} ms, delay max ${Math.max(...xs.map((x) => x.delayMax)).toFixed(0)} ms, turn ${Math.max(...xs.map((x) => x.maxTurn)).toFixed(0)} ms`,
+    );
   console.log(`leakwatch snapshot bench, Node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
-  console.log(`arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`);
+  console.log(
+    `arm() timers+sockets: median ${median(armUs).toFixed(0)} µs (max ${Math.max(...armUs).toFixed(0)}); disarm(): median ${median(disarmUs).toFixed(0)} µs; arm() with heap profiler: ${armAllUs.toFixed(0)} µs`,
+  );
   for (const [depth, p] of Object.entries(pairs)) {
-    console.log(`setTimeout+clearTimeout, ${depth === '0' ? 'shallow stack' : `${depth} frames down`}: median ${median(p.bare).toFixed(0)} ns watching; ${median(p.uncapped).toFixed(0)} ns with the creation-site wrappers capturing 1 stack in ${TIMER_SAMPLE_MEAN} uncapped, ${median(p.wrapped).toFixed(0)} ns with the cap of ${TIMER_STACKS_PER_SECOND} stacks a second, ${median(p.tracked).toFixed(0)} ns armed by the agent (wrappers + tracking); one stack capture ${(median(p.capture) / 1e3).toFixed(1)} µs`);
+    console.log(
+      `setTimeout+clearTimeout, ${depth === '0' ? 'shallow stack' : `${depth} frames down`}: median ${median(p.bare).toFixed(0)} ns watching; ${median(p.uncapped).toFixed(0)} ns with the creation-site wrappers capturing 1 stack in ${TIMER_SAMPLE_MEAN} uncapped, ${median(p.wrapped).toFixed(0)} ns with the cap of ${TIMER_STACKS_PER_SECOND} stacks a second, ${median(p.tracked).toFixed(0)} ns armed by the agent (wrappers + tracking); one stack capture ${(median(p.capture) / 1e3).toFixed(1)} µs`,
+    );
   }
   row('snapshot, idle process', empty);
   row(`snapshot, ${TIMERS} timers + ${SOCKETS} sockets`, full);
-  row('  same, one socket unref\'d (heap walk)', walked);
+  row("  same, one socket unref'd (heap walk)", walked);
   for (const [how, xs] of Object.entries(via)) row(`  timers only, via ${how}`, xs);
-  console.log(`report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets`);
+  console.log(
+    `report listed ${timerCount} timers in ${report.suspects.filter((s) => s.kind === 'timer').length} groups, ${socketCount} client sockets`,
+  );
   for (const n of report.notes) console.log(`  note: ${n}`);
-  if (timerCount < TIMERS || socketCount < SOCKETS) console.log('WARNING: the report did not list every timer/socket (see notes)', report.notes);
+  if (timerCount < TIMERS || socketCount < SOCKETS)
+    console.log('WARNING: the report did not list every timer/socket (see notes)', report.notes);
 
   for (const t of timers) clearInterval(t);
   for (const s of socks) s.destroy();

@@ -44,19 +44,32 @@ async function main() {
   const procs = [];
   try {
     for (const [mode, name, pre] of specs) {
-      const svc = startService({ cmd: process.execPath, args: [...pre, service.script], env: cleanEnv({ PORT: '0', ...(pre.length ? agentEnv : {}) }), script: service.script });
+      const svc = startService({
+        cmd: process.execPath,
+        args: [...pre, service.script],
+        env: cleanEnv({ PORT: '0', ...(pre.length ? agentEnv : {}) }),
+        script: service.script,
+      });
       procs.push({ mode, name, svc, port: await svc.ready, pid: svc.servicePid() });
     }
     const fillS = WINDOW_MS / 1_000 + 30;
-    process.stderr.write(`steady state: window ${fillS - 30} s; loading two services at ${RATE} req/s each for ${fillS + MEASURE_S} s; measuring the last ${MEASURE_S} s\n`);
+    process.stderr.write(
+      `steady state: window ${fillS - 30} s; loading two services at ${RATE} req/s each for ${fillS + MEASURE_S} s; measuring the last ${MEASURE_S} s\n`,
+    );
     const loaded = procs.filter((p) => p.mode === 'load');
     const total = fillS + MEASURE_S;
-    const loads = loaded.map((p) => runLoad({ port: p.port, path: service.path, connections: 10, seconds: total, rate: RATE }));
+    const loads = loaded.map((p) =>
+      runLoad({ port: p.port, path: service.path, connections: 10, seconds: total, rate: RATE }),
+    );
     await sleep(fillS * 1_000);
     const own = async (p) => (p.name === 'leakwatch' ? await requestControl(p.pid, 'status', 10_000) : null);
-    const before = await Promise.all(procs.map(async (p) => ({ cpu: readCpuMsPrecise(p.pid), own: await own(p), at: Date.now() })));
+    const before = await Promise.all(
+      procs.map(async (p) => ({ cpu: readCpuMsPrecise(p.pid), own: await own(p), at: Date.now() })),
+    );
     await sleep(MEASURE_S * 1_000);
-    const after = await Promise.all(procs.map(async (p) => ({ cpu: readCpuMsPrecise(p.pid), own: await own(p), at: Date.now() })));
+    const after = await Promise.all(
+      procs.map(async (p) => ({ cpu: readCpuMsPrecise(p.pid), own: await own(p), at: Date.now() })),
+    );
     const results = await Promise.all(loads);
     const secs = procs.map((_, i) => (after[i].at - before[i].at) / 1_000);
     const cpuUsPerS = procs.map((_, i) => ((after[i].cpu - before[i].cpu) * 1_000) / secs[i]);
@@ -69,7 +82,9 @@ async function main() {
         p.mode === 'idle' ? 'idle' : `${RATE} req/s`,
         p.name,
         cpuUsPerS[i].toFixed(0),
-        o1 === null ? '—' : `${(ownUs / secs[i]).toFixed(0)} (${ticks} ticks, ${(ownUs / Math.max(1, ticks)).toFixed(0)} µs each, ${o1.evaluations - o0.evaluations} evaluations)`,
+        o1 === null
+          ? '—'
+          : `${(ownUs / secs[i]).toFixed(0)} (${ticks} ticks, ${(ownUs / Math.max(1, ticks)).toFixed(0)} µs each, ${o1.evaluations - o0.evaluations} evaluations)`,
         o1 === null ? '—' : `${((ownUs / secs[i] / cpuUsPerS[i]) * 100).toFixed(2)} %`,
       ];
     });
@@ -78,10 +93,18 @@ async function main() {
       const cpu = (name) => cpuUsPerS[procs.findIndex((p) => p.mode === mode && p.name === name)];
       return cpu('leakwatch') - cpu('no agent');
     };
-    process.stdout.write(`## leakwatch in its steady state\n\n${new Date().toISOString()}; Node ${process.version}; window ${fillS - 30} s, measured over the last ${MEASURE_S} s after ${fillS} s; command: \`node bench/steady-state.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-    process.stdout.write(`${markdownTable(['load', 'process', 'CPU µs per s (all threads)', 'agent\'s own ticks, µs per s', 'own ticks / process CPU'], rows)}\n\n`);
-    process.stdout.write(`CPU added by the agent: idle ${added('idle').toFixed(0)} µs per s (${(added('idle') / 1e4).toFixed(3)} % of one core); under ${RATE} req/s ${added('load').toFixed(0)} µs per s (the loaded pair's difference also holds their noise).\n`);
-    process.stdout.write(`Requests: ${results.map((r) => `${r.requests} (${r.errors + r.non2xx} failed)`).join(', ')}.\n`);
+    process.stdout.write(
+      `## leakwatch in its steady state\n\n${new Date().toISOString()}; Node ${process.version}; window ${fillS - 30} s, measured over the last ${MEASURE_S} s after ${fillS} s; command: \`node bench/steady-state.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+    );
+    process.stdout.write(
+      `${markdownTable(['load', 'process', 'CPU µs per s (all threads)', "agent's own ticks, µs per s", 'own ticks / process CPU'], rows)}\n\n`,
+    );
+    process.stdout.write(
+      `CPU added by the agent: idle ${added('idle').toFixed(0)} µs per s (${(added('idle') / 1e4).toFixed(3)} % of one core); under ${RATE} req/s ${added('load').toFixed(0)} µs per s (the loaded pair's difference also holds their noise).\n`,
+    );
+    process.stdout.write(
+      `Requests: ${results.map((r) => `${r.requests} (${r.errors + r.non2xx} failed)`).join(', ')}.\n`,
+    );
   } finally {
     await Promise.all(procs.map((p) => p.svc.stop()));
   }

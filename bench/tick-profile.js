@@ -37,7 +37,10 @@ const SAMPLE_US = numberOption('sample-us', 100);
 
 /** The parts of a tick, by the first agent function on the stack that names one. */
 const PARTS = [
-  ['judging (evaluateSome: trend tests, state machine)', /agent\/(agent\.js:evaluateSome|judge\.js|trend\.js|state-machine\.js)/],
+  [
+    'judging (evaluateSome: trend tests, state machine)',
+    /agent\/(agent\.js:evaluateSome|judge\.js|trend\.js|state-machine\.js)/,
+  ],
   ['event-loop probe (histogram reads and reset, ELU)', /probes\/event-loop\.js/],
   ['heap probe (memoryUsage, heap spaces)', /probes\/heap\.js/],
   ['handles probe (active resources, fd count)', /probes\/handles\.js/],
@@ -100,14 +103,31 @@ async function main() {
   const { requestControl } = require(path.join(ROOT, 'dist', 'agent', 'control-client.js'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-tick-profile-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(SAMPLE_US), '--require', register, service.script];
-  const svc = startService({ cmd: process.execPath, args, env: cleanEnv({ PORT: '0', LEAKWATCH_WINDOW: WINDOW }), script: service.script });
+  const args = [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    '--cpu-prof-interval',
+    String(SAMPLE_US),
+    '--require',
+    register,
+    service.script,
+  ];
+  const svc = startService({
+    cmd: process.execPath,
+    args,
+    env: cleanEnv({ PORT: '0', LEAKWATCH_WINDOW: WINDOW }),
+    script: service.script,
+  });
   let own;
   try {
     const port = await svc.ready;
     const pid = svc.servicePid();
-    process.stderr.write(`tick profile: window ${windowS} s, ${RATE > 0 ? `${RATE} req/s` : 'idle'}; ${fillS + MEASURE_S} s in all, the last ${MEASURE_S} s analysed\n`);
-    const load = RATE > 0 ? runLoad({ port, path: service.path, connections: 10, seconds: fillS + MEASURE_S, rate: RATE }) : null;
+    process.stderr.write(
+      `tick profile: window ${windowS} s, ${RATE > 0 ? `${RATE} req/s` : 'idle'}; ${fillS + MEASURE_S} s in all, the last ${MEASURE_S} s analysed\n`,
+    );
+    const load =
+      RATE > 0 ? runLoad({ port, path: service.path, connections: 10, seconds: fillS + MEASURE_S, rate: RATE }) : null;
     await sleep(fillS * 1_000);
     const before = await requestControl(pid, 'status', 10_000);
     await sleep(MEASURE_S * 1_000);
@@ -126,11 +146,20 @@ async function main() {
   const share = (us) => `${((us / Math.max(1, tickUs)) * 100).toFixed(1)} %`;
   const partRows = [...parts].sort((a, b) => b[1] - a[1]).map(([name, us]) => [name, perTick(us), share(us)]);
   partRows.push(['the whole tick (profile samples)', perTick(tickUs), '100 %']);
-  const top = [...selfInTick].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, us]) => [name, perTick(us), share(us)]);
-  process.stdout.write(`## Where a tick's time goes in a service\n\n${new Date().toISOString()}; Node ${process.version}; command: \`node bench/tick-profile.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`);
-  process.stdout.write(`HTTP service, ${RATE > 0 ? `${RATE} req/s` : 'idle'}, window ${windowS} s; the last ${MEASURE_S} s of ${(spanUs / 1e6).toFixed(0)} s, one profile sample every ${SAMPLE_US} µs. The agent timed its own ticks at ${perTick(own.us)} µs each (${own.ticks} ticks); the profile puts ${perTick(tickUs)} µs of samples in each, and ${(busyUs / MEASURE_S).toFixed(0)} µs per second in the whole process.\n\n`);
+  const top = [...selfInTick]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([name, us]) => [name, perTick(us), share(us)]);
+  process.stdout.write(
+    `## Where a tick's time goes in a service\n\n${new Date().toISOString()}; Node ${process.version}; command: \`node bench/tick-profile.js${argv.length ? ` ${argv.join(' ')}` : ''}\`\n\n`,
+  );
+  process.stdout.write(
+    `HTTP service, ${RATE > 0 ? `${RATE} req/s` : 'idle'}, window ${windowS} s; the last ${MEASURE_S} s of ${(spanUs / 1e6).toFixed(0)} s, one profile sample every ${SAMPLE_US} µs. The agent timed its own ticks at ${perTick(own.us)} µs each (${own.ticks} ticks); the profile puts ${perTick(tickUs)} µs of samples in each, and ${(busyUs / MEASURE_S).toFixed(0)} µs per second in the whole process.\n\n`,
+  );
   process.stdout.write(`${markdownTable(['part of the tick', 'µs per tick', 'share'], partRows)}\n\n`);
-  process.stdout.write(`Functions with the most samples of their own inside the tick:\n\n${markdownTable(['function (file:name)', 'µs per tick', 'share'], top)}\n`);
+  process.stdout.write(
+    `Functions with the most samples of their own inside the tick:\n\n${markdownTable(['function (file:name)', 'µs per tick', 'share'], top)}\n`,
+  );
 }
 
 runMain(main);

@@ -42,7 +42,9 @@ function requireDist() {
       },
     };
   } catch (err) {
-    process.stderr.write(`bench/tick.js needs the compiled agent: run \`npx tsc -p tsconfig.json\` first (${err.message})\n`);
+    process.stderr.write(
+      `bench/tick.js needs the compiled agent: run \`npx tsc -p tsconfig.json\` first (${err.message})\n`,
+    );
     process.exit(1);
   }
 }
@@ -88,7 +90,12 @@ function benchTick() {
   const evaluating = [];
   for (let i = 0; i < all.length; i++) ((WARMUP + i + 1) % every === 0 ? evaluating : plain).push(all[i]);
   const result = {
-    config: { intervalMs: agent.config.intervalMs, windowMs: agent.config.windowMs, historySize: agent.config.historySize, evalEveryTicks: every },
+    config: {
+      intervalMs: agent.config.intervalMs,
+      windowMs: agent.config.windowMs,
+      historySize: agent.config.historySize,
+      evalEveryTicks: every,
+    },
     all: summary(all),
     sampleOnly: summary(plain),
     withEvaluation: summary(evaluating),
@@ -179,12 +186,26 @@ function benchRetained() {
     agent.stop();
     agent = null;
   }
-  const med = (xs, f) => Math.round(quantile(xs.map((x) => x[f]), 0.5));
+  const med = (xs, f) =>
+    Math.round(
+      quantile(
+        xs.map((x) => x[f]),
+        0.5,
+      ),
+    );
   const total = (xs) => xs.map((x) => x.heap + x.arrayBuffers);
   return {
     rounds,
-    after1k: { heap: med(at1k, 'heap'), arrayBuffers: med(at1k, 'arrayBuffers'), total: Math.round(quantile(total(at1k), 0.5)) },
-    after100k: { heap: med(at100k, 'heap'), arrayBuffers: med(at100k, 'arrayBuffers'), total: Math.round(quantile(total(at100k), 0.5)) },
+    after1k: {
+      heap: med(at1k, 'heap'),
+      arrayBuffers: med(at1k, 'arrayBuffers'),
+      total: Math.round(quantile(total(at1k), 0.5)),
+    },
+    after100k: {
+      heap: med(at100k, 'heap'),
+      arrayBuffers: med(at100k, 'arrayBuffers'),
+      total: Math.round(quantile(total(at100k), 0.5)),
+    },
   };
 }
 
@@ -198,14 +219,22 @@ function main() {
   const lines = [];
   lines.push(`## leakwatch tick micro-benchmark`);
   lines.push('');
-  lines.push(`${started.toISOString()}; Node ${process.version}, ${require('node:os').cpus().length} cores; command: \`node --expose-gc bench/tick.js${argv.length ? ` ${argv.join(' ')}` : ''}\``);
-  lines.push(`Default config: interval ${tick.config.intervalMs} ms, window ${tick.config.windowMs} ms, history ${tick.config.historySize} rows, evaluation every ${tick.config.evalEveryTicks} ticks; ${tick.columns} history columns; ${TIMED} timed ticks after ${WARMUP} warm-up; errors counted by the agent: ${tick.errors}; state at the end: ${tick.state}.`);
+  lines.push(
+    `${started.toISOString()}; Node ${process.version}, ${require('node:os').cpus().length} cores; command: \`node --expose-gc bench/tick.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
+  );
+  lines.push(
+    `Default config: interval ${tick.config.intervalMs} ms, window ${tick.config.windowMs} ms, history ${tick.config.historySize} rows, evaluation every ${tick.config.evalEveryTicks} ticks; ${tick.columns} history columns; ${TIMED} timed ticks after ${WARMUP} warm-up; errors counted by the agent: ${tick.errors}; state at the end: ${tick.state}.`,
+  );
   lines.push('');
   lines.push('| tick | median µs | p99 µs | max µs |');
   lines.push('|---|---|---|---|');
   lines.push(`| every tick | ${f(tick.all.medianUs)} | ${f(tick.all.p99Us)} | ${f(tick.all.maxUs)} |`);
-  lines.push(`| ticks that continue an evaluation (4 of 5): sampling + a share of the signals judged | ${f(tick.sampleOnly.medianUs)} | ${f(tick.sampleOnly.p99Us)} | ${f(tick.sampleOnly.maxUs)} |`);
-  lines.push(`| ticks that start an evaluation (1 of 5): sampling + a share judged | ${f(tick.withEvaluation.medianUs)} | ${f(tick.withEvaluation.p99Us)} | ${f(tick.withEvaluation.maxUs)} |`);
+  lines.push(
+    `| ticks that continue an evaluation (4 of 5): sampling + a share of the signals judged | ${f(tick.sampleOnly.medianUs)} | ${f(tick.sampleOnly.p99Us)} | ${f(tick.sampleOnly.maxUs)} |`,
+  );
+  lines.push(
+    `| ticks that start an evaluation (1 of 5): sampling + a share judged | ${f(tick.withEvaluation.medianUs)} | ${f(tick.withEvaluation.p99Us)} | ${f(tick.withEvaluation.maxUs)} |`,
+  );
   lines.push('');
   lines.push('| part of a tick | median µs | p99 µs |');
   lines.push('|---|---|---|');
@@ -215,13 +244,21 @@ function main() {
     lines.push('Retained heap: not measured (run with node --expose-gc).');
   } else {
     const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
-    lines.push(`| agent's retained memory (median of ${retained.rounds}) | V8 heap used | array buffers (history columns) | total |`);
+    lines.push(
+      `| agent's retained memory (median of ${retained.rounds}) | V8 heap used | array buffers (history columns) | total |`,
+    );
     lines.push('|---|---|---|---|');
-    lines.push(`| after 1,000 ticks | ${kb(retained.after1k.heap)} | ${kb(retained.after1k.arrayBuffers)} | ${kb(retained.after1k.total)} (${retained.after1k.total} bytes) |`);
-    lines.push(`| after 100,000 ticks | ${kb(retained.after100k.heap)} | ${kb(retained.after100k.arrayBuffers)} | ${kb(retained.after100k.total)} (${retained.after100k.total} bytes) |`);
+    lines.push(
+      `| after 1,000 ticks | ${kb(retained.after1k.heap)} | ${kb(retained.after1k.arrayBuffers)} | ${kb(retained.after1k.total)} (${retained.after1k.total} bytes) |`,
+    );
+    lines.push(
+      `| after 100,000 ticks | ${kb(retained.after100k.heap)} | ${kb(retained.after100k.arrayBuffers)} | ${kb(retained.after100k.total)} (${retained.after100k.total} bytes) |`,
+    );
   }
   lines.push('');
-  lines.push(`Goals (issue 2): tick well under 100 µs — median ${f(tick.all.medianUs)} µs, p99 ${f(tick.all.p99Us)} µs; retained heap under 2 MB — ${retained === null ? 'n/a' : `${(retained.after100k.total / 1_048_576).toFixed(2)} MB after 100,000 ticks`}.`);
+  lines.push(
+    `Goals (issue 2): tick well under 100 µs — median ${f(tick.all.medianUs)} µs, p99 ${f(tick.all.p99Us)} µs; retained heap under 2 MB — ${retained === null ? 'n/a' : `${(retained.after100k.total / 1_048_576).toFixed(2)} MB after 100,000 ticks`}.`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
   if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ tick, parts, retained })}\n`);
 }

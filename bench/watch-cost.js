@@ -30,11 +30,16 @@ const PHASES = numberOption('phases', 24);
 const PHASE_MS = numberOption('phase-ms', 2_500);
 // `--arm a,b`: arm these signals instead (implies --armed), to see which
 // part of the armed state costs what.
-const ARM_SIGNALS = (option('arm', 'handles.Timeout,heap.floor')).split(',');
+const ARM_SIGNALS = option('arm', 'handles.Timeout,heap.floor').split(',');
 const ARMED = argv.includes('--armed') || argv.includes('--arm');
 const CHUNK = 20;
 
-const items = Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}`, price: i * 1.7, tags: ['a', `t${i % 5}`] }));
+const items = Array.from({ length: 40 }, (_, i) => ({
+  id: i,
+  name: `item ${i}`,
+  price: i * 1.7,
+  tags: ['a', `t${i % 5}`],
+}));
 
 const noop = () => {};
 
@@ -48,7 +53,11 @@ function unit(n) {
   const guard = setTimeout(noop, 5_000);
   clearTimeout(call);
   clearTimeout(guard);
-  const doc = { n, at: Date.now(), items: items.slice(n % 20, (n % 20) + 10).map((it) => ({ ...it, total: it.price * 1.19 })) };
+  const doc = {
+    n,
+    at: Date.now(),
+    items: items.slice(n % 20, (n % 20) + 10).map((it) => ({ ...it, total: it.price * 1.19 })),
+  };
   const text = JSON.stringify(doc);
   return JSON.parse(text).items.length;
 }
@@ -118,25 +127,32 @@ async function main() {
   const ci = (xs) => {
     const s = summarise(xs);
     const { lo, hi } = bootstrapMedianCI(xs);
-    return Number.isFinite(lo) ? `${s.median.toFixed(4)}, 95 % CI [${lo.toFixed(4)}–${hi.toFixed(4)}] over ${s.n} blocks` : `${s.median.toFixed(4)} over ${s.n} blocks (too few for an interval)`;
+    return Number.isFinite(lo)
+      ? `${s.median.toFixed(4)}, 95 % CI [${lo.toFixed(4)}–${hi.toFixed(4)}] over ${s.n} blocks`
+      : `${s.median.toFixed(4)} over ${s.n} blocks (too few for an interval)`;
   };
   const off = results.filter((r) => !r.on).map((r) => r.cpuUsPerUnit);
   const s = summarise(ratios);
   const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
-  process.stdout.write([
-    `## leakwatch ${ARMED ? `armed (${ARM_SIGNALS.join(', ')})` : 'watching'}: in-process CPU cost`,
-    '',
-    `${new Date().toISOString()}; Node ${process.version}, ${require('node:os').cpus().length} cores; command: \`node bench/watch-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
-    `${PHASES} phases of ${PHASE_MS} ms (ABBA), ${quantile(off, 0.5).toFixed(2)} µs CPU per unit with the agent off; ticks per "on" phase: ${results.filter((r) => r.on).map((r) => r.ticks).join(',')}.`,
-    '',
-    `| comparison | CPU per unit, ratio: median [min–max] | mean | pairs |`,
-    `|---|---|---|---|`,
-    `| agent ${ARMED ? 'armed' : 'watching'} / off | ${formatRange(s, 4)} | ${mean.toFixed(4)} | ${s.n} |`,
-    `| A/A (same setting, adjacent phases) | ${formatRange(summarise(aa), 4)} | ${(aa.reduce((x, y) => x + y, 0) / aa.length).toFixed(4)} | ${aa.length} |`,
-    '',
-    `Per ABBA block (independent; median, bootstrap interval of the median): agent ${ARMED ? 'armed' : 'watching'} / off ${ci(blocks)}; A/A (the block's two off phases) ${ci(blocksAA)}.`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `## leakwatch ${ARMED ? `armed (${ARM_SIGNALS.join(', ')})` : 'watching'}: in-process CPU cost`,
+      '',
+      `${new Date().toISOString()}; Node ${process.version}, ${require('node:os').cpus().length} cores; command: \`node bench/watch-cost.js${argv.length ? ` ${argv.join(' ')}` : ''}\``,
+      `${PHASES} phases of ${PHASE_MS} ms (ABBA), ${quantile(off, 0.5).toFixed(2)} µs CPU per unit with the agent off; ticks per "on" phase: ${results
+        .filter((r) => r.on)
+        .map((r) => r.ticks)
+        .join(',')}.`,
+      '',
+      `| comparison | CPU per unit, ratio: median [min–max] | mean | pairs |`,
+      `|---|---|---|---|`,
+      `| agent ${ARMED ? 'armed' : 'watching'} / off | ${formatRange(s, 4)} | ${mean.toFixed(4)} | ${s.n} |`,
+      `| A/A (same setting, adjacent phases) | ${formatRange(summarise(aa), 4)} | ${(aa.reduce((x, y) => x + y, 0) / aa.length).toFixed(4)} | ${aa.length} |`,
+      '',
+      `Per ABBA block (independent; median, bootstrap interval of the median): agent ${ARMED ? 'armed' : 'watching'} / off ${ci(blocks)}; A/A (the block's two off phases) ${ci(blocksAA)}.`,
+      '',
+    ].join('\n'),
+  );
 }
 
 runMain(main);

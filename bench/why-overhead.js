@@ -34,7 +34,11 @@ const VARIANTS = [
 
 function runOnce(v) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...v.pre, WORKLOAD, String(N)], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const r = spawnSync(process.execPath, [...v.pre, WORKLOAD, String(N)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${v.name} failed (${r.status}): ${r.stderr}`);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -64,9 +68,15 @@ for (const v of VARIANTS) {
   const med = Object.fromEntries(cols.map((c) => [c, median(rs.map((r) => r[c]))]));
   rows.push({ variant: v.name, ...med, workRatio: med.workMs / base.workMs, wallRatio: med.wallMs / base.wallMs });
 }
-console.log(`Node ${process.version}, ${require('node:os').cpus().length} cores, N=${N}, ${ROUNDS} interleaved rounds, medians`);
-console.log('| variant | 200k awaits ms | 200k setImmediate ms | 2k timers ms | work ms | ×none | process wall ms | ×none |');
+console.log(
+  `Node ${process.version}, ${require('node:os').cpus().length} cores, N=${N}, ${ROUNDS} interleaved rounds, medians`,
+);
+console.log(
+  '| variant | 200k awaits ms | 200k setImmediate ms | 2k timers ms | work ms | ×none | process wall ms | ×none |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.variant} | ${r.promisesMs.toFixed(0)} | ${r.immediatesMs.toFixed(0)} | ${r.timersMs.toFixed(0)} | ${r.workMs.toFixed(0)} | ${r.workRatio.toFixed(2)} | ${r.wallMs.toFixed(0)} | ${r.wallRatio.toFixed(2)} |`);
+  console.log(
+    `| ${r.variant} | ${r.promisesMs.toFixed(0)} | ${r.immediatesMs.toFixed(0)} | ${r.timersMs.toFixed(0)} | ${r.workMs.toFixed(0)} | ${r.workRatio.toFixed(2)} | ${r.wallMs.toFixed(0)} | ${r.wallRatio.toFixed(2)} |`,
+  );
 }

@@ -23,6 +23,8 @@ async function main() {
   const t2 = performance.now();
   await Promise.all(Array.from({ length: TIMERS }, () => new Promise((r) => setTimeout(r, 1))));
   const t3 = performance.now();
-  process.stdout.write(`${JSON.stringify({ promisesMs: t1 - t0, immediatesMs: t2 - t1, timersMs: t3 - t2, workMs: t3 - t0, sum })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ promisesMs: t1 - t0, immediatesMs: t2 - t1, timersMs: t3 - t2, workMs: t3 - t0, sum })}\n`,
+  );
 }
 main();

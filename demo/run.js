@@ -25,8 +25,16 @@ if (!fs.existsSync(REGISTER)) {
 }
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-demo-'));
-const env = { ...process.env, LEAKWATCH_INTERVAL: INTERVAL, LEAKWATCH_WINDOW: WINDOW, LEAKWATCH_REPORT_DIR: outDir, LEAKWATCH_DEBUG: '1' };
-console.log(`leakwatch demo: starting ${path.relative(ROOT, SERVICE)} with leakwatch preloaded (window ${WINDOW}, a sample every ${INTERVAL})`);
+const env = {
+  ...process.env,
+  LEAKWATCH_INTERVAL: INTERVAL,
+  LEAKWATCH_WINDOW: WINDOW,
+  LEAKWATCH_REPORT_DIR: outDir,
+  LEAKWATCH_DEBUG: '1',
+};
+console.log(
+  `leakwatch demo: starting ${path.relative(ROOT, SERVICE)} with leakwatch preloaded (window ${WINDOW}, a sample every ${INTERVAL})`,
+);
 const child = spawn(process.execPath, ['--require', REGISTER, SERVICE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 let stdout = '';
 let stderr = '';
@@ -91,7 +99,9 @@ function latestTick() {
       const rate = ((t.timeouts - lastTimeouts) / ((now - lastAt) / 1000)).toFixed(0);
       lastTimeouts = t.timeouts;
       lastAt = now;
-      console.log(`  ${((now - start) / 1000).toFixed(0).padStart(3)}s  samples ${String(t.samples).padStart(3)}  requests ${String(requests).padStart(5)}  live timers ${String(t.timeouts).padStart(5)} (${rate}/s)  heap floor ${t.floor}  state ${t.state}`);
+      console.log(
+        `  ${((now - start) / 1000).toFixed(0).padStart(3)}s  samples ${String(t.samples).padStart(3)}  requests ${String(requests).padStart(5)}  live timers ${String(t.timeouts).padStart(5)} (${rate}/s)  heap floor ${t.floor}  state ${t.state}`,
+      );
     }, 2_000);
     const file = await new Promise((resolve, reject) => {
       const poll = setInterval(() => {
@@ -102,7 +112,15 @@ function latestTick() {
           resolve(m[2]);
         } else if (Date.now() - start > GIVE_UP_MS) {
           clearInterval(poll);
-          reject(new Error(`no report after ${GIVE_UP_MS / 1000} s; the agent said:\n${stderr.split('\n').filter((l) => /watching:|suspect:|leaking:|no report/.test(l)).slice(-5).join('\n')}`));
+          reject(
+            new Error(
+              `no report after ${GIVE_UP_MS / 1000} s; the agent said:\n${stderr
+                .split('\n')
+                .filter((l) => /watching:|suspect:|leaking:|no report/.test(l))
+                .slice(-5)
+                .join('\n')}`,
+            ),
+          );
         }
       }, 100);
     });

@@ -9,7 +9,14 @@ const TIMER_OWNERS = new Set(['timers', 'globalThis', 'global']);
 function calleeName(node) {
   const c = node.callee;
   if (c.type === 'Identifier') return c.name;
-  if (c.type === 'MemberExpression' && !c.computed && c.property.type === 'Identifier' && c.object.type === 'Identifier' && TIMER_OWNERS.has(c.object.name)) return c.property.name;
+  if (
+    c.type === 'MemberExpression' &&
+    !c.computed &&
+    c.property.type === 'Identifier' &&
+    c.object.type === 'Identifier' &&
+    TIMER_OWNERS.has(c.object.name)
+  )
+    return c.property.name;
   return null;
 }
 
@@ -24,7 +31,13 @@ function targetText(node, source) {
 
 function enclosingFunction(node) {
   for (let p = node.parent; p; p = p.parent) {
-    if (p.type === 'FunctionDeclaration' || p.type === 'FunctionExpression' || p.type === 'ArrowFunctionExpression' || p.type === 'Program') return p;
+    if (
+      p.type === 'FunctionDeclaration' ||
+      p.type === 'FunctionExpression' ||
+      p.type === 'ArrowFunctionExpression' ||
+      p.type === 'Program'
+    )
+      return p;
   }
   return null;
 }
@@ -34,7 +47,7 @@ export default {
     type: 'problem',
     docs: { description: 'require .unref() on timers created by the agent' },
     schema: [],
-    messages: { unref: '{{name}}() must be unref\'d: the agent never keeps its host alive (call .unref() on it).' },
+    messages: { unref: "{{name}}() must be unref'd: the agent never keeps its host alive (call .unref() on it)." },
   },
   create(context) {
     const source = context.sourceCode;

@@ -180,7 +180,10 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   let gap = nextGap(sampleMean);
 
   /** Runs inside the host's setTimeout/connect/listen: never throws. */
-  const capture = (skip: AnyFn, at = Date.now()): SampledCreation => ({ at, holder: captureHolder(skip, MAX_CAPTURED_FRAMES) });
+  const capture = (skip: AnyFn, at = Date.now()): SampledCreation => ({
+    at,
+    holder: captureHolder(skip, MAX_CAPTURED_FRAMES),
+  });
 
   const patch = (target: object, key: string, make: (original: AnyFn) => AnyFn) => {
     const t = target as Record<string, unknown>;
@@ -231,28 +234,32 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
     // same function; code may call either.
     for (const key of ['setTimeout', 'setInterval']) {
       patch(globalThis, key, wrapTimer);
-      if ((timers as unknown as Record<string, unknown>)[key] !== (globalThis as unknown as Record<string, unknown>)[key]) {
+      if (
+        (timers as unknown as Record<string, unknown>)[key] !== (globalThis as unknown as Record<string, unknown>)[key]
+      ) {
         patch(timers, key, wrapTimer);
       }
     }
   }
 
   if (opts.sockets) {
-    const wrapCreate = (kind: 'sockets' | 'servers', self: boolean) => (original: AnyFn): AnyFn => {
-      const wrapper = function (this: unknown, ...args: unknown[]) {
-        const result = Reflect.apply(original, this, args);
-        const handle = self ? this : result;
-        if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
-          counts[kind]++;
-          const rec = capture(wrapper);
-          const target = kind === 'sockets' && self ? connectTarget(args) : undefined;
-          records.set(handle, target === undefined ? rec : { ...rec, target });
-          notify(handle, kind === 'servers' ? 'server' : 'socket');
-        }
-        return result;
+    const wrapCreate =
+      (kind: 'sockets' | 'servers', self: boolean) =>
+      (original: AnyFn): AnyFn => {
+        const wrapper = function (this: unknown, ...args: unknown[]) {
+          const result = Reflect.apply(original, this, args);
+          const handle = self ? this : result;
+          if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
+            counts[kind]++;
+            const rec = capture(wrapper);
+            const target = kind === 'sockets' && self ? connectTarget(args) : undefined;
+            records.set(handle, target === undefined ? rec : { ...rec, target });
+            notify(handle, kind === 'servers' ? 'server' : 'socket');
+          }
+          return result;
+        };
+        return wrapper;
       };
-      return wrapper;
-    };
     // net.connect, net.createConnection, http.Agent and tls.connect all end
     // in Socket#connect.
     patch(net.Socket.prototype, 'connect', wrapCreate('sockets', true));

@@ -1,9 +1,4 @@
-import {
-  type EventLoopUtilization,
-  type IntervalHistogram,
-  monitorEventLoopDelay,
-  performance,
-} from 'node:perf_hooks';
+import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** Event-loop delay over the last interval (ms) and utilization (0..1). */
 export interface EventLoopReading {
@@ -57,7 +52,18 @@ export interface EventLoopProbe {
 }
 
 export function createEventLoopReading(): EventLoopReading {
-  return { minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0, utilization: 0, resolutionMs: RESOLUTION_MS, samples: 0 };
+  return {
+    minMs: 0,
+    meanMs: 0,
+    p50Ms: 0,
+    p90Ms: 0,
+    p95Ms: 0,
+    p99Ms: 0,
+    maxMs: 0,
+    utilization: 0,
+    resolutionMs: RESOLUTION_MS,
+    samples: 0,
+  };
 }
 
 /**

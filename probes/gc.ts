@@ -37,8 +37,10 @@ export interface GcReading {
 const MAX_PAUSES_PER_READ = 1_024;
 
 export function isSupported(): boolean {
-  return typeof PerformanceObserver === 'function' &&
-    (PerformanceObserver as unknown as { supportedEntryTypes: string[] }).supportedEntryTypes.includes('gc');
+  return (
+    typeof PerformanceObserver === 'function' &&
+    (PerformanceObserver as unknown as { supportedEntryTypes: string[] }).supportedEntryTypes.includes('gc')
+  );
 }
 
 export interface GcProbe {

@@ -19,9 +19,7 @@ export interface HeapReading {
 }
 
 /** V8 heap space names, read once (they do not change at run time). */
-export const spaceNames: readonly string[] = v8
-  .getHeapSpaceStatistics()
-  .map((s) => s.space_name);
+export const spaceNames: readonly string[] = v8.getHeapSpaceStatistics().map((s) => s.space_name);
 
 /** Spaces that hold the young generation (collected by scavenges). */
 const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);

@@ -172,7 +172,10 @@ export function openInspector(): InspectorProbe {
     async queryObjects(proto) {
       await yieldToLoop();
       const protoId = await idOf(proto);
-      const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', { prototypeObjectId: protoId, objectGroup: GROUP });
+      const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', {
+        prototypeObjectId: protoId,
+        objectGroup: GROUP,
+      });
       if (found.objects.objectId === undefined) return [];
       try {
         const v = await take(found.objects.objectId);
@@ -192,7 +195,12 @@ export function openInspector(): InspectorProbe {
         for (const scope of scopes.result) {
           const id = scope.value?.objectId;
           // The global scope is huge and never holds module internals.
-          if (id === undefined || scope.value?.type !== 'object' || /^Global/.test(String((scope.value as { description?: string }).description))) continue;
+          if (
+            id === undefined ||
+            scope.value?.type !== 'object' ||
+            /^Global/.test(String((scope.value as { description?: string }).description))
+          )
+            continue;
           const vars = await post<Properties>('Runtime.getProperties', { objectId: id, ownProperties: true });
           const hit = vars.result.find((v) => v.name === name)?.value;
           if (hit === undefined) continue;
@@ -216,7 +224,8 @@ export function openInspector(): InspectorProbe {
           if (++done % YIELD_EVERY === 0) await yieldToLoop();
           const i = Number(p.name);
           const id = p.value?.objectId;
-          if (!Number.isInteger(i) || i < 0 || i >= fns.length || id === undefined || p.value?.type !== 'function') continue;
+          if (!Number.isInteger(i) || i < 0 || i >= fns.length || id === undefined || p.value?.type !== 'function')
+            continue;
           out[i] = await locationOf(id, 0);
         }
         return out;

@@ -89,7 +89,11 @@ export function armListenerWarnings(): ListenerCapture {
     read() {
       return warnings.map((warning) => {
         const e = warning.emitter?.deref() as
-          | { listenerCount?: (t: string | symbol) => number; getMaxListeners?: () => number; rawListeners?: (t: string | symbol) => unknown[] }
+          | {
+              listenerCount?: (t: string | symbol) => number;
+              getMaxListeners?: () => number;
+              rawListeners?: (t: string | symbol) => unknown[];
+            }
           | undefined;
         if (e === undefined) return { warning, countNow: null, maxListeners: null, newest: undefined };
         const type = warning.type;

@@ -52,14 +52,13 @@ export function readCgroupMemoryLimit(root = '/sys/fs/cgroup'): number | null {
     const self = fs.readFileSync('/proc/self/cgroup', 'utf8');
     const v2 = /^0::(.*)$/m.exec(self);
     if (v2 !== null) {
-      const limit = readLimit(`${root}${v2[1] === '/' ? '' : v2[1]}/memory.max`) ??
-        readLimit(`${root}/memory.max`);
+      const limit = readLimit(`${root}${v2[1] === '/' ? '' : v2[1]}/memory.max`) ?? readLimit(`${root}/memory.max`);
       if (limit !== undefined) return limit;
     }
     const v1 = /^\d+:[^:]*\bmemory\b[^:]*:(.*)$/m.exec(self);
     if (v1 !== null) {
-      const limit = readLimit(`${root}/memory${v1[1]}/memory.limit_in_bytes`) ??
-        readLimit(`${root}/memory/memory.limit_in_bytes`);
+      const limit =
+        readLimit(`${root}/memory${v1[1]}/memory.limit_in_bytes`) ?? readLimit(`${root}/memory/memory.limit_in_bytes`);
       if (limit !== undefined) return limit;
     }
   } catch {

@@ -31,7 +31,10 @@ const SOCKET_LINK = /^socket:\[(\d+)\]$/;
  *   are leakwatch's own
  * @returns the complete list, or null when the heap must be walked
  */
-export function accountSockets(fdOf: (h: object) => number | null, ownEndpoints: ReadonlySet<string>): SocketAccounting | null {
+export function accountSockets(
+  fdOf: (h: object) => number | null,
+  ownEndpoints: ReadonlySet<string>,
+): SocketAccounting | null {
   if (process.platform !== 'linux') return null;
   const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
   if (typeof getHandles !== 'function') return null;

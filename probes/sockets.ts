@@ -114,7 +114,14 @@ export async function readLiveSockets(
   const groups = new Map<string, SocketGroup>();
   const excluded: Record<string, number> = {};
   let inactive = 0;
-  const add = (role: SocketGroup['role'], kind: SocketKind, endpoint: string, o: object, state: string, extra: { refed: boolean; fd: number | null; read: number; written: number; exact?: string }) => {
+  const add = (
+    role: SocketGroup['role'],
+    kind: SocketKind,
+    endpoint: string,
+    o: object,
+    state: string,
+    extra: { refed: boolean; fd: number | null; read: number; written: number; exact?: string },
+  ) => {
     const rec = recordOf?.(o);
     const exact = extra.exact ?? endpoint;
     const why = exclude?.({ role, kind, exact, fd: extra.fd, record: rec }) ?? null;
@@ -125,7 +132,19 @@ export async function readLiveSockets(
     const key = `${role}\0${kind}\0${endpoint}`;
     let g = groups.get(key);
     if (g === undefined) {
-      g = { role, kind, endpoint, count: 0, refed: 0, endpoints: [], bytesRead: 0, bytesWritten: 0, states: {}, createdWhileArmed: 0, samples: [] };
+      g = {
+        role,
+        kind,
+        endpoint,
+        count: 0,
+        refed: 0,
+        endpoints: [],
+        bytesRead: 0,
+        bytesWritten: 0,
+        states: {},
+        createdWhileArmed: 0,
+        samples: [],
+      };
       groups.set(key, g);
     }
     g.count++;
@@ -166,24 +185,48 @@ export async function readLiveSockets(
     }
     const h = handleOf(s);
     const hname = h?.constructor?.name ?? '';
-    const kind: SocketKind = s.encrypted === true ? 'tls' : hname === 'Pipe' ? 'pipe' : hname === 'TTY' ? 'tty' : hname === 'TCP' ? 'tcp' : 'unknown';
+    const kind: SocketKind =
+      s.encrypted === true
+        ? 'tls'
+        : hname === 'Pipe'
+          ? 'pipe'
+          : hname === 'TTY'
+            ? 'tty'
+            : hname === 'TCP'
+              ? 'tcp'
+              : 'unknown';
     const accepted = s.server !== undefined && s.server !== null;
     const rec = recordOf?.(s);
     // A pipe client has no peer address to read: use the connect target.
     const target = rec !== undefined && rec !== 1 ? rec.target : undefined;
     const endpoint = accepted
-      ? serverEndpoint(s.server, () => addr(safe(() => s.localAddress, undefined), safe(() => s.localPort, undefined)))
+      ? serverEndpoint(s.server, () =>
+          addr(
+            safe(() => s.localAddress, undefined),
+            safe(() => s.localPort, undefined),
+          ),
+        )
       : s.connecting || s.pending === true
         ? 'connecting'
         : kind === 'pipe' && target !== undefined
           ? target
-          : addr(safe(() => s.remoteAddress, undefined), safe(() => s.remotePort, undefined));
-    add(accepted ? 'accepted' : 'client', kind, endpoint, s, safe(() => s.readyState, 'unknown'), {
-      refed: safe(() => h?.hasRef?.() ?? false, false),
-      fd: typeof h?.fd === 'number' && h.fd >= 0 ? h.fd : null,
-      read: safe(() => s.bytesRead, 0),
-      written: safe(() => s.bytesWritten, 0),
-    });
+          : addr(
+              safe(() => s.remoteAddress, undefined),
+              safe(() => s.remotePort, undefined),
+            );
+    add(
+      accepted ? 'accepted' : 'client',
+      kind,
+      endpoint,
+      s,
+      safe(() => s.readyState, 'unknown'),
+      {
+        refed: safe(() => h?.hasRef?.() ?? false, false),
+        fd: typeof h?.fd === 'number' && h.fd >= 0 ? h.fd : null,
+        read: safe(() => s.bytesRead, 0),
+        written: safe(() => s.bytesWritten, 0),
+      },
+    );
   }
 
   for (const s of servers) {
@@ -197,7 +240,13 @@ export async function readLiveSockets(
     const endpoint = typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, undefined);
     const kind: SocketKind = h.constructor?.name === 'Pipe' ? 'pipe' : 'tcp';
     const exact = typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, a.port);
-    add('server', kind, endpoint, s, 'listening', { refed: safe(() => h.hasRef?.() ?? false, false), fd: typeof h.fd === 'number' && h.fd >= 0 ? h.fd : null, read: 0, written: 0, exact });
+    add('server', kind, endpoint, s, 'listening', {
+      refed: safe(() => h.hasRef?.() ?? false, false),
+      fd: typeof h.fd === 'number' && h.fd >= 0 ? h.fd : null,
+      read: 0,
+      written: 0,
+      exact,
+    });
   }
 
   for (const s of udp) {
@@ -209,16 +258,32 @@ export async function readLiveSockets(
     const remote = safe(() => s.remoteAddress(), null);
     const local = safe(() => s.address(), null);
     // Unconnected UDP sockets each bind their own port: group them together.
-    const endpoint = remote !== null ? addr(remote.address, remote.port) : local !== null ? `unconnected on ${addr(local.address, undefined)}` : 'unbound';
+    const endpoint =
+      remote !== null
+        ? addr(remote.address, remote.port)
+        : local !== null
+          ? `unconnected on ${addr(local.address, undefined)}`
+          : 'unbound';
     add('udp', 'udp', endpoint, s, remote !== null ? 'connected' : local !== null ? 'bound' : 'unbound', {
       refed: safe(() => state.hasRef?.() ?? false, false),
       fd: typeof state.fd === 'number' && state.fd >= 0 ? state.fd : null,
       read: 0,
       written: 0,
-      exact: remote !== null ? addr(remote.address, remote.port) : local !== null ? addr(local.address, local.port) : 'unbound',
+      exact:
+        remote !== null
+          ? addr(remote.address, remote.port)
+          : local !== null
+            ? addr(local.address, local.port)
+            : 'unbound',
     });
   }
-  return { groups: [...groups.values()], inactive, excluded, via: acc === null ? 'heap-walk' : 'active-handles', ownUnlisted: acc?.own ?? 0 };
+  return {
+    groups: [...groups.values()],
+    inactive,
+    excluded,
+    via: acc === null ? 'heap-walk' : 'active-handles',
+    ownUnlisted: acc?.own ?? 0,
+  };
 }
 
 /** The fd of a socket, server or UDP socket object; null otherwise. */

@@ -117,7 +117,13 @@ export async function readLiveTimers(
     const key = `${cb.name}\0${repeat}\0${text}`;
     let list = byText.get(key);
     if (list === undefined) byText.set(key, (list = []));
-    list.push({ cb: cb as Member['cb'], refed, record: recordOf?.(o as object), timeoutMs: t._idleTimeout ?? 0, repeatMs: repeat });
+    list.push({
+      cb: cb as Member['cb'],
+      refed,
+      record: recordOf?.(o as object),
+      timeoutMs: t._idleTimeout ?? 0,
+      repeatMs: repeat,
+    });
   }
   objects.length = 0;
 
@@ -147,7 +153,7 @@ export async function readLiveTimers(
     const n = Math.min(list.length, budget);
     budget -= n;
     const each = n > 0 ? await insp.functionLocations(list.slice(0, n).map((m) => m.cb)) : [];
-    list.forEach((m, i) => add(groups, m, i < n ? each[i] ?? null : checked[0] ?? null));
+    list.forEach((m, i) => add(groups, m, i < n ? (each[i] ?? null) : (checked[0] ?? null)));
     unsplit += list.length - n;
   }
   return { groups: [...groups.values()], inactive, unsplit, via: listed === null ? 'heap-walk' : 'timer-lists' };
@@ -211,7 +217,16 @@ function add(groups: Map<string, TimerGroup>, m: Member, loc: FunctionLocation |
   const key = `${loc === null ? `?${m.cb.name}` : `${loc.file}:${loc.line}:${loc.column}`}\0${kind}`;
   let g = groups.get(key);
   if (g === undefined) {
-    g = { name: m.cb.name, location: loc, repeatMs: m.repeatMs, timeoutMs: m.timeoutMs, count: 0, refed: 0, createdWhileArmed: 0, samples: [] };
+    g = {
+      name: m.cb.name,
+      location: loc,
+      repeatMs: m.repeatMs,
+      timeoutMs: m.timeoutMs,
+      count: 0,
+      refed: 0,
+      createdWhileArmed: 0,
+      samples: [],
+    };
     groups.set(key, g);
   }
   g.count++;

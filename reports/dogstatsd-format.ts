@@ -24,7 +24,10 @@ const clean = (v: string): string => v.replace(/[^\p{L}\p{N}_:./-]/gu, '_');
  * the characters Datadog allows; a `DD_TAGS` entry with an empty key or
  * value is left out.
  */
-export function buildGlobalTags(config: Pick<Config, 'service' | 'env' | 'version' | 'tags'>, pid = process.pid): string {
+export function buildGlobalTags(
+  config: Pick<Config, 'service' | 'env' | 'version' | 'tags'>,
+  pid = process.pid,
+): string {
   const tags: string[] = [];
   const add = (k: string, v: string) => {
     if (v !== '') tags.push(`${k}:${clean(v)}`);
@@ -106,7 +109,14 @@ export function formatPoints(points: MetricPoints, tags: string, emit: (line: st
  * aggregation key is not, and keeps only characters no field ends on.
  * @param alertType `error` for a leak, `info` for a snapshot asked for
  */
-export function formatEvent(title: string, text: string, tags: string, maxBytes: number, aggregationKey: string, alertType: 'error' | 'info' = 'error'): string {
+export function formatEvent(
+  title: string,
+  text: string,
+  tags: string,
+  maxBytes: number,
+  aggregationKey: string,
+  alertType: 'error' | 'info' = 'error',
+): string {
   const t = title.replace(/\r?\n|\r/g, ' ');
   let body = text.replace(/\r?\n|\r/g, '\\n');
   const key = aggregationKey.replace(/[^a-z0-9_.:/-]/gi, '_');
@@ -132,7 +142,10 @@ export class DatagramBatcher {
   /** Lines dropped because one alone exceeded the limit. */
   oversized = 0;
 
-  constructor(readonly maxBytes: number, private readonly send: (datagram: Buffer, lines: number) => void) {
+  constructor(
+    readonly maxBytes: number,
+    private readonly send: (datagram: Buffer, lines: number) => void,
+  ) {
     this.buf = Buffer.allocUnsafe(maxBytes);
   }
 

@@ -21,7 +21,11 @@ export interface Transport {
   close(): void;
 }
 
-export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: AgentView, refused: { n: number }): Transport {
+export function udpTransport(
+  ep: Extract<Endpoint, { protocol: 'udp' }>,
+  view: AgentView,
+  refused: { n: number },
+): Transport {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dgramMod = require('node:dgram') as typeof dgram;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -62,7 +66,10 @@ export function udpTransport(ep: Extract<Endpoint, { protocol: 'udp' }>, view: A
   return {
     send(datagrams, done) {
       if (state !== 'connected') {
-        const why = state === 'connecting' ? `still connecting to ${formatEndpoint(ep)}` : connectError || `not connected to ${formatEndpoint(ep)}`;
+        const why =
+          state === 'connecting'
+            ? `still connecting to ${formatEndpoint(ep)}`
+            : connectError || `not connected to ${formatEndpoint(ep)}`;
         // Retry (including the DNS lookup) at the next flush.
         if (state === 'idle') open();
         done(datagrams.length, why);

@@ -13,7 +13,14 @@
  */
 import type { AgentView } from '../agent/agent-view';
 import { type Endpoint, formatEndpoint } from '../agent/endpoint';
-import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, UDP_MAX_DATAGRAM, UDS_MAX_DATAGRAM } from './dogstatsd-format';
+import {
+  buildGlobalTags,
+  DatagramBatcher,
+  formatEvent,
+  formatPoints,
+  UDP_MAX_DATAGRAM,
+  UDS_MAX_DATAGRAM,
+} from './dogstatsd-format';
 import { udpTransport, unixTransport } from './dogstatsd-transport';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
@@ -62,7 +69,9 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
 
   const timer = setInterval(flush, view.config.flushIntervalMs);
   timer.unref();
-  view.debug(`dogstatsd: sending to ${formatEndpoint(ep)} every ${view.config.flushIntervalMs}ms, datagrams up to ${maxBytes} bytes, tags ${tags}`);
+  view.debug(
+    `dogstatsd: sending to ${formatEndpoint(ep)} every ${view.config.flushIntervalMs}ms, datagrams up to ${maxBytes} bytes, tags ${tags}`,
+  );
 
   return {
     name: 'dogstatsd',
@@ -71,10 +80,24 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
     },
     onReport(report: LeakReport, file: string) {
       try {
-        const what = report.suspects[0]?.title ?? report.signals.filter((s) => s.leaking).map((s) => s.name).join(', ');
+        const what =
+          report.suspects[0]?.title ??
+          report.signals
+            .filter((s) => s.leaking)
+            .map((s) => s.name)
+            .join(', ');
         const title = `leakwatch: ${report.verdict === 'leaking' ? 'leak detected' : 'snapshot'} in ${view.config.service}`;
         const text = `${what || 'no suspect named'}\nreport: ${file}\npid ${process.pid}`;
-        batcher.add(formatEvent(title, text, tags, maxBytes, `leakwatch-${view.config.service}`, report.verdict === 'leaking' ? 'error' : 'info'));
+        batcher.add(
+          formatEvent(
+            title,
+            text,
+            tags,
+            maxBytes,
+            `leakwatch-${view.config.service}`,
+            report.verdict === 'leaking' ? 'error' : 'info',
+          ),
+        );
         batcher.flush();
         sendQueue();
       } catch (err) {

@@ -74,11 +74,15 @@ export function startExporters(view: AgentView): Exporter[] {
   /* eslint-disable @typescript-eslint/no-require-imports */
   if (config.dogstatsd !== null) {
     const ep = config.dogstatsd;
-    start('dogstatsd', () => (require('./dogstatsd') as typeof import('./dogstatsd')).createDogStatsDExporter(view, ep));
+    start('dogstatsd', () =>
+      (require('./dogstatsd') as typeof import('./dogstatsd')).createDogStatsDExporter(view, ep),
+    );
   }
   if (config.prometheus !== null) {
     const where = config.prometheus;
-    start('prometheus', () => (require('./prometheus') as typeof import('./prometheus')).createPrometheusExporter(view, where));
+    start('prometheus', () =>
+      (require('./prometheus') as typeof import('./prometheus')).createPrometheusExporter(view, where),
+    );
   }
   if (config.otlp !== null) {
     const url = config.otlp;
@@ -96,9 +100,15 @@ export function startExporters(view: AgentView): Exporter[] {
  * @throws TypeError when `registry` is not a prom-client registry.
  */
 export function registerIntoPromRegistry(view: AgentView | undefined, registry: PromRegistry): PrometheusRegistration {
-  if (registry === null || typeof registry !== 'object' ||
-      typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
-    throw new TypeError('leakwatch: registerPrometheusMetrics needs a prom-client Registry (e.g. require("prom-client").register)');
+  if (
+    registry === null ||
+    typeof registry !== 'object' ||
+    typeof registry.registerMetric !== 'function' ||
+    typeof registry.getSingleMetric !== 'function'
+  ) {
+    throw new TypeError(
+      'leakwatch: registerPrometheusMetrics needs a prom-client Registry (e.g. require("prom-client").register)',
+    );
   }
   const hub = view === undefined || view === null ? undefined : hubs.get(view);
   if (view === undefined || view === null || hub === undefined) return { registered: [], skipped: [] };

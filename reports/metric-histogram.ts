@@ -35,9 +35,23 @@ export interface HistogramPoint {
 
 export function newHistogram(def: MetricDef, attr: Attr | null): HistogramPoint {
   return {
-    def, attr, count: 0, sum: 0, buckets: new Float64Array(GC_BUCKETS_S.length + 1),
-    wCount: 0, wSum: 0, wMin: 0, wMax: 0, wP50: 0, wP95: 0, sentCount: 0, sentSum: 0,
-    aCount: 0, aSum: 0, aMin: Infinity, aMax: 0,
+    def,
+    attr,
+    count: 0,
+    sum: 0,
+    buckets: new Float64Array(GC_BUCKETS_S.length + 1),
+    wCount: 0,
+    wSum: 0,
+    wMin: 0,
+    wMax: 0,
+    wP50: 0,
+    wP95: 0,
+    sentCount: 0,
+    sentSum: 0,
+    aCount: 0,
+    aSum: 0,
+    aMin: Infinity,
+    aMax: 0,
   };
 }
 
@@ -68,7 +82,13 @@ export function closeHistogramWindow(h: HistogramPoint): void {
 }
 
 /** Nearest-rank percentiles of the kept samples of one kind (or all: kind null). */
-export function fillPercentiles(h: HistogramPoint, scratch: Float64Array, all: Float64Array, kind: number | null, kinds: Int8Array): void {
+export function fillPercentiles(
+  h: HistogramPoint,
+  scratch: Float64Array,
+  all: Float64Array,
+  kind: number | null,
+  kinds: Int8Array,
+): void {
   let n = 0;
   for (let i = 0; i < all.length; i++) {
     if (kind === null || kinds[i] === kind) scratch[n++] = all[i] as number;

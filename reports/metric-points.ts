@@ -43,7 +43,15 @@ export interface Series<P> {
 
 /** Metrics that have a true value before the first tick. */
 const KNOWN_BEFORE_FIRST_TICK: ReadonlySet<string> = new Set([
-  'heapLimit', 'uptime', 'state', 'ticks', 'errors', 'reportsWritten', 'reportsSuppressed', 'exportsDropped', 'gcPausesDropped',
+  'heapLimit',
+  'uptime',
+  'state',
+  'ticks',
+  'errors',
+  'reportsWritten',
+  'reportsSuppressed',
+  'exportsDropped',
+  'gcPausesDropped',
 ]);
 
 /** Pause samples kept per window for percentiles; beyond, min/max/sum stay exact. */
@@ -99,16 +107,41 @@ export class MetricPoints {
     this.startTimeMs = now;
     this.lastTicks = view.self.ticks;
     this.lastTickCostUs = view.self.tickCostTotalUs;
-    for (const key of ['heapUsed', 'heapTotal', 'heapTotalV8', 'external', 'rss', 'heapLimit'] as const) this.scalar(key);
+    for (const key of ['heapUsed', 'heapTotal', 'heapTotalV8', 'external', 'rss', 'heapLimit'] as const)
+      this.scalar(key);
     const spaces: ScalarPoint[] = spaceNames.map((s) => newScalar(METRICS.spaceUsed, this.attr('space', s)));
     this.scalars.push({ def: METRICS.spaceUsed, points: spaces });
     this.spacePoints = spaces;
-    for (const key of ['heapFloor', 'cpuUser', 'cpuSystem', 'cpuTotal', 'uptime',
-      'loopMin', 'loopMax', 'loopMean', 'loopP50', 'loopP90', 'loopP95', 'loopP99', 'loopUtilization'] as const) this.scalar(key);
+    for (const key of [
+      'heapFloor',
+      'cpuUser',
+      'cpuSystem',
+      'cpuTotal',
+      'uptime',
+      'loopMin',
+      'loopMax',
+      'loopMean',
+      'loopP50',
+      'loopP90',
+      'loopP95',
+      'loopP99',
+      'loopUtilization',
+    ] as const)
+      this.scalar(key);
     this.handleSeries = { def: METRICS.handles, points: [] };
     this.scalars.push(this.handleSeries);
-    for (const key of ['handlesTotal', 'openFds', 'state', 'tickDuration', 'ticks', 'errors',
-      'reportsWritten', 'reportsSuppressed', 'exportsDropped'] as const) this.scalar(key);
+    for (const key of [
+      'handlesTotal',
+      'openFds',
+      'state',
+      'tickDuration',
+      'ticks',
+      'errors',
+      'reportsWritten',
+      'reportsSuppressed',
+      'exportsDropped',
+    ] as const)
+      this.scalar(key);
     this.droppedSeries = { def: METRICS.exportsDroppedByChannel, points: [] };
     this.scalars.push(this.droppedSeries);
     this.scalar('gcPausesDropped');
@@ -250,7 +283,12 @@ export class MetricPoints {
   }
 
   /** The point of `series` for one attribute value, made at first sight and kept. */
-  private labelled(series: Series<ScalarPoint>, byValue: Map<string, ScalarPoint>, kind: AttrKind, value: string): ScalarPoint {
+  private labelled(
+    series: Series<ScalarPoint>,
+    byValue: Map<string, ScalarPoint>,
+    kind: AttrKind,
+    value: string,
+  ): ScalarPoint {
     let p = byValue.get(value);
     if (p === undefined) {
       p = newScalar(series.def, this.attr(kind, value));

@@ -122,7 +122,8 @@ function keyValue(w: ProtoWriter, field: number, key: string, value: string | nu
   w.message(field, (kv) => {
     kv.string(1, key);
     kv.message(2, (any) => {
-      if (typeof value === 'number') any.uint(3, value); // int_value (non-negative)
+      if (typeof value === 'number')
+        any.uint(3, value); // int_value (non-negative)
       else any.string(1, value);
     });
   });

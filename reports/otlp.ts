@@ -43,9 +43,9 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
   const target = new URL(rawUrl);
   // Every line and drop reason names it without its credentials.
   const url = redactUrl(rawUrl);
-  const mod = (target.protocol === 'https:'
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    ? require('node:https') : require('node:http')) as typeof http;
+  // Only the module the endpoint's scheme needs is loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod: typeof http = target.protocol === 'https:' ? require('node:https') : require('node:http');
   const points = new MetricPoints(view);
   const resource = buildResource(view);
   const where = `otlp ${url}`;
@@ -80,23 +80,27 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
         return t;
       };
       try {
-        const req = mod.request(target, {
-          method: 'POST',
-          agent: false,
-          headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
-        }, (res) => {
-          res.on('error', () => {});
-          res.resume();
-          res.on('end', () => {
-            if (settled) return;
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              settle(true);
-            } else {
-              fail(`HTTP ${status} from ${url}`);
-            }
-          });
-        });
+        const req = mod.request(
+          target,
+          {
+            method: 'POST',
+            agent: false,
+            headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+          },
+          (res) => {
+            res.on('error', () => {});
+            res.resume();
+            res.on('end', () => {
+              if (settled) return;
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) {
+                settle(true);
+              } else {
+                fail(`HTTP ${status} from ${url}`);
+              }
+            });
+          },
+        );
         // The whole export, from now: a collector that answers byte by byte
         // never lets an idle timeout fire.
         deadline(timeoutMs, `no answer from ${url} within ${timeoutMs}ms`, req);

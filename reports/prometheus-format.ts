@@ -30,7 +30,10 @@ export function formatExposition(points: MetricPoints): string {
     for (const p of series.points) {
       if (!p.present) continue;
       if (!header) {
-        out.push(`# HELP ${name} ${helpText(series.def.help)}`, `# TYPE ${name} ${series.def.kind === 'counter' ? 'counter' : 'gauge'}`);
+        out.push(
+          `# HELP ${name} ${helpText(series.def.help)}`,
+          `# TYPE ${name} ${series.def.kind === 'counter' ? 'counter' : 'gauge'}`,
+        );
         header = true;
       }
       out.push(`${name}${p.attr === null ? '' : `{${p.attr.prom}}`} ${num(p.value)}`);

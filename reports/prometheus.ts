@@ -61,7 +61,10 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
     // One line; the host keeps running without the endpoint.
-    view.onChannelDown('prometheus', `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`);
+    view.onChannelDown(
+      'prometheus',
+      `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`,
+    );
   });
   server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
   server.listen(where.port, where.host);
@@ -115,7 +118,11 @@ interface PromValue {
  * application's start-up (prom-client refuses a second metric of a name).
  * Names the registry already has are skipped too.
  */
-export function registerIntoRegistry(view: AgentView, registry: PromRegistry, points: MetricPoints): PrometheusRegistration {
+export function registerIntoRegistry(
+  view: AgentView,
+  registry: PromRegistry,
+  points: MetricPoints,
+): PrometheusRegistration {
   let fresh = false;
   const collect = () => {
     if (fresh) return;
@@ -177,7 +184,8 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
     if (name === null) continue;
     const s: Series<ScalarPoint> = series;
     add(name, series.def.help, series.def.kind, () =>
-      s.points.filter((p) => p.present).map((p) => ({ value: p.value, labels: labels(p) })));
+      s.points.filter((p) => p.present).map((p) => ({ value: p.value, labels: labels(p) })),
+    );
   }
   // Today's one Prometheus histogram, nodejs_gc_duration_seconds, is
   // prom-client's name, so this adds nothing yet; it serves the next one.
@@ -203,7 +211,9 @@ export function registerIntoRegistry(view: AgentView, registry: PromRegistry, po
   }
   if (view.debug.enabled) {
     const left = skipped.length - taken.length;
-    view.debug(`prometheus: registered ${registered.length} metrics into the application's registry; left ${left} to prom-client's collectDefaultMetrics()${taken.length > 0 ? `; skipped ${taken.join(', ')} (already registered)` : ''}`);
+    view.debug(
+      `prometheus: registered ${registered.length} metrics into the application's registry; left ${left} to prom-client's collectDefaultMetrics()${taken.length > 0 ? `; skipped ${taken.join(', ')} (already registered)` : ''}`,
+    );
   }
   return { registered, skipped };
 }

@@ -7,14 +7,7 @@
 export const REPORT_VERSION = 1;
 
 /** What a suspect is. */
-export type SuspectKind =
-  | 'timer'
-  | 'immediate'
-  | 'socket'
-  | 'server'
-  | 'heap'
-  | 'listener'
-  | 'handle';
+export type SuspectKind = 'timer' | 'immediate' | 'socket' | 'server' | 'heap' | 'listener' | 'handle';
 
 /** A signal whose growth the detector judged. */
 export interface SignalTrend {
@@ -130,8 +123,7 @@ export class ReportError extends Error {
   }
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Parses and checks a report's text.
@@ -143,13 +135,19 @@ export function parseReport(text: string, source = 'report'): LeakReport {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ReportError(ERR_REPORT_CORRUPT, `${source} is not valid JSON (${(err as Error).message}); the file may be truncated`);
+    throw new ReportError(
+      ERR_REPORT_CORRUPT,
+      `${source} is not valid JSON (${(err as Error).message}); the file may be truncated`,
+    );
   }
   if (!isObj(data) || data.tool !== 'leakwatch') {
     throw new ReportError(ERR_REPORT_CORRUPT, `${source} is not a leakwatch report`);
   }
   if (data.version !== REPORT_VERSION) {
-    throw new ReportError(ERR_REPORT_VERSION, `${source} has report version ${JSON.stringify(data.version)}; this leakwatch reads version ${REPORT_VERSION}`);
+    throw new ReportError(
+      ERR_REPORT_VERSION,
+      `${source} has report version ${JSON.stringify(data.version)}; this leakwatch reads version ${REPORT_VERSION}`,
+    );
   }
   const problems: string[] = [];
   const need = (key: string, ok: (v: unknown) => boolean) => {
@@ -171,7 +169,10 @@ export function parseReport(text: string, source = 'report'): LeakReport {
     });
   }
   if (problems.length > 0) {
-    throw new ReportError(ERR_REPORT_CORRUPT, `${source} is missing or has malformed fields: ${problems.slice(0, 5).join(', ')}`);
+    throw new ReportError(
+      ERR_REPORT_CORRUPT,
+      `${source} is missing or has malformed fields: ${problems.slice(0, 5).join(', ')}`,
+    );
   }
   return data as unknown as LeakReport;
 }

@@ -23,7 +23,10 @@ export async function prepareReportDir(dir: string, maxFiles: number): Promise<v
   }
   const existing = (await fs.readdir(dir)).filter((f) => REPORT_FILE_RE.test(f));
   if (existing.length >= maxFiles) {
-    throw codeError(ERR_REPORT_CAP, `${existing.length} reports are already in ${dir} (cap ${maxFiles}, LEAKWATCH_MAX_REPORT_FILES); remove old ones to get new reports`);
+    throw codeError(
+      ERR_REPORT_CAP,
+      `${existing.length} reports are already in ${dir} (cap ${maxFiles}, LEAKWATCH_MAX_REPORT_FILES); remove old ones to get new reports`,
+    );
   }
 }
 
@@ -60,7 +63,12 @@ async function makeDir(dir: string): Promise<void> {
  * @param files profile files already written beside it, removed if this fails
  * @returns the report's path
  */
-export async function writeReport(dir: string, report: LeakReport, maxFiles: number, files: readonly string[] = []): Promise<string> {
+export async function writeReport(
+  dir: string,
+  report: LeakReport,
+  maxFiles: number,
+  files: readonly string[] = [],
+): Promise<string> {
   try {
     await prepareReportDir(dir, maxFiles);
     const base = reportBaseName(report.pid, new Date(report.detectedAt));

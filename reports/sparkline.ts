@@ -35,7 +35,11 @@ export interface SparklineOptions {
  * A flat series draws at the lowest level, so it reads as flat, not full.
  * @param width characters, at least 1
  */
-export function drawSparkline(values: ArrayLike<number | null>, width: number, options: SparklineOptions = {}): Sparkline {
+export function drawSparkline(
+  values: ArrayLike<number | null>,
+  width: number,
+  options: SparklineOptions = {},
+): Sparkline {
   const n = values.length;
   const w = Math.max(1, Math.min(Math.floor(width), n));
   const buckets: (number | null)[] = new Array(w).fill(null);

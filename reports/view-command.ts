@@ -45,22 +45,51 @@ const SWITCHES = new Set(['--json', '--html', '--open', '--all', '--color', '--n
 
 /** Parses the arguments; returns an error message for bad ones. */
 export function parseViewArgs(args: readonly string[]): ViewArgs | string {
-  const out: ViewArgs = { target: undefined, json: false, html: false, output: undefined, open: false, all: false, color: undefined, width: undefined, help: false };
+  const out: ViewArgs = {
+    target: undefined,
+    json: false,
+    html: false,
+    output: undefined,
+    open: false,
+    all: false,
+    color: undefined,
+    width: undefined,
+    help: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string | undefined => inline ?? args[++i];
     // `--color=no` must not turn colour on.
     if (inline !== undefined && SWITCHES.has(flag)) return `${flag} takes no value (got ${arg})`;
     switch (flag) {
-      case '--json': out.json = true; break;
-      case '--html': out.html = true; break;
-      case '--open': out.open = true; break;
-      case '--all': out.all = true; break;
-      case '--color': out.color = true; break;
-      case '--no-color': out.color = false; break;
-      case '-h': case '--help': out.help = true; break;
-      case '-o': case '--output': {
+      case '--json':
+        out.json = true;
+        break;
+      case '--html':
+        out.html = true;
+        break;
+      case '--open':
+        out.open = true;
+        break;
+      case '--all':
+        out.all = true;
+        break;
+      case '--color':
+        out.color = true;
+        break;
+      case '--no-color':
+        out.color = false;
+        break;
+      case '-h':
+      case '--help':
+        out.help = true;
+        break;
+      case '-o':
+      case '--output': {
         const v = value();
         if (v === undefined || v === '') return `${flag} needs a file name (or - for stdout)`;
         out.output = v;
@@ -69,7 +98,8 @@ export function parseViewArgs(args: readonly string[]): ViewArgs | string {
       case '--width': {
         const text = value() ?? '';
         const v = /^\d+$/.test(text) ? Number(text) : NaN;
-        if (!Number.isInteger(v) || v < 40 || v > 1000) return '--width needs a whole number of columns from 40 to 1000';
+        if (!Number.isInteger(v) || v < 40 || v > 1000)
+          return '--width needs a whole number of columns from 40 to 1000';
         out.width = v;
         break;
       }
@@ -102,9 +132,13 @@ export async function run(_command: string, args: string[]): Promise<number> {
   if (stat instanceof Error) {
     // The default directory is created with the first report.
     if (!explicit && stat.code === 'ENOENT') {
-      return parsed.html ? fail(`no leak report in ${target} (no report has been written there yet): nothing to show`) : showList(target, [], parsed);
+      return parsed.html
+        ? fail(`no leak report in ${target} (no report has been written there yet): nothing to show`)
+        : showList(target, [], parsed);
     }
-    return fail(stat.code === 'ENOENT' ? `no such file or directory: ${target}` : `cannot read ${target} (${stat.message})`);
+    return fail(
+      stat.code === 'ENOENT' ? `no such file or directory: ${target}` : `cannot read ${target} (${stat.message})`,
+    );
   }
   if (stat.isDirectory()) {
     const entries = await listReports(target).catch((err: Error) => err);
@@ -132,7 +166,9 @@ function terminalOptions(args: ViewArgs): { color: boolean; width: number; maxSu
   const columns = tty ? process.stdout.columns : undefined;
   return {
     color: args.color ?? colorFromEnv(tty),
-    width: args.width ?? (columns !== undefined && columns > 0 ? Math.min(Math.max(columns, 40), MAX_TTY_WIDTH) : DEFAULT_WIDTH),
+    width:
+      args.width ??
+      (columns !== undefined && columns > 0 ? Math.min(Math.max(columns, 40), MAX_TTY_WIDTH) : DEFAULT_WIDTH),
     maxSuspects: args.all ? Infinity : DEFAULT_MAX_SUSPECTS,
   };
 }
@@ -158,7 +194,9 @@ async function showReport(file: string, args: ViewArgs): Promise<number> {
   } catch (err) {
     if (err instanceof ReportError) return fail(`${err.message} [${err.code}]`);
     const code = (err as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `no such file or directory: ${file}` : `cannot read ${file} (${(err as Error).message})`);
+    return fail(
+      code === 'ENOENT' ? `no such file or directory: ${file}` : `cannot read ${file} (${(err as Error).message})`,
+    );
   }
   try {
     if (args.json) {
@@ -178,7 +216,12 @@ async function showReport(file: string, args: ViewArgs): Promise<number> {
 /** `--json`: the report without its sample series, suspects ranked. */
 function summarize(report: LeakReport, file: string): Record<string, unknown> {
   const { series, suspects, ...rest } = report;
-  return { file, ...rest, samples: Array.isArray(series.t) ? series.t.length : 0, suspects: suspects.map((s, i) => ({ rank: i + 1, ...s })) };
+  return {
+    file,
+    ...rest,
+    samples: Array.isArray(series.t) ? series.t.length : 0,
+    suspects: suspects.map((s, i) => ({ rank: i + 1, ...s })),
+  };
 }
 
 async function writeHtml(report: LeakReport, file: string, args: ViewArgs): Promise<number> {
@@ -197,7 +240,10 @@ async function writeHtml(report: LeakReport, file: string, args: ViewArgs): Prom
   process.stdout.write(`wrote ${out} (${Math.round(Buffer.byteLength(html) / 1024)} KiB)\n`);
   if (args.open) {
     const opened = await openInBrowser(out);
-    if (opened !== null) process.stderr.write(`leakwatch: could not open a browser (${opened}); open ${pathToFileURL(out).href} yourself\n`);
+    if (opened !== null)
+      process.stderr.write(
+        `leakwatch: could not open a browser (${opened}); open ${pathToFileURL(out).href} yourself\n`,
+      );
   }
   return 0;
 }
@@ -206,7 +252,11 @@ async function writeHtml(report: LeakReport, file: string, args: ViewArgs): Prom
 function openInBrowser(file: string): Promise<string | null> {
   const url = pathToFileURL(file).href;
   const [cmd, argv] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
   return new Promise((resolve) => {
     const child = spawn(cmd as string, argv as string[], { detached: true, stdio: 'ignore' });
     child.once('error', (err) => resolve(`${cmd}: ${err.message}`));

@@ -83,7 +83,10 @@ export function formatDuration(ms: number): string {
 /** `2026-11-26 20:31:05Z`: UTC, second precision, sortable. */
 export function formatTime(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** `20:31:05`: the time of day (UTC), for times within one report. */

@@ -21,7 +21,13 @@ export interface ChartAssets {
   css: string;
 }
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -33,7 +39,10 @@ export function escapeHtml(text: string): string {
  * \\u escapes (so `</script>` or `<!--` cannot appear), as do U+2028/2029.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Inlined code must not be able to end its element early. */
@@ -54,11 +63,21 @@ export function renderHtml(model: ViewModel, assets: ChartAssets): string {
   const e = escapeHtml;
   const data = {
     t: model.t.map((ms) => ms / 1000),
-    window: { start: model.windowStartMs / 1000, end: model.detectedAtMs / 1000, armed: model.armedAtMs === null ? null : model.armedAtMs / 1000 },
+    window: {
+      start: model.windowStartMs / 1000,
+      end: model.detectedAtMs / 1000,
+      armed: model.armedAtMs === null ? null : model.armedAtMs / 1000,
+    },
     charts: model.charts.map((c) => ({
       id: c.id,
       unit: c.unit,
-      series: c.series.map((s) => ({ name: s.name, label: s.label, unit: s.unit, show: s.show, values: compact(s.values, s.unit) })),
+      series: c.series.map((s) => ({
+        name: s.name,
+        label: s.label,
+        unit: s.unit,
+        show: s.show,
+        values: compact(s.values, s.unit),
+      })),
     })),
   };
   const lib = inlineSafe(assets.js, 'script');
@@ -110,14 +129,16 @@ function renderSignals(model: ViewModel): string {
   const e = escapeHtml;
   const rows = model.signals
     .map(
-      (s) => `<tr><td>${s.leaking ? '<span class="leak-mark" title="crossed the leak threshold">● leaking</span>' : '<span class="grow-mark">○ growing</span>'}</td><td><code>${e(s.name)}</code></td><td class="num">${e(s.slope)}</td><td class="num">${e(s.window)}</td><td class="num">${e(s.growth)}</td><td class="num">${e(s.from)} → ${e(s.to)}</td><td class="num">${e(s.pValue)}</td></tr>`,
+      (s) =>
+        `<tr><td>${s.leaking ? '<span class="leak-mark" title="crossed the leak threshold">● leaking</span>' : '<span class="grow-mark">○ growing</span>'}</td><td><code>${e(s.name)}</code></td><td class="num">${e(s.slope)}</td><td class="num">${e(s.window)}</td><td class="num">${e(s.growth)}</td><td class="num">${e(s.from)} → ${e(s.to)}</td><td class="num">${e(s.pValue)}</td></tr>`,
     )
     .join('\n');
   const table =
     model.signals.length === 0
       ? '<p>No signal grew.</p>'
       : `<table class="data" id="signals"><thead><tr><th></th><th>Signal</th><th>Slope</th><th>Window</th><th>Growth</th><th>From → to</th><th>Significance</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
-  const oom = model.timeToOom === null ? '' : `<p class="oom"><strong>Time to out-of-memory:</strong> ${e(model.timeToOom)}</p>`;
+  const oom =
+    model.timeToOom === null ? '' : `<p class="oom"><strong>Time to out-of-memory:</strong> ${e(model.timeToOom)}</p>`;
   return `<section id="summary">\n<h2>Growing signals</h2>\n${table}\n${oom}\n</section>`;
 }
 
@@ -128,9 +149,13 @@ function renderChart(chart: ChartView): string {
 
 function renderSuspects(suspects: readonly SuspectView[]): string {
   const e = escapeHtml;
-  if (suspects.length === 0) return '<section id="suspects">\n<h2>Suspects</h2>\n<p>No suspect could be named; the series and any profiles are what is known.</p>\n</section>';
+  if (suspects.length === 0)
+    return '<section id="suspects">\n<h2>Suspects</h2>\n<p>No suspect could be named; the series and any profiles are what is known.</p>\n</section>';
   const rows = suspects.map((s) => {
-    const detail = [...(s.callback === null ? [] : [`callback ${s.callback}`]), ...s.detail.map(([k, v]) => `${k}=${v}`)];
+    const detail = [
+      ...(s.callback === null ? [] : [`callback ${s.callback}`]),
+      ...s.detail.map(([k, v]) => `${k}=${v}`),
+    ];
     const stack =
       s.stack.length === 0
         ? '<div class="detail">no stack</div>'
@@ -153,12 +178,24 @@ function renderMetadata(model: ViewModel): string {
     row('started', e(formatTime(model.startedAtMs))),
     row('detected', e(formatTime(model.detectedAtMs))),
     row('tracking armed', model.armedAtMs === null ? 'no' : e(formatTime(model.armedAtMs))),
-    row('sampling', `every ${e(formatDuration(model.intervalMs))}, window ${e(formatDuration(model.windowMs))}, ${model.samples.toLocaleString('en-US')} samples`),
+    row(
+      'sampling',
+      `every ${e(formatDuration(model.intervalMs))}, window ${e(formatDuration(model.windowMs))}, ${model.samples.toLocaleString('en-US')} samples`,
+    ),
     row('report', `<code>${e(model.source)}</code>`),
   ];
-  const profiles = model.profiles.length === 0 ? '' : `<h3>Profiles</h3><ul class="plain">${model.profiles.map((p) => `<li>${e(p.kind)} (${e(p.size)}): <code>${e(p.path)}</code></li>`).join('')}</ul>`;
-  const notes = model.notes.length === 0 ? '' : `<h3>Notes</h3><ul class="plain">${model.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>`;
+  const profiles =
+    model.profiles.length === 0
+      ? ''
+      : `<h3>Profiles</h3><ul class="plain">${model.profiles.map((p) => `<li>${e(p.kind)} (${e(p.size)}): <code>${e(p.path)}</code></li>`).join('')}</ul>`;
+  const notes =
+    model.notes.length === 0
+      ? ''
+      : `<h3>Notes</h3><ul class="plain">${model.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>`;
   const dropped = model.dropped.filter(([, n]) => n > 0);
-  const drops = dropped.length === 0 ? '' : `<h3>Dropped</h3><ul class="plain">${dropped.map(([k, n]) => `<li>${e(k)}: ${n}</li>`).join('')}</ul>`;
+  const drops =
+    dropped.length === 0
+      ? ''
+      : `<h3>Dropped</h3><ul class="plain">${dropped.map(([k, n]) => `<li>${e(k)}: ${n}</li>`).join('')}</ul>`;
   return `<section id="metadata">\n<h2>Metadata</h2>\n<dl class="meta">${items.join('')}</dl>\n${profiles}${notes}${drops}\n</section>`;
 }

@@ -59,14 +59,31 @@ async function readEntry(file: string): Promise<ReportListEntry> {
       topSuspect:
         top === undefined
           ? null
-          : { kind: String(top.kind), title: typeof top.title === 'string' ? top.title : '', site: typeof top.site === 'string' ? top.site : null },
+          : {
+              kind: String(top.kind),
+              title: typeof top.title === 'string' ? top.title : '',
+              site: typeof top.site === 'string' ? top.site : null,
+            },
       error: null,
     };
   } catch (err) {
     // What the name tells: the writer puts the pid and time in it.
     const m = NAME_PARTS_RE.exec(path.basename(file));
     const at = m === null ? NaN : Date.parse(`${m[2]}T${m[3]}:${m[4]}:${m[5]}.${m[6]}Z`);
-    const mtime = Number.isFinite(at) ? at : await fs.stat(file).then((s) => s.mtimeMs, () => 0);
-    return { file, detectedAtMs: mtime, pid: m === null ? NaN : Number(m[1]), service: '?', verdict: 'unreadable', topSuspect: null, error: (err as Error).message };
+    const mtime = Number.isFinite(at)
+      ? at
+      : await fs.stat(file).then(
+          (s) => s.mtimeMs,
+          () => 0,
+        );
+    return {
+      file,
+      detectedAtMs: mtime,
+      pid: m === null ? NaN : Number(m[1]),
+      service: '?',
+      verdict: 'unreadable',
+      topSuspect: null,
+      error: (err as Error).message,
+    };
   }
 }

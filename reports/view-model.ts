@@ -138,9 +138,16 @@ export function buildViewModel(report: LeakReport, source: string, options: View
   // Only the charted columns are cleaned (a report has dozens).
   const columns: Record<string, (number | null)[]> = {};
   for (const name of [...wanted.heap, ...wanted.handles, ...wanted.loop]) {
-    columns[name] = (raw[name] as readonly unknown[]).map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
+    columns[name] = (raw[name] as readonly unknown[]).map((v) =>
+      typeof v === 'number' && Number.isFinite(v) ? v : null,
+    );
   }
-  const reduced = downsampleMinMax(t, columns, [...wanted.heap, ...wanted.handles, ...wanted.loop], options.maxPoints ?? DEFAULT_MAX_POINTS);
+  const reduced = downsampleMinMax(
+    t,
+    columns,
+    [...wanted.heap, ...wanted.handles, ...wanted.loop],
+    options.maxPoints ?? DEFAULT_MAX_POINTS,
+  );
   const limitBytes = report.timeToOom ? num(report.timeToOom.limitBytes) : NaN;
   const suspects = report.suspects.map(suspectView);
   return {
@@ -167,9 +174,16 @@ export function buildViewModel(report: LeakReport, source: string, options: View
     t: reduced.t,
     charts: buildCharts(reduced.columns, wanted, Number.isFinite(limitBytes) ? limitBytes : null, reduced.t.length),
     suspects: suspects.map((s, i) => ({ ...s, rank: i + 1 })),
-    profiles: report.profiles.map((p) => ({ kind: str(p?.kind, '?'), path: str(p?.path, '?'), size: formatBytes(num(p?.bytes)) })),
+    profiles: report.profiles.map((p) => ({
+      kind: str(p?.kind, '?'),
+      path: str(p?.path, '?'),
+      size: formatBytes(num(p?.bytes)),
+    })),
     notes: Array.isArray(report.notes) ? report.notes.map((n) => str(n)) : [],
-    dropped: report.dropped && typeof report.dropped === 'object' ? Object.entries(report.dropped).map(([k, v]) => [k, num(v)]) : [],
+    dropped:
+      report.dropped && typeof report.dropped === 'object'
+        ? Object.entries(report.dropped).map(([k, v]) => [k, num(v)])
+        : [],
   };
 }
 
@@ -210,7 +224,12 @@ function range(values: readonly unknown[]): { first: number; last: number; max: 
   return { first: Number.isNaN(first) ? 0 : first, last: Number.isNaN(last) ? 0 : last, max };
 }
 
-function buildCharts(columns: Record<string, (number | null)[]>, wanted: WantedColumns, limitBytes: number | null, points: number): ChartView[] {
+function buildCharts(
+  columns: Record<string, (number | null)[]>,
+  wanted: WantedColumns,
+  limitBytes: number | null,
+  points: number,
+): ChartView[] {
   const series = (name: string, show = true): ChartSeriesView => ({
     name,
     label: columnLabel(name),
@@ -218,25 +237,57 @@ function buildCharts(columns: Record<string, (number | null)[]>, wanted: WantedC
     values: columns[name] ?? [],
     show,
   });
-  const heap: ChartView = { id: 'heap', title: 'Heap', unit: 'bytes', series: wanted.heap.map((n) => series(n, n !== 'rss')), notes: [] };
+  const heap: ChartView = {
+    id: 'heap',
+    title: 'Heap',
+    unit: 'bytes',
+    series: wanted.heap.map((n) => series(n, n !== 'rss')),
+    notes: [],
+  };
   if (limitBytes !== null) {
     const largest = Math.max(0, ...wanted.heap.map((n) => range(columns[n] ?? []).max));
     const show = limitBytes <= largest * LIMIT_HIDE_RATIO;
-    heap.series.push({ name: 'heap.limit', label: 'heap limit', unit: 'bytes', values: new Array(points).fill(limitBytes), show });
-    if (!show) heap.notes.push(`The heap limit (${formatBytes(limitBytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`);
+    heap.series.push({
+      name: 'heap.limit',
+      label: 'heap limit',
+      unit: 'bytes',
+      values: new Array(points).fill(limitBytes),
+      show,
+    });
+    if (!show)
+      heap.notes.push(
+        `The heap limit (${formatBytes(limitBytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`,
+      );
   }
-  const handles: ChartView = { id: 'handles', title: 'Handles by type', unit: 'count', series: wanted.handles.map((n) => series(n)), notes: [] };
+  const handles: ChartView = {
+    id: 'handles',
+    title: 'Handles by type',
+    unit: 'count',
+    series: wanted.handles.map((n) => series(n)),
+    notes: [],
+  };
   if (wanted.handlesOmitted.length > 0) {
-    handles.notes.push(`Not drawn (${wanted.handlesOmitted.length} more types, smaller growth): ${wanted.handlesOmitted.map(columnLabel).join(', ')}.`);
+    handles.notes.push(
+      `Not drawn (${wanted.handlesOmitted.length} more types, smaller growth): ${wanted.handlesOmitted.map(columnLabel).join(', ')}.`,
+    );
   }
-  const loop: ChartView = { id: 'loop', title: 'Event-loop lag', unit: 'ms', series: wanted.loop.map((n) => series(n)), notes: [] };
+  const loop: ChartView = {
+    id: 'loop',
+    title: 'Event-loop lag',
+    unit: 'ms',
+    series: wanted.loop.map((n) => series(n)),
+    notes: [],
+  };
   return [heap, handles, loop];
 }
 
 function signalView(raw: SignalTrend): SignalView {
   // An entry that is not an object (null, a number) renders as `?`.
   const s = (raw !== null && typeof raw === 'object' ? raw : {}) as Partial<SignalTrend>;
-  const unit: SignalTrend['unit'] = s.unit !== undefined && (['bytes', 'count', 'ms', 'ratio'] as const).includes(s.unit) ? s.unit : columnUnit(str(s.name));
+  const unit: SignalTrend['unit'] =
+    s.unit !== undefined && (['bytes', 'count', 'ms', 'ratio'] as const).includes(s.unit)
+      ? s.unit
+      : columnUnit(str(s.name));
   return {
     name: str(s.name, '?'),
     label: columnLabel(str(s.name, '?')),

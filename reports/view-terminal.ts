@@ -34,7 +34,12 @@ const MIN_HANDLES_DRAWN = 10;
  * growth for such a signal (agent/judge.ts), so noise below what could
  * ever be a leak draws small, and a flat line draws flat.
  */
-const SPARK_MIN_SPAN: Readonly<Record<ChartSeriesView['unit'], number>> = { bytes: 4 * 1024 * 1024, count: 10, ms: 50, ratio: 0.1 };
+const SPARK_MIN_SPAN: Readonly<Record<ChartSeriesView['unit'], number>> = {
+  bytes: 4 * 1024 * 1024,
+  count: 10,
+  ms: 50,
+  ratio: 0.1,
+};
 
 type Paint = (text: string) => string;
 interface Palette {
@@ -46,12 +51,22 @@ interface Palette {
   cyan: Paint;
 }
 
-const sgr = (open: number, close: number): Paint => (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+const sgr =
+  (open: number, close: number): Paint =>
+  (text) =>
+    `\u001b[${open}m${text}\u001b[${close}m`;
 const plain: Paint = (text) => text;
 
 function palette(color: boolean): Palette {
   if (!color) return { bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain };
-  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39) };
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    red: sgr(31, 39),
+    yellow: sgr(33, 39),
+    green: sgr(32, 39),
+    cyan: sgr(36, 39),
+  };
 }
 
 /** Length in terminal cells (code points; the viewers print no wide glyphs). */
@@ -110,7 +125,11 @@ export function renderReportText(model: ViewModel, options: TextOptions): string
   const s = sanitizeText;
   const out: string[] = [];
   const verdict = s(model.verdict).toUpperCase();
-  const head = wrap(`${verdict} ${s(model.service)} · pid ${model.pid} · ${s(model.hostname)} · node ${s(model.nodeVersion)}`, width, '');
+  const head = wrap(
+    `${verdict} ${s(model.service)} · pid ${model.pid} · ${s(model.hostname)} · node ${s(model.nodeVersion)}`,
+    width,
+    '',
+  );
   const paint = model.verdict === 'leaking' ? p.red : p.cyan;
   head[0] = p.bold(paint(verdict)) + (head[0] ?? '').slice(verdict.length);
   out.push(...head);
@@ -131,7 +150,10 @@ export function renderReportText(model: ViewModel, options: TextOptions): string
   );
   out.push(p.dim(truncateMiddle(s(model.source), width)));
 
-  out.push('', p.bold(model.signals.length === 0 ? 'No growing signals' : 'Growing signals (● crossed the leak threshold)'));
+  out.push(
+    '',
+    p.bold(model.signals.length === 0 ? 'No growing signals' : 'Growing signals (● crossed the leak threshold)'),
+  );
   for (const sig of model.signals) {
     const mark = sig.leaking ? p.red('●') : p.yellow('○');
     const line = `${padCells(truncateEnd(s(sig.label), 14), 14)} ${sig.slope} over ${sig.window}  ${sig.from} → ${sig.to}  ${sig.pValue}`;
@@ -152,16 +174,21 @@ export function renderReportText(model: ViewModel, options: TextOptions): string
     for (const n of model.notes) out.push(...wrap(`- ${s(n)}`, width, '  ', '    '));
   }
   const dropped = model.dropped.filter(([, n]) => n > 0);
-  if (dropped.length > 0) out.push('', ...wrap(`Dropped: ${dropped.map(([k, n]) => `${s(k)} ${n}`).join(', ')}`, width, '', '  '));
+  if (dropped.length > 0)
+    out.push('', ...wrap(`Dropped: ${dropped.map(([k, n]) => `${s(k)} ${n}`).join(', ')}`, width, '', '  '));
   return `${out.join('\n')}\n`;
 }
 
 const padCells = (text: string, n: number): string => text + ' '.repeat(Math.max(0, n - cells(text)));
 
 function renderSparklines(model: ViewModel, width: number, p: Palette): string[] {
-  const range = model.t.length > 0 ? `${formatClock(model.t[0] as number)} → ${formatClock(model.t[model.t.length - 1] as number)}` : 'no samples';
+  const range =
+    model.t.length > 0
+      ? `${formatClock(model.t[0] as number)} → ${formatClock(model.t[model.t.length - 1] as number)}`
+      : 'no samples';
   const out = [p.bold(`Series ${range} (${model.samples.toLocaleString('en-US')} samples)`)];
-  const find = (chart: string, name: string) => model.charts.find((c) => c.id === chart)?.series.find((x) => x.name === name);
+  const find = (chart: string, name: string) =>
+    model.charts.find((c) => c.id === chart)?.series.find((x) => x.name === name);
   const rows: ChartSeriesView[] = [];
   const floor = find('heap', 'heap.floor');
   if (floor) rows.push(floor);
@@ -169,7 +196,11 @@ function renderSparklines(model: ViewModel, width: number, p: Palette): string[]
   const handles =
     model.charts
       .find((c) => c.id === 'handles')
-      ?.series.filter((x) => x.name.startsWith('handles.') && (growing.has(x.name) || Math.max(...x.values.map((v) => v ?? 0)) >= MIN_HANDLES_DRAWN)) ?? [];
+      ?.series.filter(
+        (x) =>
+          x.name.startsWith('handles.') &&
+          (growing.has(x.name) || Math.max(...x.values.map((v) => v ?? 0)) >= MIN_HANDLES_DRAWN),
+      ) ?? [];
   rows.push(...handles.slice(0, MAX_HANDLE_LINES));
   const lag = find('loop', 'loop.p99');
   if (lag) rows.push(lag);
@@ -185,15 +216,22 @@ function renderSparklines(model: ViewModel, width: number, p: Palette): string[]
         : lag
           ? `now ${formatValue(line.last, row.unit)}, max ${formatValue(line.max, row.unit)}`
           : `${formatValue(line.first, row.unit)} → ${formatValue(line.last, row.unit)}`;
-    out.push(`  ${padCells(truncateEnd(sanitizeText(row.label), LABEL_WIDTH - 1), LABEL_WIDTH)}${p.yellow(line.text)}  ${truncateEnd(span, width - 4 - LABEL_WIDTH - cells(line.text))}`);
+    out.push(
+      `  ${padCells(truncateEnd(sanitizeText(row.label), LABEL_WIDTH - 1), LABEL_WIDTH)}${p.yellow(line.text)}  ${truncateEnd(span, width - 4 - LABEL_WIDTH - cells(line.text))}`,
+    );
   }
   const more = handles.length - MAX_HANDLE_LINES;
-  if (more > 0) out.push(p.dim(`  … ${more} more handle type${more === 1 ? '' : 's'} in the HTML view (leakwatch view --html)`));
+  if (more > 0)
+    out.push(p.dim(`  … ${more} more handle type${more === 1 ? '' : 's'} in the HTML view (leakwatch view --html)`));
   return out;
 }
 
 function renderSuspects(model: ViewModel, width: number, max: number, p: Palette): string[] {
-  if (model.suspects.length === 0) return [p.bold('No suspects'), ...wrap('Nothing could be named; the series above and any profiles are what is known.', width, '  ')];
+  if (model.suspects.length === 0)
+    return [
+      p.bold('No suspects'),
+      ...wrap('Nothing could be named; the series above and any profiles are what is known.', width, '  '),
+    ];
   const out = [p.bold(`Suspects (${model.suspects.length}, most likely first)`)];
   for (const x of model.suspects.slice(0, max)) out.push(...renderSuspect(x, width, p));
   const hidden = model.suspects.length - Math.min(max, model.suspects.length);
@@ -215,7 +253,8 @@ function renderSuspect(x: SuspectView, width: number, p: Palette): string[] {
   out.push(`${indent}${p.dim('site')} ${x.site === null ? p.dim('unknown') : p.green(s(x.site))}`);
   if (x.callback !== null) out.push(...wrap(`callback ${s(x.callback)}`, width, indent));
   if (x.detail.length > 0) out.push(...wrap(x.detail.map(([k, v]) => `${s(k)}=${s(v)}`).join(' · '), width, indent));
-  for (const frame of x.shortStack) out.push(p.dim(`${indent}  ${truncateMiddle(`at ${s(frame)}`, width - indent.length - 2)}`));
+  for (const frame of x.shortStack)
+    out.push(p.dim(`${indent}  ${truncateMiddle(`at ${s(frame)}`, width - indent.length - 2)}`));
   if (x.moreFrames > 0) out.push(p.dim(`${indent}  … ${x.moreFrames} more frame${x.moreFrames === 1 ? '' : 's'}`));
   return out;
 }
@@ -231,12 +270,18 @@ export function renderListText(dir: string, entries: readonly ReportListEntry[],
     out.push('');
     if (e.error !== null) {
       const pid = Number.isNaN(e.pid) ? '' : `  pid ${e.pid}`;
-      out.push(`${formatTime(e.detectedAtMs)}  ${p.red('unreadable')}${pid}`, ...wrap(s(e.error), width, '    '), p.dim(`    ${s(e.file)}`));
+      out.push(
+        `${formatTime(e.detectedAtMs)}  ${p.red('unreadable')}${pid}`,
+        ...wrap(s(e.error), width, '    '),
+        p.dim(`    ${s(e.file)}`),
+      );
       continue;
     }
     const verdict = e.verdict === 'leaking' ? p.red('leaking') : p.cyan(s(e.verdict));
     out.push(`${formatTime(e.detectedAtMs)}  ${verdict}  ${p.bold(truncateEnd(s(e.service), 30))}  pid ${e.pid}`);
-    out.push(`    ${truncateEnd(e.topSuspect === null ? 'no suspects named' : s(`${e.topSuspect.kind}: ${e.topSuspect.title}`), width - 4)}`);
+    out.push(
+      `    ${truncateEnd(e.topSuspect === null ? 'no suspects named' : s(`${e.topSuspect.kind}: ${e.topSuspect.title}`), width - 4)}`,
+    );
     out.push(p.dim(`    ${s(e.file)}`));
   }
   return `${out.join('\n')}\n`;

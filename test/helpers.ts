@@ -25,7 +25,10 @@ export interface Run {
 }
 
 /** Spawns `node [--require register] args` with the given env additions. */
-export function runNode(args: string[], opts: { env?: Record<string, string>; preload?: boolean; cwd?: string } & SpawnOptions = {}): Run {
+export function runNode(
+  args: string[],
+  opts: { env?: Record<string, string>; preload?: boolean; cwd?: string } & SpawnOptions = {},
+): Run {
   const pre = opts.preload === false ? [] : ['--require', REGISTER];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && v !== undefined) env[k] = v;
@@ -58,7 +61,11 @@ export function runNode(args: string[], opts: { env?: Record<string, string>; pr
   );
   const waitFor = (re: RegExp, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = 30_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} on ${stream}\nstdout: ${out}\nstderr: ${err.slice(-4000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`timed out waiting for ${re} on ${stream}\nstdout: ${out}\nstderr: ${err.slice(-4000)}`)),
+        timeoutMs,
+      );
       const check = () => {
         const m = (stream === 'stdout' ? out : err).match(re);
         if (m !== null) {

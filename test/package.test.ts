@@ -17,7 +17,8 @@ describe('package.json', () => {
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       const targets = typeof target === 'string' ? { default: target } : target;
       if (typeof target !== 'string') expect(Object.keys(target)[0], subpath).toBe('types');
-      for (const file of Object.values(targets)) expect(fs.existsSync(path.join(ROOT, file)), `${subpath} → ${file}`).toBe(true);
+      for (const file of Object.values(targets))
+        expect(fs.existsSync(path.join(ROOT, file)), `${subpath} → ${file}`).toBe(true);
     }
     for (const file of Object.values(pkg.bin)) expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
   });

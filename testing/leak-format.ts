@@ -2,7 +2,17 @@
  * The pure half of the test helpers: options, filters, the failure message
  * and the error it is thrown in. No timers, no wrappers.
  */
-import { type Frame, type StackHolder, formatFrame, formatLocation, isNodeInternal, isOwnFrame, parseStackText, printedFrames, readHolder } from '../probes/stack-frames';
+import {
+  type Frame,
+  type StackHolder,
+  formatFrame,
+  formatLocation,
+  isNodeInternal,
+  isOwnFrame,
+  parseStackText,
+  printedFrames,
+  readHolder,
+} from '../probes/stack-frames';
 import type { Leak, LeakType } from './leak-window';
 
 export type { Frame };
@@ -59,25 +69,31 @@ export const DEFAULT_LEAK_OPTIONS: ResolvedLeakOptions = Object.freeze({
  * Merges options over a base; explicit nonsense throws naming the option.
  * @param base what is already configured
  */
-export function resolveLeakOptions(opts: LeakCheckOptions | undefined, base: ResolvedLeakOptions = DEFAULT_LEAK_OPTIONS): ResolvedLeakOptions {
+export function resolveLeakOptions(
+  opts: LeakCheckOptions | undefined,
+  base: ResolvedLeakOptions = DEFAULT_LEAK_OPTIONS,
+): ResolvedLeakOptions {
   if (opts === undefined) return base;
   if (typeof opts !== 'object' || opts === null) throw new TypeError('leak check options must be an object');
   if (opts.ignoreTypes !== undefined) {
     if (!Array.isArray(opts.ignoreTypes)) throw new TypeError('ignoreTypes must be an array');
     for (const t of opts.ignoreTypes) {
-      if (!LEAK_TYPES.includes(t)) throw new RangeError(`ignoreTypes: unknown type "${String(t)}" (expected one of ${LEAK_TYPES.join(', ')})`);
+      if (!LEAK_TYPES.includes(t))
+        throw new RangeError(`ignoreTypes: unknown type "${String(t)}" (expected one of ${LEAK_TYPES.join(', ')})`);
     }
   }
   if (opts.ignoreSites !== undefined) {
     if (!Array.isArray(opts.ignoreSites)) throw new TypeError('ignoreSites must be an array');
     for (const p of opts.ignoreSites) {
-      if (typeof p !== 'string' && !(p instanceof RegExp)) throw new TypeError('ignoreSites entries must be strings or RegExps');
+      if (typeof p !== 'string' && !(p instanceof RegExp))
+        throw new TypeError('ignoreSites entries must be strings or RegExps');
     }
   }
   if (opts.settleMs !== undefined && !(Number.isFinite(opts.settleMs) && opts.settleMs >= 0)) {
     throw new RangeError(`settleMs must be a finite number >= 0, got ${String(opts.settleMs)}`);
   }
-  if (opts.ignoreUnref !== undefined && typeof opts.ignoreUnref !== 'boolean') throw new TypeError('ignoreUnref must be a boolean');
+  if (opts.ignoreUnref !== undefined && typeof opts.ignoreUnref !== 'boolean')
+    throw new TypeError('ignoreUnref must be a boolean');
   if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new TypeError('strict must be a boolean');
   return Object.freeze({
     ignoreTypes: opts.ignoreTypes ?? base.ignoreTypes,
@@ -98,10 +114,15 @@ export const BENIGN: Readonly<Record<string, (l: Leak) => boolean>> = Object.fre
   // `http.get` through an Agent with keepAlive (Node 20's globalAgent):
   // the idle socket waits in the agent's free list, unref'd, and the agent
   // closes it after its keep-alive timeout.
-  idleAgentSocket: (l: Leak) => l.type === 'socket' && !l.refed && l.pooled && l.frames.some((f) => f.fn.endsWith('Agent.createSocket')),
+  idleAgentSocket: (l: Leak) =>
+    l.type === 'socket' && !l.refed && l.pooled && l.frames.some((f) => f.fn.endsWith('Agent.createSocket')),
   // `fetch` (undici inside Node): its keep-alive sockets and its shared
   // timer are created from Node's own code, unref'd, with no frame of yours.
-  nodeInternalUnref: (l: Leak) => !l.refed && l.site === null && l.frames.length > 0 && l.frames.every((f) => isNodeInternal(f.file) || isOwnFrame(f.file)),
+  nodeInternalUnref: (l: Leak) =>
+    !l.refed &&
+    l.site === null &&
+    l.frames.length > 0 &&
+    l.frames.every((f) => isNodeInternal(f.file) || isOwnFrame(f.file)),
 });
 
 /** The name of the benign filter that covers a leak, or null. */
@@ -167,7 +188,9 @@ export function describeLeak(l: Leak): string {
  */
 export function formatLeaks(leaks: readonly Leak[], scope: string): string {
   const n = leaks.length;
-  const lines = [`leakwatch: ${n} handle${n === 1 ? '' : 's'} created by ${scope} ${n === 1 ? 'is' : 'are'} still alive:`];
+  const lines = [
+    `leakwatch: ${n} handle${n === 1 ? '' : 's'} created by ${scope} ${n === 1 ? 'is' : 'are'} still alive:`,
+  ];
   for (const l of leaks) {
     lines.push(`  - ${describeLeak(l)}`);
     for (const f of printedFrames(l.frames, PRINTED_FRAMES)) lines.push(`        at ${formatFrame(f)}`);

@@ -151,7 +151,14 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
     // Still connecting (or a pipe with no peer address): the connect call's target.
     const target = record !== undefined && record !== 1 ? record.target : undefined;
     const remote = safe(() => h.remoteAddress, undefined);
-    detail = h.connecting ? `connecting to ${target ?? 'unknown'}` : remote === undefined ? `to ${target ?? 'unknown'}` : `to ${addr(remote, safe(() => h.remotePort, undefined))}`;
+    detail = h.connecting
+      ? `connecting to ${target ?? 'unknown'}`
+      : remote === undefined
+        ? `to ${target ?? 'unknown'}`
+        : `to ${addr(
+            remote,
+            safe(() => h.remotePort, undefined),
+          )}`;
   } else {
     return null;
   }

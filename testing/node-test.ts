@@ -48,7 +48,9 @@ function install(): void {
   const t = require('node:test') as typeof NodeTest;
   const state = sharedState();
   if (state.scope === 'file') {
-    writeStderr('leakwatch: LEAKWATCH_TEST_SCOPE=file is not supported by leakwatch/node-test (node --test already runs each file in its own process); checking each test\n');
+    writeStderr(
+      'leakwatch: LEAKWATCH_TEST_SCOPE=file is not supported by leakwatch/node-test (node --test already runs each file in its own process); checking each test\n',
+    );
   }
   t.beforeEach((c: unknown) => {
     const ctx = c as ContextLike;
@@ -72,7 +74,9 @@ const OWNER = Symbol('leakwatch.node-test');
  */
 export function leakCheck(options: LeakCheckOptions = {}): void {
   if ((options as RunnerLeakOptions).scope === 'file') {
-    throw new RangeError('scope "file" is not supported by leakwatch/node-test; node --test runs each file in its own process, and leaks are checked per test');
+    throw new RangeError(
+      'scope "file" is not supported by leakwatch/node-test; node --test runs each file in its own process, and leaks are checked per test',
+    );
   }
   configureLeakCheck(options);
   install();

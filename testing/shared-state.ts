@@ -6,7 +6,12 @@
  */
 import { testingFromEnv } from '../agent/cli-env';
 import { writeStderr } from '../agent/debug';
-import { DEFAULT_LEAK_OPTIONS, type LeakCheckOptions, type ResolvedLeakOptions, resolveLeakOptions } from './leak-format';
+import {
+  DEFAULT_LEAK_OPTIONS,
+  type LeakCheckOptions,
+  type ResolvedLeakOptions,
+  resolveLeakOptions,
+} from './leak-format';
 import type { LeakWindow } from './leak-window';
 
 export type LeakScope = 'test' | 'file';

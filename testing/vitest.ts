@@ -59,7 +59,9 @@ function fileKey(): object {
 
 function vitestIndex(): VitestIndex | null {
   const v = (globalThis as { __vitest_index__?: Partial<VitestIndex> }).__vitest_index__;
-  return v !== undefined && typeof v.beforeEach === 'function' && typeof v.afterAll === 'function' ? (v as VitestIndex) : null;
+  return v !== undefined && typeof v.beforeEach === 'function' && typeof v.afterAll === 'function'
+    ? (v as VitestIndex)
+    : null;
 }
 
 /** A failed test often leaves things open on its way out: its own error says more. */

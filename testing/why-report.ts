@@ -94,7 +94,10 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
   }
 
   const others: Record<string, number> = {};
-  const active = safe(() => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles(), [] as unknown[]);
+  const active = safe(
+    () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles(),
+    [] as unknown[],
+  );
   for (const o of active) {
     if (typeof o !== 'object' || o === null) continue;
     // stdout/stderr: Node's own, and writing to them is how this report gets out.
@@ -103,13 +106,24 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
     let h: AliveHandle | null = null;
     if (o instanceof net.Server) {
       const a = safe(() => o.address(), null);
-      h = { type: 'server', refed: true, detail: `listening on ${typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, a.port)}`, frames, site: pickSite(frames), pooled: false, callback: null };
+      h = {
+        type: 'server',
+        refed: true,
+        detail: `listening on ${typeof a === 'string' ? a : a === null ? 'unknown' : addr(a.address, a.port)}`,
+        frames,
+        site: pickSite(frames),
+        pooled: false,
+        callback: null,
+      };
     } else if (o instanceof net.Socket) {
       // An accepted connection has no connect call of its own: its server's
       // listen call is where it comes from.
       const server = (o as { server?: unknown }).server;
       const accepted = server instanceof net.Server;
-      const remote = addr(safe(() => o.remoteAddress, undefined), safe(() => o.remotePort, undefined));
+      const remote = addr(
+        safe(() => o.remoteAddress, undefined),
+        safe(() => o.remotePort, undefined),
+      );
       const rec = recordOf(o);
       const target = rec !== undefined && rec !== 1 ? rec.target : undefined;
       const detail =
@@ -119,12 +133,20 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
             ? `accepted from ${remote} by a server (site: its listen call)`
             : o.connecting
               ? `connecting to ${target ?? 'unknown'}`
-              : `to ${remote === 'unknown' ? target ?? remote : remote}`;
+              : `to ${remote === 'unknown' ? (target ?? remote) : remote}`;
       const f = accepted && frames.length === 0 ? framesFor(server) : frames;
       h = { type: 'socket', refed: true, detail, frames: f, site: pickSite(f), pooled: false, callback: null };
     } else if (o instanceof dgram.Socket) {
       const local = safe(() => o.address(), null);
-      h = { type: 'udp', refed: true, detail: local === null ? 'unbound' : `on ${addr(local.address, local.port)}`, frames, site: pickSite(frames), pooled: false, callback: null };
+      h = {
+        type: 'udp',
+        refed: true,
+        detail: local === null ? 'unbound' : `on ${addr(local.address, local.port)}`,
+        frames,
+        site: pickSite(frames),
+        pooled: false,
+        callback: null,
+      };
     }
     if (h !== null) handles.push(h);
     else {
@@ -152,6 +174,10 @@ export function formatWhy(r: WhyReport, pid: number): string {
     lines.push('', `  - other ref'd handles: ${others.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
   }
   const res = Object.entries(r.resources);
-  lines.push('', `  process.getActiveResourcesInfo(): ${res.length === 0 ? 'none' : res.map(([k, v]) => `${k} ×${v}`).join(', ')}`, '');
+  lines.push(
+    '',
+    `  process.getActiveResourcesInfo(): ${res.length === 0 ? 'none' : res.map(([k, v]) => `${k} ×${v}`).join(', ')}`,
+    '',
+  );
   return lines.join('\n');
 }

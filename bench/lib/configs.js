@@ -31,11 +31,13 @@ function resolveOrNull(id) {
  * @returns {Array<{name: string, label: string, missing: string|null, command(service: {script: string}, tmpDir: string): {cmd: string, args: string[], env: object, cwd?: string}}>}
  */
 function configurations(sinks) {
-  const node = (preArgs, env = {}) => (service) => ({
-    cmd: process.execPath,
-    args: [...preArgs, service.script],
-    env,
-  });
+  const node =
+    (preArgs, env = {}) =>
+    (service) => ({
+      cmd: process.execPath,
+      args: [...preArgs, service.script],
+      env,
+    });
   const register = path.join(ROOT, 'dist', 'agent', 'register.js');
   const ddInit = resolveOrNull('dd-trace/init');
   const whyInclude = resolveOrNull('why-is-node-running/include');
@@ -111,7 +113,16 @@ function configurations(sinks) {
       // exit silently without a TTY. It writes its trace log into its cwd.
       command: (service, tmpDir) => ({
         cmd: process.execPath,
-        args: [clinicBin ?? 'clinic', 'doctor', '--collect-only', '--dest', tmpDir, '--', process.execPath, service.script],
+        args: [
+          clinicBin ?? 'clinic',
+          'doctor',
+          '--collect-only',
+          '--dest',
+          tmpDir,
+          '--',
+          process.execPath,
+          service.script,
+        ],
         env: { NO_INSIGHT: '1', NO_UPDATE_NOTIFIER: '1' },
         cwd: tmpDir,
       }),

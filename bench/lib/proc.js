@@ -78,7 +78,15 @@ function startService(o) {
     });
   });
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${o.cmd} ${o.args.join(' ')}: no LISTENING line in ${o.timeoutMs ?? 30_000} ms\nstdout: ${out.text}\nstderr: ${err.text}`)), o.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${o.cmd} ${o.args.join(' ')}: no LISTENING line in ${o.timeoutMs ?? 30_000} ms\nstdout: ${out.text}\nstderr: ${err.text}`,
+          ),
+        ),
+      o.timeoutMs ?? 30_000,
+    );
     let buf = '';
     child.stdout.on('data', (d) => {
       buf = (buf + d).slice(-1_024);
@@ -90,7 +98,11 @@ function startService(o) {
     });
     exitPromise.then((e) => {
       clearTimeout(timer);
-      reject(new Error(`${o.cmd} ${o.args.join(' ')} exited (${e.code ?? e.signal}) before listening\nstdout: ${out.text}\nstderr: ${err.text}`));
+      reject(
+        new Error(
+          `${o.cmd} ${o.args.join(' ')} exited (${e.code ?? e.signal}) before listening\nstdout: ${out.text}\nstderr: ${err.text}`,
+        ),
+      );
     });
   });
   return {
@@ -255,4 +267,13 @@ async function launchService(service, config, tmpRoot) {
   }
 }
 
-module.exports = { launchService, startService, readMemory, readCpuMs, readCpuMsPrecise, findServicePid, killGroup, cleanEnv };
+module.exports = {
+  launchService,
+  startService,
+  readMemory,
+  readCpuMs,
+  readCpuMsPrecise,
+  findServicePid,
+  killGroup,
+  cleanEnv,
+};

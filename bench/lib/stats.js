@@ -6,7 +6,9 @@ const { rng } = require('../../test/support/series.js');
 
 /** Quantile by linear interpolation of a sorted copy; NaN when empty. */
 function quantile(values, q) {
-  const xs = Array.from(values).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const xs = Array.from(values)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
   if (xs.length === 0) return Number.NaN;
   const pos = (xs.length - 1) * q;
   const lo = Math.floor(pos);

@@ -35,7 +35,12 @@ setTimeout(() => {
   const seen = {
     armed: tracking != null,
     // Which parts of the tracking are on (non-null), as arm() returned them.
-    on: tracking == null ? [] : Object.keys(tracking).filter((k) => tracking[k] != null && typeof tracking[k] === 'object' && !Array.isArray(tracking[k])),
+    on:
+      tracking == null
+        ? []
+        : Object.keys(tracking).filter(
+            (k) => tracking[k] != null && typeof tracking[k] === 'object' && !Array.isArray(tracking[k]),
+          ),
     notes: tracking?.notes ?? [],
     patched: ['setTimeout', 'setInterval'].filter((k) => globalThis[k] !== before[k]),
     loaded: packages,

@@ -14,7 +14,7 @@ const CATALOGUE = Array.from({ length: 200 }, (_, i) => ({
   id: i,
   sku: `SKU-${String(i).padStart(5, '0')}`,
   name: `Item number ${i}`,
-  price: Math.round((i * 7.31) % 100 * 100) / 100,
+  price: Math.round(((i * 7.31) % 100) * 100) / 100,
   tags: ['bench', i % 2 ? 'odd' : 'even', `t${i % 7}`],
 }));
 

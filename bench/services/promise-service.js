@@ -21,7 +21,7 @@ async function step(acc, i) {
 async function lookup(key) {
   await Promise.resolve();
   if (key % 4 === 0) await tick();
-  return { key, value: key * 31 % 97 };
+  return { key, value: (key * 31) % 97 };
 }
 
 async function handle(n) {

@@ -7,8 +7,14 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_INSPECTOR_PORT, findPortOwner, inspectorAddressOf, isLoopback, listeningPortsOf,
-  looksLikeNode, readTarget, targetSocketBase,
+  DEFAULT_INSPECTOR_PORT,
+  findPortOwner,
+  inspectorAddressOf,
+  isLoopback,
+  listeningPortsOf,
+  looksLikeNode,
+  readTarget,
+  targetSocketBase,
 } from '../../agent/attach-proc';
 
 const onLinux = process.platform === 'linux';
@@ -26,7 +32,11 @@ describe('inspectorAddressOf', () => {
   it('reads --inspect-port (port, host:port, separate value) without calling it --inspect', () => {
     expect(at(['--inspect-port=9333', 'server.js'])).toEqual({ host: '127.0.0.1', port: 9333, inspectFlag: false });
     expect(at(['--inspect-port', '9444', 'server.js'])).toEqual({ host: '127.0.0.1', port: 9444, inspectFlag: false });
-    expect(at(['--inspect-port=0.0.0.0:9229', 'server.js'])).toEqual({ host: '0.0.0.0', port: 9229, inspectFlag: false });
+    expect(at(['--inspect-port=0.0.0.0:9229', 'server.js'])).toEqual({
+      host: '0.0.0.0',
+      port: 9229,
+      inspectFlag: false,
+    });
   });
   it('reads --inspect, --inspect-brk, --inspect-wait with and without an address', () => {
     expect(at(['--inspect', 'a.js'])).toMatchObject({ port: 9229, inspectFlag: true });
@@ -34,7 +44,7 @@ describe('inspectorAddressOf', () => {
     expect(at(['--inspect-brk=9555', 'a.js'])).toMatchObject({ port: 9555, inspectFlag: true });
     expect(at(['--inspect-wait=[::1]:9666', 'a.js'])).toMatchObject({ host: '::1', port: 9666, inspectFlag: true });
   });
-  it('ignores the script\'s own arguments and option values that look like flags', () => {
+  it("ignores the script's own arguments and option values that look like flags", () => {
     expect(at(['server.js', '--inspect-port=1234'])).toMatchObject({ port: 9229, inspectFlag: false });
     expect(at(['-r', '--inspect', 'server.js'])).toMatchObject({ inspectFlag: false });
     expect(at(['-e', 'x', '--', '--inspect'])).toMatchObject({ inspectFlag: false });
@@ -47,8 +57,10 @@ describe('inspectorAddressOf', () => {
 
 describe('looksLikeNode and isLoopback', () => {
   it('accepts node binaries by name, refuses others', () => {
-    for (const exe of ['/usr/bin/node', '/usr/bin/nodejs', '/opt/node20', '/x/node-v20.11.1', process.execPath]) expect(looksLikeNode(exe)).toBe(true);
-    for (const exe of ['/usr/bin/sleep', '/usr/bin/python3', '/usr/sbin/nodeexporterd', '']) expect(looksLikeNode(exe)).toBe(false);
+    for (const exe of ['/usr/bin/node', '/usr/bin/nodejs', '/opt/node20', '/x/node-v20.11.1', process.execPath])
+      expect(looksLikeNode(exe)).toBe(true);
+    for (const exe of ['/usr/bin/sleep', '/usr/bin/python3', '/usr/sbin/nodeexporterd', ''])
+      expect(looksLikeNode(exe)).toBe(false);
   });
   it('knows loopback', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h)).toBe(true);
@@ -77,7 +89,7 @@ describe.skipIf(!onLinux)('/proc readers', () => {
     expect(findPortOwner(port)).toMatchObject({ pid: process.pid });
   });
 
-  it('the control socket base is the target\'s uid and TMPDIR', async () => {
+  it("the control socket base is the target's uid and TMPDIR", async () => {
     expect(targetSocketBase(process.pid)).toEqual({ uid: process.getuid?.(), tmpdir: os.tmpdir() });
     const child = spawn('sleep', ['30'], { stdio: 'ignore', env: { ...process.env, TMPDIR: '/var/tmp/x/' } });
     cleanups.push(() => child.kill('SIGKILL'));

@@ -35,15 +35,18 @@ describe('resolveConfig from the environment', () => {
   });
 
   it('reads valid values', () => {
-    const { config, warnings } = resolveConfig({}, {
-      LEAKWATCH_INTERVAL: '250ms',
-      LEAKWATCH_WINDOW: '10m',
-      LEAKWATCH_REPORT_DIR: '/var/tmp/lw',
-      LEAKWATCH_DEBUG: '1',
-      LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:8125',
-      LEAKWATCH_PROMETHEUS: '127.0.0.1:9464',
-      LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics',
-    });
+    const { config, warnings } = resolveConfig(
+      {},
+      {
+        LEAKWATCH_INTERVAL: '250ms',
+        LEAKWATCH_WINDOW: '10m',
+        LEAKWATCH_REPORT_DIR: '/var/tmp/lw',
+        LEAKWATCH_DEBUG: '1',
+        LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:8125',
+        LEAKWATCH_PROMETHEUS: '127.0.0.1:9464',
+        LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics',
+      },
+    );
     expect(warnings).toEqual([]);
     expect(config.intervalMs).toBe(250);
     expect(config.windowMs).toBe(600_000);
@@ -55,14 +58,27 @@ describe('resolveConfig from the environment', () => {
   });
 
   it("honours Datadog's variables for LEAKWATCH_DOGSTATSD=true", () => {
-    const { config } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', DD_AGENT_HOST: '::1', DD_DOGSTATSD_PORT: '9125', DD_SERVICE: 'api', DD_ENV: 'staging', DD_VERSION: '1.2.3', DD_TAGS: 'team:core,region:eu' });
+    const { config } = resolveConfig(
+      {},
+      {
+        LEAKWATCH_DOGSTATSD: 'true',
+        DD_AGENT_HOST: '::1',
+        DD_DOGSTATSD_PORT: '9125',
+        DD_SERVICE: 'api',
+        DD_ENV: 'staging',
+        DD_VERSION: '1.2.3',
+        DD_TAGS: 'team:core,region:eu',
+      },
+    );
     expect(config.dogstatsd).toEqual({ protocol: 'udp', host: '::1', port: 9125 });
     expect(config.service).toBe('api');
     expect(config.env).toBe('staging');
     expect(config.version).toBe('1.2.3');
     expect(config.tags).toEqual(['team:core', 'region:eu']);
-    expect(resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'unix:///var/run/datadog/dsd.socket' }).config.dogstatsd)
-      .toEqual({ protocol: 'unix', path: '/var/run/datadog/dsd.socket' });
+    expect(resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'unix:///var/run/datadog/dsd.socket' }).config.dogstatsd).toEqual({
+      protocol: 'unix',
+      path: '/var/run/datadog/dsd.socket',
+    });
   });
 
   // Datadog's variables are read only for LEAKWATCH_DOGSTATSD=true (or a
@@ -70,13 +86,48 @@ describe('resolveConfig from the environment', () => {
   // LEAKWATCH_DOGSTATSD, and the next source is used: DD_DOGSTATSD_URL,
   // then DD_AGENT_HOST + DD_DOGSTATSD_PORT, then 127.0.0.1:8125.
   const ddCases: [Record<string, string>, string, RegExp, unknown][] = [
-    [{ DD_DOGSTATSD_URL: 'tcp://x:1' }, 'DD_DOGSTATSD_URL', /expected udp:\/\/host:port or unix:\/\/\/path/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
-    [{ DD_DOGSTATSD_URL: 'garbage' }, 'DD_DOGSTATSD_URL', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
-    [{ DD_DOGSTATSD_URL: 'udp://dd-agent', DD_AGENT_HOST: 'dd-agent', DD_DOGSTATSD_PORT: '9125' }, 'DD_DOGSTATSD_URL', /; using udp:\/\/dd-agent:9125$/, { protocol: 'udp', host: 'dd-agent', port: 9125 }],
-    [{ DD_AGENT_HOST: 'not a host' }, 'DD_AGENT_HOST', /host name or IP address .*; using 127\.0\.0\.1$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
-    [{ DD_AGENT_HOST: '-1', DD_DOGSTATSD_PORT: '9125' }, 'DD_AGENT_HOST', /host name or IP address/, { protocol: 'udp', host: '127.0.0.1', port: 9125 }],
-    [{ DD_DOGSTATSD_PORT: 'abc' }, 'DD_DOGSTATSD_PORT', /expected a whole number 1-65535.*; using 8125$/, { protocol: 'udp', host: '127.0.0.1', port: 8125 }],
-    [{ DD_DOGSTATSD_PORT: '99999', DD_AGENT_HOST: '10.0.0.5' }, 'DD_DOGSTATSD_PORT', /expected a whole number 1-65535/, { protocol: 'udp', host: '10.0.0.5', port: 8125 }],
+    [
+      { DD_DOGSTATSD_URL: 'tcp://x:1' },
+      'DD_DOGSTATSD_URL',
+      /expected udp:\/\/host:port or unix:\/\/\/path/,
+      { protocol: 'udp', host: '127.0.0.1', port: 8125 },
+    ],
+    [
+      { DD_DOGSTATSD_URL: 'garbage' },
+      'DD_DOGSTATSD_URL',
+      /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/,
+      { protocol: 'udp', host: '127.0.0.1', port: 8125 },
+    ],
+    [
+      { DD_DOGSTATSD_URL: 'udp://dd-agent', DD_AGENT_HOST: 'dd-agent', DD_DOGSTATSD_PORT: '9125' },
+      'DD_DOGSTATSD_URL',
+      /; using udp:\/\/dd-agent:9125$/,
+      { protocol: 'udp', host: 'dd-agent', port: 9125 },
+    ],
+    [
+      { DD_AGENT_HOST: 'not a host' },
+      'DD_AGENT_HOST',
+      /host name or IP address .*; using 127\.0\.0\.1$/,
+      { protocol: 'udp', host: '127.0.0.1', port: 8125 },
+    ],
+    [
+      { DD_AGENT_HOST: '-1', DD_DOGSTATSD_PORT: '9125' },
+      'DD_AGENT_HOST',
+      /host name or IP address/,
+      { protocol: 'udp', host: '127.0.0.1', port: 9125 },
+    ],
+    [
+      { DD_DOGSTATSD_PORT: 'abc' },
+      'DD_DOGSTATSD_PORT',
+      /expected a whole number 1-65535.*; using 8125$/,
+      { protocol: 'udp', host: '127.0.0.1', port: 8125 },
+    ],
+    [
+      { DD_DOGSTATSD_PORT: '99999', DD_AGENT_HOST: '10.0.0.5' },
+      'DD_DOGSTATSD_PORT',
+      /expected a whole number 1-65535/,
+      { protocol: 'udp', host: '10.0.0.5', port: 8125 },
+    ],
   ];
   for (const [dd, name, form, endpoint] of ddCases) {
     it(`LEAKWATCH_DOGSTATSD=true with ${JSON.stringify(dd)} warns once about ${name} and falls back`, () => {
@@ -90,8 +141,14 @@ describe('resolveConfig from the environment', () => {
   }
 
   it('a bad DD_DOGSTATSD_URL and a bad fallback give one line each, the URL first', () => {
-    const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'dd:8125', DD_DOGSTATSD_PORT: '0' });
-    expect(warnings.map((w) => w.split('=')[0])).toEqual(['leakwatch: DD_DOGSTATSD_URL', 'leakwatch: DD_DOGSTATSD_PORT']);
+    const { config, warnings } = resolveConfig(
+      {},
+      { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'dd:8125', DD_DOGSTATSD_PORT: '0' },
+    );
+    expect(warnings.map((w) => w.split('=')[0])).toEqual([
+      'leakwatch: DD_DOGSTATSD_URL',
+      'leakwatch: DD_DOGSTATSD_PORT',
+    ]);
     expect(config.dogstatsd).toEqual({ protocol: 'udp', host: '127.0.0.1', port: 8125 });
   });
 
@@ -102,7 +159,10 @@ describe('resolveConfig from the environment', () => {
     const off = resolveConfig({}, { DD_DOGSTATSD_URL: 'garbage', DD_AGENT_HOST: 'not a host', DD_DOGSTATSD_PORT: 'x' });
     expect(off.warnings).toEqual([]);
     expect(off.config.dogstatsd).toBeNull();
-    const url = resolveConfig({}, { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'udp://[::1]:9125', DD_AGENT_HOST: 'not a host' });
+    const url = resolveConfig(
+      {},
+      { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: 'udp://[::1]:9125', DD_AGENT_HOST: 'not a host' },
+    );
     expect(url.warnings).toEqual([]);
     expect(url.config.dogstatsd).toEqual({ protocol: 'udp', host: '::1', port: 9125 });
   });
@@ -114,7 +174,15 @@ describe('resolveConfig from the environment', () => {
       expect(warnings, bad).toHaveLength(1);
       expect(resolveConfig({}, { LEAKWATCH_PROMETHEUS: `${bad}:9464` }).config.prometheus, bad).toBeNull();
     }
-    for (const good of ['localhost', 'dd-agent', 'datadog.svc.cluster.local', '10.0.0.5', '[::1]', '[fe80::1]', '1password.example']) {
+    for (const good of [
+      'localhost',
+      'dd-agent',
+      'datadog.svc.cluster.local',
+      '10.0.0.5',
+      '[::1]',
+      '[fe80::1]',
+      '1password.example',
+    ]) {
       const { config, warnings } = resolveConfig({}, { LEAKWATCH_DOGSTATSD: good });
       expect(warnings, good).toEqual([]);
       expect(config.dogstatsd, good).toEqual({ protocol: 'udp', host: good.replace(/^\[|\]$/g, ''), port: 8125 });
@@ -138,7 +206,13 @@ describe('resolveConfig from the environment', () => {
     ['LEAKWATCH_INTERVAL', 'banana', (c) => c.intervalMs, DEFAULTS.intervalMs, /expected e\.g\. 500ms, 1s, 10m/],
     ['LEAKWATCH_WINDOW', '5 minutes', (c) => c.windowMs, DEFAULTS.windowMs, /expected e\.g\. 500ms, 1s, 10m/],
     ['LEAKWATCH_REPORT_DIR', 'a\0b', (c) => c.reportDir, DEFAULTS.reportDir, /directory path/],
-    ['LEAKWATCH_REPORT_DIR', __filename, (c) => c.reportDir, DEFAULTS.reportDir, /a directory \(it is an existing file\)/],
+    [
+      'LEAKWATCH_REPORT_DIR',
+      __filename,
+      (c) => c.reportDir,
+      DEFAULTS.reportDir,
+      /a directory \(it is an existing file\)/,
+    ],
     ['LEAKWATCH_DEBUG', 'loud', (c) => c.debug, false, /expected true or false/],
     ['LEAKWATCH_DOGSTATSD', 'tcp://x:1', (c) => c.dogstatsd, null, /udp:\/\/127\.0\.0\.1:8125/],
     ['LEAKWATCH_PROMETHEUS', 'localhost:99999', (c) => c.prometheus, null, /127\.0\.0\.1:9464/],
@@ -176,13 +250,19 @@ describe('resolveConfig from the environment', () => {
     const { config, warnings } = resolveConfig({}, { LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' });
     expect(config.windowMs).toBe(600_000);
     expect(config.intervalMs).toBe(167);
-    expect(warnings).toEqual(['leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged']);
+    expect(warnings).toEqual([
+      'leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged',
+    ]);
     const hours = resolveConfig({}, { LEAKWATCH_WINDOW: '2h' });
     expect([hours.config.windowMs, hours.config.intervalMs]).toEqual([7_200_000, 2_000]);
     expect(hours.warnings).toHaveLength(1);
     expect(resolveConfig({}, { LEAKWATCH_WINDOW: '1h' }).warnings).toEqual([]);
     const dflt = resolveConfig({}, { LEAKWATCH_INTERVAL: '50ms' });
-    expect(dflt.warnings).toEqual([expect.stringMatching(/^leakwatch: the default 5m LEAKWATCH_WINDOW at LEAKWATCH_INTERVAL=50ms needs 6000 samples/)]);
+    expect(dflt.warnings).toEqual([
+      expect.stringMatching(
+        /^leakwatch: the default 5m LEAKWATCH_WINDOW at LEAKWATCH_INTERVAL=50ms needs 6000 samples/,
+      ),
+    ]);
     expect(dflt.config.windowMs).toBe(DEFAULTS.windowMs);
   });
 
@@ -190,7 +270,9 @@ describe('resolveConfig from the environment', () => {
     const { config, warnings } = resolveConfig({}, { LEAKWATCH_INTERVAL: '60s' });
     expect(config.intervalMs).toBe(60_000);
     expect(config.windowMs).toBe(600_000);
-    expect(warnings).toEqual(['leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window']);
+    expect(warnings).toEqual([
+      'leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window',
+    ]);
     expect(resolveConfig({}, { LEAKWATCH_INTERVAL: '30s' }).warnings).toEqual([]);
   });
 
@@ -235,8 +317,12 @@ describe('resolveConfig from options', () => {
     expect(() => resolveConfig({ debug: 'yes' as never }, {})).toThrow(/option debug/);
   });
   it('an option out of range throws a RangeError naming it; the same value from the environment is clamped with one line', () => {
-    expect(() => resolveConfig({ interval: '10ms' }, {})).toThrow(new RangeError('leakwatch: option interval must be between 50ms and 1m (got 10ms)'));
-    expect(() => resolveConfig({ window: '1s' }, {})).toThrow(/^leakwatch: option window must be between 10s and 24h \(got 1s\)$/);
+    expect(() => resolveConfig({ interval: '10ms' }, {})).toThrow(
+      new RangeError('leakwatch: option interval must be between 50ms and 1m (got 10ms)'),
+    );
+    expect(() => resolveConfig({ window: '1s' }, {})).toThrow(
+      /^leakwatch: option window must be between 10s and 24h \(got 1s\)$/,
+    );
     expect(() => resolveConfig({ flushInterval: '10ms' }, {})).toThrow(/option flushInterval/);
     const { config, warnings } = resolveConfig({}, { LEAKWATCH_INTERVAL: '10ms', LEAKWATCH_WINDOW: '1m' });
     expect(config.intervalMs).toBe(50);

@@ -17,7 +17,9 @@ import { ROOT } from '../helpers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { start } = require(path.join(ROOT, 'dist/agent/index.js')) as typeof import('../../agent/index');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { requestControl } = require(path.join(ROOT, 'dist/agent/control-client.js')) as typeof import('../../agent/control-client');
+const { requestControl } = require(
+  path.join(ROOT, 'dist/agent/control-client.js'),
+) as typeof import('../../agent/control-client');
 
 const AGENT_KEY = Symbol.for('leakwatch.agent');
 const holder = globalThis as { [AGENT_KEY]?: Agent };
@@ -51,7 +53,10 @@ const sock = () => path.join(tmp, `leakwatch-${process.getuid?.()}`, `${process.
 
 /** A socket file at `file` that nobody serves: its process bound it and died by SIGKILL. */
 function leaveStaleSocket(file: string): void {
-  const killed = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const killed = spawnSync(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   expect(killed.signal).toBe('SIGKILL');
 }
 
@@ -78,7 +83,12 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     // socket left by a process killed with SIGKILL (nobody listens), and a
     // socket that still answers (a process in another pid namespace).
     const dead = [0, 1, 2, 3].map(() => spawnSync(process.execPath, ['-e', '']).pid as number);
-    const [asDir, asFile, stale, live] = dead.map((pid) => path.join(dir, `${pid}.sock`)) as [string, string, string, string];
+    const [asDir, asFile, stale, live] = dead.map((pid) => path.join(dir, `${pid}.sock`)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     fs.mkdirSync(asDir);
     fs.writeFileSync(asFile, 'not a socket');
     leaveStaleSocket(stale);
@@ -126,7 +136,16 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     leaveStaleSocket(sock());
     expect(fs.lstatSync(sock()).isSocket()).toBe(true);
     startAgent({ debug: true });
-    await expect.poll(() => requestControl(process.pid, 'status').then((r) => r.ok, (e: Error) => e.message), { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          requestControl(process.pid, 'status').then(
+            (r) => r.ok,
+            (e: Error) => e.message,
+          ),
+        { timeout: 5_000 },
+      )
+      .toBe(true);
   });
 
   it('control: false opens nothing', () => {
@@ -145,6 +164,8 @@ describe.skipIf(process.platform !== 'linux')('control server', () => {
     expect(await requestControl(process.pid, 'detach')).toMatchObject({ ok: true, detached: true });
     await expect.poll(() => holder[AGENT_KEY], { timeout: 5_000 }).toBe(undefined);
     expect(fs.existsSync(sock())).toBe(false);
-    await expect(requestControl(process.pid, 'status')).rejects.toMatchObject({ code: 'LEAKWATCH_ERR_ATTACH_NO_AGENT' });
+    await expect(requestControl(process.pid, 'status')).rejects.toMatchObject({
+      code: 'LEAKWATCH_ERR_ATTACH_NO_AGENT',
+    });
   });
 });

@@ -15,7 +15,10 @@ const SOURCE = [
 ].join('\n');
 
 function compile(dir: string, options: ts.CompilerOptions): string {
-  const out = ts.transpileModule(SOURCE, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, ...options }, fileName: 'job.ts' });
+  const out = ts.transpileModule(SOURCE, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, ...options },
+    fileName: 'job.ts',
+  });
   fs.writeFileSync(path.join(dir, 'job.ts'), SOURCE);
   fs.writeFileSync(path.join(dir, 'job.js'), out.outputText);
   if (out.sourceMapText !== undefined) fs.writeFileSync(path.join(dir, 'job.js.map'), out.sourceMapText);

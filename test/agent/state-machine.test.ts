@@ -65,7 +65,14 @@ describe('state machine over generated series', () => {
 
   for (const shape of SHAPES.filter((s) => !s.leak)) {
     it(`${shape.name} never reaches leaking`, () => {
-      for (const [seed, sigma] of [[1, 1], [2, 1], [3, 1], [4, 2], [5, 2], [6, 2]] as const) {
+      for (const [seed, sigma] of [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 2],
+        [5, 2],
+        [6, 2],
+      ] as const) {
         const { states, actions } = drive(shape, 900, sigma * MB, seed);
         expect(states, `seed ${seed}`).not.toContain('leaking');
         expect(actions.filter((a) => a.action.type === 'report')).toHaveLength(0);

@@ -5,24 +5,42 @@ import { displayName } from '../../reports/view-format';
 import { planArming } from '../../agent/tracking';
 
 const s = (kind: Suspect['kind'], growth: number, count: number, bytes?: number): Suspect => ({
-  kind, title: `${kind} ${growth} ${count}`, count, growth, growthPerSec: 0, site: null, stack: [], ...(bytes === undefined ? {} : { bytes }),
+  kind,
+  title: `${kind} ${growth} ${count}`,
+  count,
+  growth,
+  growthPerSec: 0,
+  site: null,
+  stack: [],
+  ...(bytes === undefined ? {} : { bytes }),
 });
 
 describe('rankSuspects (issue 5)', () => {
   it('puts the kinds the growing signals point at first, then growth, handles before heap, then count', () => {
     const list = [s('heap', 900, 900, 5e7), s('timer', 0, 5000), s('timer', 200, 200), s('socket', 50, 50)];
-    expect(rankSuspects([...list], ['handles.Timeout']).map((x) => x.title)).toEqual(['timer 200 200', 'timer 0 5000', 'socket 50 50', 'heap 900 900']);
+    expect(rankSuspects([...list], ['handles.Timeout']).map((x) => x.title)).toEqual([
+      'timer 200 200',
+      'timer 0 5000',
+      'socket 50 50',
+      'heap 900 900',
+    ]);
     expect(rankSuspects([...list], ['heap.floor'])[0]?.kind).toBe('heap');
     expect(rankSuspects([...list], ['fds'])[0]?.kind).toBe('socket');
   });
 
   it('puts a materially growing handle group before heap sites when both kinds grow', () => {
-    const ranked = rankSuspects([s('heap', 90_000, 90_000, 5e7), s('timer', 500, 500)], ['heap.floor', 'handles.Timeout']);
+    const ranked = rankSuspects(
+      [s('heap', 90_000, 90_000, 5e7), s('timer', 500, 500)],
+      ['heap.floor', 'handles.Timeout'],
+    );
     expect(ranked.map((x) => x.kind)).toEqual(['timer', 'heap']);
   });
 
   it('keeps heap sites ahead of handle groups that grew only a little', () => {
-    const ranked = rankSuspects([s('timer', 2, 2), s('heap', 90_000, 90_000, 5e7), s('timer', 1, 1)], ['heap.floor', 'handles.Timeout']);
+    const ranked = rankSuspects(
+      [s('timer', 2, 2), s('heap', 90_000, 90_000, 5e7), s('timer', 1, 1)],
+      ['heap.floor', 'handles.Timeout'],
+    );
     expect(ranked.map((x) => x.kind)).toEqual(['heap', 'timer', 'timer']);
   });
 
@@ -43,7 +61,7 @@ describe('planArming (issue 5)', () => {
     expect(planArming(['handles.TCPSocketWrap'])).toEqual({ timers: false, sockets: true, heap: false });
   });
 
-  it('arms everything for memory signals, since unref\'d handles show only there', () => {
+  it("arms everything for memory signals, since unref'd handles show only there", () => {
     expect(planArming(['heap.floor'])).toEqual({ timers: true, sockets: true, heap: true });
     expect(planArming([])).toEqual({ timers: true, sockets: true, heap: true });
   });
@@ -57,7 +75,12 @@ describe('formatMs', () => {
 
 describe('displayName', () => {
   it('names anonymous and bound anonymous callbacks', () => {
-    expect([displayName(''), displayName('bound '), displayName('bound tick'), displayName('watch2')]).toEqual(['(anonymous)', 'bound (anonymous)', 'bound tick', 'watch2']);
+    expect([displayName(''), displayName('bound '), displayName('bound tick'), displayName('watch2')]).toEqual([
+      '(anonymous)',
+      'bound (anonymous)',
+      'bound tick',
+      'watch2',
+    ]);
   });
 });
 
@@ -77,7 +100,10 @@ describe('siteFromSamples: nothing cut silently (issue 5)', () => {
       sites.disarm();
       for (const t of made) clearTimeout(t);
     }
-    const samples = made.map((t) => sites.recordOf(t)).filter((r) => r !== undefined && r !== 1) as { at: number; holder: object }[];
+    const samples = made.map((t) => sites.recordOf(t)).filter((r) => r !== undefined && r !== 1) as {
+      at: number;
+      holder: object;
+    }[];
     expect(samples.length).toBeGreaterThan(0);
     const ctx = { armedAt: Date.now(), now: Date.now(), mapper: null, dropped: {} as Record<string, number> };
     const out = siteFromSamples(samples, ctx);

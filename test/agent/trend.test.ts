@@ -34,7 +34,17 @@ describe('statistics', () => {
         const trend = detectTrend(t, v, count, FLOOR, params);
         const buckets = bucketize(t, v, count, params.buckets, FLOOR.reducer).v;
         const mk = mannKendall(buckets);
-        expect(trend).toMatchObject({ n: mk.n, s: mk.s, z: mk.z, pValue: mk.pValue, from: 7, to: 7, spanMs: 1_000 * (count - 1), growing: false, significant: false });
+        expect(trend).toMatchObject({
+          n: mk.n,
+          s: mk.s,
+          z: mk.z,
+          pValue: mk.pValue,
+          from: 7,
+          to: 7,
+          spanMs: 1_000 * (count - 1),
+          growing: false,
+          significant: false,
+        });
         expect(trend.slopePerSec).toBeNaN();
       }
     }

@@ -9,7 +9,8 @@ const { bootstrapMedianCI, median } = require('../../bench/lib/stats.js') as {
 };
 
 /** A fixed, spread-out sample around `centre` (no randomness in the test). */
-const sample = (n: number, centre: number, spread: number) => Array.from({ length: n }, (_, i) => centre + spread * Math.sin(i * 2.399963));
+const sample = (n: number, centre: number, spread: number) =>
+  Array.from({ length: n }, (_, i) => centre + spread * Math.sin(i * 2.399963));
 
 describe('bootstrapMedianCI (bench/lib/stats.js)', () => {
   it('brackets the median, and gives the same interval for the same data', () => {

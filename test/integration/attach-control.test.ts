@@ -48,7 +48,10 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     const tmp = tmpDir();
     const reports = path.join(tmp, 'reports');
     const env = { TMPDIR: tmp };
-    const t = await startTarget('attach-server.js', { preload: true, env: { ...env, LEAKWATCH_REPORT_DIR: reports, LEAKWATCH_INTERVAL: '100ms' } });
+    const t = await startTarget('attach-server.js', {
+      preload: true,
+      env: { ...env, LEAKWATCH_REPORT_DIR: reports, LEAKWATCH_INTERVAL: '100ms' },
+    });
     const dir = path.join(tmp, `leakwatch-${uid}`);
     const sock = path.join(dir, `${t.pid}.sock`);
     await waitUntil('the control socket', () => fs.existsSync(sock) || null, 10_000, 20);
@@ -63,17 +66,30 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     const status = await runCli(['status', String(t.pid), '--json'], { env });
     expect(status.code).toBe(0);
     expect(status.json).toMatchObject({
-      ok: true, pid: t.pid, mode: 'preloaded', version: expect.any(String), node: process.version,
-      state: 'watching', reportDir: reports, config: { intervalMs: 100 },
+      ok: true,
+      pid: t.pid,
+      mode: 'preloaded',
+      version: expect.any(String),
+      node: process.version,
+      state: 'watching',
+      reportDir: reports,
+      config: { intervalMs: 100 },
       samples: { 'heap.used': expect.any(Number), rss: expect.any(Number) },
-      handles: { TCPServerWrap: 1 }, reportsWritten: 0, reports: [],
+      handles: { TCPServerWrap: 1 },
+      reportsWritten: 0,
+      reports: [],
     });
     // The agent's own cost, as it timed its ticks; the delay timer of a
     // 100 ms interval stays at 10 ms (the coarse one needs a longer interval).
-    const ticked = await waitUntil('two ticks', async () => {
-      const r = await runCli(['status', String(t.pid), '--json'], { env });
-      return (r.json?.ticks as number) >= 2 ? r.json : null;
-    }, 10_000, 100);
+    const ticked = await waitUntil(
+      'two ticks',
+      async () => {
+        const r = await runCli(['status', String(t.pid), '--json'], { env });
+        return (r.json?.ticks as number) >= 2 ? r.json : null;
+      },
+      10_000,
+      100,
+    );
     expect(ticked.tickCostTotalUs).toBeGreaterThan(0);
     expect(ticked.lastTickCostUs).toBeGreaterThan(0);
     expect(ticked.lastTickCostUs).toBeLessThanOrEqual(ticked.tickCostTotalUs as number);
@@ -131,7 +147,10 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     // nobody listens, so it is no agent, and the file goes.
     const reuser = spawn('sleep', ['30'], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
     const reused = path.join(dir, `${reuser.pid}.sock`);
-    const lingering = runNode(['-e', `require('net').createServer().listen(${JSON.stringify(reused)}, () => console.log('up'))`], { preload: false });
+    const lingering = runNode(
+      ['-e', `require('net').createServer().listen(${JSON.stringify(reused)}, () => console.log('up'))`],
+      { preload: false },
+    );
     await lingering.waitFor(/up/);
     lingering.child.kill('SIGKILL');
     await lingering.exited;
@@ -144,15 +163,23 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
 
     // An agent starting in the same directory removes sockets of dead pids.
     const dead = path.join(dir, `${killed.pid}.sock`);
-    const lingering2 = runNode(['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => console.log('up'))`], { preload: false });
+    const lingering2 = runNode(
+      ['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => console.log('up'))`],
+      { preload: false },
+    );
     await lingering2.waitFor(/up/);
     lingering2.child.kill('SIGKILL');
     await lingering2.exited;
     expect(fs.existsSync(dead)).toBe(true);
     const fresh = await startTarget('attach-server.js', { preload: true, env });
-    await waitUntil('the new agent\'s socket', () => fs.existsSync(path.join(dir, `${fresh.pid}.sock`)) || null, 10_000, 20);
+    await waitUntil(
+      "the new agent's socket",
+      () => fs.existsSync(path.join(dir, `${fresh.pid}.sock`)) || null,
+      10_000,
+      20,
+    );
     // In the background: only once the socket refuses a connection.
-    await waitUntil('the dead peer\'s socket to go', () => !fs.existsSync(dead) || null, 10_000, 20);
+    await waitUntil("the dead peer's socket to go", () => !fs.existsSync(dead) || null, 10_000, 20);
   });
 
   it('a control directory that is not private is refused; the agent keeps running', async () => {
@@ -186,7 +213,10 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
   it('LEAKWATCH_CONTROL=false opens no socket', async () => {
     const tmp = tmpDir();
     const env = { TMPDIR: tmp };
-    const t = await startTarget('attach-server.js', { preload: true, env: { ...env, LEAKWATCH_CONTROL: 'false', LEAKWATCH_DEBUG: '1' } });
+    const t = await startTarget('attach-server.js', {
+      preload: true,
+      env: { ...env, LEAKWATCH_CONTROL: 'false', LEAKWATCH_DEBUG: '1' },
+    });
     await t.waitFor(/tick 2 /, 'stderr');
     expect(fs.existsSync(path.join(tmp, `leakwatch-${uid}`, `${t.pid}.sock`))).toBe(false);
     const r = await runCli(['snapshot', String(t.pid), '--json'], { env });
@@ -200,8 +230,15 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     const t = await startTarget('attach-server.js', { preload: true, env });
     const sock = path.join(tmp, `leakwatch-${uid}`, `${t.pid}.sock`);
     await waitUntil('the control socket', () => fs.existsSync(sock) || null, 10_000, 20);
-    expect(JSON.parse(await rawRequest(sock, 'hello\n'))).toMatchObject({ ok: false, code: 'LEAKWATCH_ERR_CONTROL_REQUEST' });
-    expect(JSON.parse(await rawRequest(sock, '{"cmd":"rm -rf"}\n'))).toMatchObject({ ok: false, code: 'LEAKWATCH_ERR_CONTROL_REQUEST', message: expect.stringContaining('unknown command') });
+    expect(JSON.parse(await rawRequest(sock, 'hello\n'))).toMatchObject({
+      ok: false,
+      code: 'LEAKWATCH_ERR_CONTROL_REQUEST',
+    });
+    expect(JSON.parse(await rawRequest(sock, '{"cmd":"rm -rf"}\n'))).toMatchObject({
+      ok: false,
+      code: 'LEAKWATCH_ERR_CONTROL_REQUEST',
+      message: expect.stringContaining('unknown command'),
+    });
     // No newline within the size cap: refused, not buffered forever.
     expect(JSON.parse(await rawRequest(sock, 'x'.repeat(5_000)))).toMatchObject({ ok: false });
     expect((await runCli(['status', String(t.pid)], { env })).code).toBe(0);

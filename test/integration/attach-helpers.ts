@@ -20,8 +20,14 @@ export interface Target extends Run {
 }
 
 /** Starts a fixture server without leakwatch and waits for its port. */
-export async function startTarget(fixture: string, opts: { nodeArgs?: string[]; env?: Record<string, string>; preload?: boolean } = {}): Promise<Target> {
-  const run = runNode([...(opts.nodeArgs ?? []), path.join(FIXTURES, fixture)], { preload: opts.preload ?? false, env: opts.env ?? {} });
+export async function startTarget(
+  fixture: string,
+  opts: { nodeArgs?: string[]; env?: Record<string, string>; preload?: boolean } = {},
+): Promise<Target> {
+  const run = runNode([...(opts.nodeArgs ?? []), path.join(FIXTURES, fixture)], {
+    preload: opts.preload ?? false,
+    env: opts.env ?? {},
+  });
   const m = await run.waitFor(/\{"port":(\d+),"pid":(\d+)\}/);
   return Object.assign(run, { port: Number(m[1]), pid: Number(m[2]) });
 }
@@ -37,7 +43,10 @@ export interface CliResult {
 const cliChildren = new Set<ChildProcess>();
 
 /** Runs `leakwatch <args>`; `uid` runs it as another user (root only), `env` adds variables. */
-export function runCli(args: string[], opts: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { uid?: number; gid?: number; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LEAKWATCH_') && v !== undefined) env[k] = v;
@@ -120,7 +129,10 @@ export interface Load {
 export function startLoad(port: number, urlPath: string, everyMs: number, maxInFlight = 8): Load {
   const inFlight = new Set<Promise<void>>();
   const load: Load = {
-    sent: 0, ok: 0, failed: 0, errors: [],
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    errors: [],
     async stop() {
       clearInterval(timer);
       await Promise.all([...inFlight]);
@@ -129,26 +141,33 @@ export function startLoad(port: number, urlPath: string, everyMs: number, maxInF
   const timer = setInterval(() => {
     if (inFlight.size >= maxInFlight) return;
     load.sent++;
-    const p = get(port, urlPath).then(
-      (r) => {
-        if (r.status === 200) load.ok++;
-        else {
+    const p = get(port, urlPath)
+      .then(
+        (r) => {
+          if (r.status === 200) load.ok++;
+          else {
+            load.failed++;
+            load.errors.push(`HTTP ${r.status}`);
+          }
+        },
+        (err: Error) => {
           load.failed++;
-          load.errors.push(`HTTP ${r.status}`);
-        }
-      },
-      (err: Error) => {
-        load.failed++;
-        load.errors.push(err.message);
-      },
-    ).finally(() => inFlight.delete(p));
+          load.errors.push(err.message);
+        },
+      )
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
   }, everyMs);
   return load;
 }
 
 /** Waits until `check` returns a value, polling; throws with `what` at the deadline. */
-export async function waitUntil<T>(what: string, check: () => T | null | undefined | Promise<T | null | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | null | undefined | Promise<T | null | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -161,7 +180,10 @@ export async function waitUntil<T>(what: string, check: () => T | null | undefin
 /** Report files in `dir` (full paths). */
 export function reportsIn(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).filter((f) => /^leakwatch-.*\.json$/.test(f)).map((f) => path.join(dir, f));
+    return fs
+      .readdirSync(dir)
+      .filter((f) => /^leakwatch-.*\.json$/.test(f))
+      .map((f) => path.join(dir, f));
   } catch {
     return [];
   }
@@ -174,27 +196,34 @@ const LOCK_DIR = path.join(os.tmpdir(), 'leakwatch-test-9229.lock');
  * a lock whose owner is dead is taken over.
  */
 export async function lockInspectorPort(timeoutMs: number): Promise<void> {
-  await waitUntil('the 9229 test lock', () => {
-    try {
-      fs.mkdirSync(LOCK_DIR);
-      fs.writeFileSync(path.join(LOCK_DIR, 'pid'), String(process.pid));
-      return true;
-    } catch {
-      let owner = NaN;
+  await waitUntil(
+    'the 9229 test lock',
+    () => {
       try {
-        owner = Number(fs.readFileSync(path.join(LOCK_DIR, 'pid'), 'utf8'));
+        fs.mkdirSync(LOCK_DIR);
+        fs.writeFileSync(path.join(LOCK_DIR, 'pid'), String(process.pid));
+        return true;
       } catch {
-        // Being written right now, or a crashed writer: judged next round.
+        let owner = NaN;
+        try {
+          owner = Number(fs.readFileSync(path.join(LOCK_DIR, 'pid'), 'utf8'));
+        } catch {
+          // Being written right now, or a crashed writer: judged next round.
+        }
+        if (Number.isInteger(owner) && owner > 0 && !alive(owner))
+          fs.rmSync(LOCK_DIR, { recursive: true, force: true });
+        return null;
       }
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) fs.rmSync(LOCK_DIR, { recursive: true, force: true });
-      return null;
-    }
-  }, timeoutMs, 200);
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 export function unlockInspectorPort(): void {
   try {
-    if (fs.readFileSync(path.join(LOCK_DIR, 'pid'), 'utf8') === String(process.pid)) fs.rmSync(LOCK_DIR, { recursive: true, force: true });
+    if (fs.readFileSync(path.join(LOCK_DIR, 'pid'), 'utf8') === String(process.pid))
+      fs.rmSync(LOCK_DIR, { recursive: true, force: true });
   } catch {
     // Not ours or already gone.
   }

@@ -14,8 +14,18 @@ import { withInspector } from '../../agent/attach';
 import { parseReport } from '../../reports/report-schema';
 import { FIXTURES, killSurvivors, runNode } from '../helpers';
 import {
-  INSPECTOR_PORT, get, killCliChildren, lockInspectorPort, probePort, reportsIn,
-  runCli, startLoad, startTarget, unlockInspectorPort, waitUntil, type Target,
+  INSPECTOR_PORT,
+  get,
+  killCliChildren,
+  lockInspectorPort,
+  probePort,
+  reportsIn,
+  runCli,
+  startLoad,
+  startTarget,
+  unlockInspectorPort,
+  waitUntil,
+  type Target,
 } from './attach-helpers';
 
 const tmpDirs: string[] = [];
@@ -64,11 +74,24 @@ describe.sequential('attach to a running service', () => {
     it(`${fixture}: attach, leak, reports, status, snapshot, detach`, async () => {
       const t = await startTarget(fixture);
       const dir = tmpDir();
-      const attach = await runCli(['attach', String(t.pid), '--window', '5s', '--interval', '200ms', '--report-dir', dir, '--json']);
+      const attach = await runCli([
+        'attach',
+        String(t.pid),
+        '--window',
+        '5s',
+        '--interval',
+        '200ms',
+        '--report-dir',
+        dir,
+        '--json',
+      ]);
       expect(attach.stderr).toBe('');
       expect(attach.code).toBe(0);
       expect(attach.json).toMatchObject({
-        ok: true, outcome: 'started', pid: t.pid, version: expect.any(String),
+        ok: true,
+        outcome: 'started',
+        pid: t.pid,
+        version: expect.any(String),
         config: { windowMs: 5_000, intervalMs: 200, reportDir: dir },
         inspector: { preexisting: false },
       });
@@ -77,13 +100,27 @@ describe.sequential('attach to a running service', () => {
 
       const status = await runCli(['status', String(t.pid), '--json']);
       expect(status.code).toBe(0);
-      expect(status.json).toMatchObject({ ok: true, pid: t.pid, mode: 'attached', state: expect.stringMatching(/^(watching|suspect|leaking|cooldown)$/), reportDir: dir });
+      expect(status.json).toMatchObject({
+        ok: true,
+        pid: t.pid,
+        mode: 'attached',
+        state: expect.stringMatching(/^(watching|suspect|leaking|cooldown)$/),
+        reportDir: dir,
+      });
 
       // The leak: one interval per request, bounded rate, until a report says so.
       const load = startLoad(t.port, '/leak', 20, 4);
       try {
         // Generous deadline, no timing assertion: the machine is shared.
-        const leakReport = await waitUntil('an automatic leak report', () => reportsIn(dir).map((f) => parseReport(fs.readFileSync(f, 'utf8'), f)).find((r) => r.verdict === 'leaking'), 90_000, 250);
+        const leakReport = await waitUntil(
+          'an automatic leak report',
+          () =>
+            reportsIn(dir)
+              .map((f) => parseReport(fs.readFileSync(f, 'utf8'), f))
+              .find((r) => r.verdict === 'leaking'),
+          90_000,
+          250,
+        );
         expect(leakReport.pid).toBe(t.pid);
         expect(leakReport.signals.some((s) => s.leaking && s.name === 'handles.Timeout')).toBe(true);
       } finally {
@@ -106,10 +143,14 @@ describe.sequential('attach to a running service', () => {
       expect(detach.code).toBe(0);
       expect(detach.stdout).toMatch(/detached from pid \d+/);
       // After detach: no agent answers, the socket is gone, nothing was opened.
-      const gone = await waitUntil('the agent to be gone', async () => {
-        const r = await runCli(['status', String(t.pid), '--json']);
-        return r.code === 9 ? r : null;
-      }, 10_000);
+      const gone = await waitUntil(
+        'the agent to be gone',
+        async () => {
+          const r = await runCli(['status', String(t.pid), '--json']);
+          return r.code === 9 ? r : null;
+        },
+        10_000,
+      );
       expect(gone.json?.code).toBe('LEAKWATCH_ERR_ATTACH_NO_AGENT');
       await expectInspectorClosed();
       expect(inspectorOpenings(t)).toBe(1);
@@ -162,19 +203,28 @@ describe.sequential('attach to a running service', () => {
   // the same globals, modules, exit listeners and handles as before.
   it('detach leaves the process as it was before the attach', async () => {
     const t = await startTarget('attach-server.mjs');
-    const look = async () => (await withInspector(t.pid, { timeoutMs: 10_000 }, (evaluate) => evaluate(`JSON.stringify({
+    const look = async () =>
+      (
+        await withInspector(t.pid, { timeoutMs: 10_000 }, (evaluate) =>
+          evaluate(`JSON.stringify({
       modules: Object.keys(require.cache).filter((k) => k.includes('leakwatch') || k.includes('/dist/')),
       globals: ['agent', 'attached', 'control'].filter((k) => globalThis[Symbol.for('leakwatch.' + k)] !== undefined),
       exitListeners: process.listenerCount('exit'),
       resources: process.getActiveResourcesInfo().sort(),
-    })`))).value;
+    })`),
+        )
+      ).value;
     // Node initialises process.stderr the first time any socket is
     // destroyed (net.js _destroy compares with it); the control socket's
     // connections would do that, as would the service's own clients. Make
     // it happen before the baseline, so the comparison is about leakwatch.
-    await new Promise<void>((resolve) => net.connect(t.port, '127.0.0.1', function (this: net.Socket) {
-      this.end();
-    }).on('close', () => resolve()));
+    await new Promise<void>((resolve) =>
+      net
+        .connect(t.port, '127.0.0.1', function (this: net.Socket) {
+          this.end();
+        })
+        .on('close', () => resolve()),
+    );
     await new Promise((r) => setTimeout(r, 200));
     const before = await look();
     expect((await runCli(['attach', String(t.pid), '--report-dir', tmpDir()])).code).toBe(0);
@@ -182,7 +232,11 @@ describe.sequential('attach to a running service', () => {
     expect(during.globals.sort()).toEqual(['agent', 'attached', 'control']);
     expect(during.modules.length).toBeGreaterThan(5);
     expect((await runCli(['detach', String(t.pid)])).code).toBe(0);
-    await waitUntil('the agent to be gone', async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null), 10_000);
+    await waitUntil(
+      'the agent to be gone',
+      async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null),
+      10_000,
+    );
     expect(JSON.parse(String(await look()))).toEqual(JSON.parse(String(before)));
     await expectInspectorClosed();
     await expectServing(t);
@@ -193,7 +247,12 @@ describe.sequential('attach to a running service', () => {
     const t = await startTarget('attach-server.mjs');
     const r = await runCli(['attach', String(t.pid), '--duration', '1s', '--report-dir', tmpDir()]);
     expect(r.code).toBe(0);
-    await waitUntil('the agent to detach itself', async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null), 30_000, 200);
+    await waitUntil(
+      'the agent to detach itself',
+      async () => ((await runCli(['status', String(t.pid)])).code === 9 ? true : null),
+      30_000,
+      200,
+    );
     await expectInspectorClosed();
     await expectServing(t);
     // And it can be attached again afterwards.
@@ -220,7 +279,12 @@ describe.sequential('attach to a running service', () => {
   it('not a Node.js process: NOT_NODE, exit 5, the process is unharmed', async () => {
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
-      await waitUntil('sleep to exec', () => (fs.readlinkSync(`/proc/${sleeper.pid}/exe`).endsWith('sleep') ? true : null), 5_000, 20);
+      await waitUntil(
+        'sleep to exec',
+        () => (fs.readlinkSync(`/proc/${sleeper.pid}/exe`).endsWith('sleep') ? true : null),
+        5_000,
+        20,
+      );
       const r = await runCli(['attach', String(sleeper.pid), '--json']);
       expect(r.code).toBe(5);
       expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_NOT_NODE');
@@ -236,7 +300,7 @@ describe.sequential('attach to a running service', () => {
 
   // Issue 7 failure: another user's process. Only root can run the CLI as
   // another user (uid 65534, "nobody") against its own child.
-  it.skipIf(process.getuid?.() !== 0)('another user\'s process: EPERM, exit 4', async () => {
+  it.skipIf(process.getuid?.() !== 0)("another user's process: EPERM, exit 4", async () => {
     const t = await startTarget('attach-server.js');
     for (const cmd of ['attach', 'status']) {
       const r = await runCli([cmd, String(t.pid), '--json'], { uid: 65534 });
@@ -251,38 +315,57 @@ describe.sequential('attach to a running service', () => {
 
   // Root may attach to another user's service; the agent runs as that user,
   // its control socket is under that user's directory, and the CLI finds it.
-  it.skipIf(process.getuid?.() !== 0)('root attaches to another user\'s service and finds its control socket', async () => {
-    const child = spawn(process.execPath, [path.join(FIXTURES, 'attach-server.js')], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin' } });
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        child.stdout.once('data', (d: Buffer) => resolve(String(d)));
-        child.once('exit', () => reject(new Error('target exited')));
+  it.skipIf(process.getuid?.() !== 0)(
+    "root attaches to another user's service and finds its control socket",
+    async () => {
+      const child = spawn(process.execPath, [path.join(FIXTURES, 'attach-server.js')], {
+        uid: 65534,
+        gid: 65534,
+        cwd: '/',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin' },
       });
-      const port = Number(JSON.parse(line).port);
-      const dir = tmpDir();
-      fs.chownSync(dir, 65534, 65534);
-      const r = await runCli(['attach', String(child.pid), '--report-dir', dir, '--json']);
-      expect(r.code).toBe(0);
-      expect(r.json).toMatchObject({ outcome: 'started', controlSocket: path.join('/tmp', 'leakwatch-65534', `${child.pid}.sock`) });
-      await expectInspectorClosed();
-      const snap = await runCli(['snapshot', String(child.pid), '--json']);
-      expect(snap.code).toBe(0);
-      expect(fs.statSync(String(snap.json?.path)).uid).toBe(65534);
-      expect((await runCli(['detach', String(child.pid)])).code).toBe(0);
-      expect((await get(port, '/ok')).status).toBe(200);
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          child.stdout.once('data', (d: Buffer) => resolve(String(d)));
+          child.once('exit', () => reject(new Error('target exited')));
+        });
+        const port = Number(JSON.parse(line).port);
+        const dir = tmpDir();
+        fs.chownSync(dir, 65534, 65534);
+        const r = await runCli(['attach', String(child.pid), '--report-dir', dir, '--json']);
+        expect(r.code).toBe(0);
+        expect(r.json).toMatchObject({
+          outcome: 'started',
+          controlSocket: path.join('/tmp', 'leakwatch-65534', `${child.pid}.sock`),
+        });
+        await expectInspectorClosed();
+        const snap = await runCli(['snapshot', String(child.pid), '--json']);
+        expect(snap.code).toBe(0);
+        expect(fs.statSync(String(snap.json?.path)).uid).toBe(65534);
+        expect((await runCli(['detach', String(child.pid)])).code).toBe(0);
+        expect((await get(port, '/ok')).status).toBe(200);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+  );
 
   // Issue 7 failure: the inspector port is taken by another process; say which.
   it('the inspector port is taken: PORT_IN_USE names the holder, exit 6', async () => {
-    const holder = runNode(['-e', `require('net').createServer().listen(${INSPECTOR_PORT}, '127.0.0.1', () => console.log('listening'))`], { preload: false });
+    const holder = runNode(
+      ['-e', `require('net').createServer().listen(${INSPECTOR_PORT}, '127.0.0.1', () => console.log('listening'))`],
+      { preload: false },
+    );
     await holder.waitFor(/listening/);
     const t = await startTarget('attach-server.js');
     const r = await runCli(['attach', String(t.pid), '--json']);
     expect(r.code).toBe(6);
-    expect(r.json).toMatchObject({ code: 'LEAKWATCH_ERR_ATTACH_PORT_IN_USE', holder: holder.child.pid, port: INSPECTOR_PORT });
+    expect(r.json).toMatchObject({
+      code: 'LEAKWATCH_ERR_ATTACH_PORT_IN_USE',
+      holder: holder.child.pid,
+      port: INSPECTOR_PORT,
+    });
     expect(r.stderr).toContain(`taken by pid ${holder.child.pid}`);
     expect(r.stderr).toMatch(/stop that process .* then run attach again/);
     // Nothing was sent to the target.
@@ -341,7 +424,7 @@ describe.sequential('attach to a running service', () => {
   // The inspector that answers on the port is another process's (it took
   // the port after the check): nothing is loaded into it and it is not
   // closed, since it is not leakwatch's.
-  it('an inspector that is not the target\'s: PORT_IN_USE, nothing loaded, left alone', async () => {
+  it("an inspector that is not the target's: PORT_IN_USE, nothing loaded, left alone", async () => {
     const t = await startTarget('attach-decoy.js');
     const decoy = Number(/^decoy (\d+)$/m.exec(t.stdout())?.[1]);
     try {
@@ -355,7 +438,11 @@ describe.sequential('attach to a running service', () => {
     } finally {
       process.kill(decoy, 'SIGKILL');
     }
-    await waitUntil('the decoy\'s port to close', async () => ((await probePort(INSPECTOR_PORT)) === 'ECONNREFUSED' ? true : null), 10_000);
+    await waitUntil(
+      "the decoy's port to close",
+      async () => ((await probePort(INSPECTOR_PORT)) === 'ECONNREFUSED' ? true : null),
+      10_000,
+    );
   });
 
   // An --inspect-port beyond loopback would expose the inspector: refused.
@@ -371,15 +458,16 @@ describe.sequential('attach to a running service', () => {
 
   // Issue 7 failure: a target that exits mid-attach: the moment its
   // inspector opens, or the moment the agent starts in it.
-  for (const fixture of ['attach-exit-on-inspect.js', 'attach-exit-on-agent.js']) it(`a target that exits mid-attach (${fixture}): TARGET_EXITED, exit 7, port closed`, async () => {
-    const t = await startTarget(fixture);
-    const r = await runCli(['attach', String(t.pid), '--json']);
-    expect(r.code).toBe(7);
-    expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_TARGET_EXITED');
-    expect(r.stderr).toContain(`pid ${t.pid} exited while leakwatch was attaching`);
-    expect(await t.exited).toEqual({ code: 0, signal: null });
-    await expectInspectorClosed();
-  });
+  for (const fixture of ['attach-exit-on-inspect.js', 'attach-exit-on-agent.js'])
+    it(`a target that exits mid-attach (${fixture}): TARGET_EXITED, exit 7, port closed`, async () => {
+      const t = await startTarget(fixture);
+      const r = await runCli(['attach', String(t.pid), '--json']);
+      expect(r.code).toBe(7);
+      expect(r.json?.code).toBe('LEAKWATCH_ERR_ATTACH_TARGET_EXITED');
+      expect(r.stderr).toContain(`pid ${t.pid} exited while leakwatch was attaching`);
+      expect(await t.exited).toEqual({ code: 0, signal: null });
+      await expectInspectorClosed();
+    });
 
   // A Node.js target that handles SIGUSR1 itself never opens its inspector:
   // a clear timeout, the target unharmed (its handler ran).
@@ -398,7 +486,12 @@ describe.sequential('attach to a running service', () => {
   it('a stopped target: STOPPED, exit 15, nothing pending after it resumes', async () => {
     const t = await startTarget('attach-server.js');
     process.kill(t.pid, 'SIGSTOP');
-    await waitUntil('the target to stop', () => (/^State:\s*T/m.test(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')) ? true : null), 5_000, 20);
+    await waitUntil(
+      'the target to stop',
+      () => (/^State:\s*T/m.test(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8')) ? true : null),
+      5_000,
+      20,
+    );
     const r = await runCli(['attach', String(t.pid), '--json']);
     process.kill(t.pid, 'SIGCONT');
     expect(r.code).toBe(15);
@@ -414,7 +507,10 @@ describe.sequential('attach to a running service', () => {
   // status/snapshot/detach say how to proceed, and work with --inspector.
   it('LEAKWATCH_CONTROL=false: --inspector reaches the agent, then closes', async () => {
     const dir = tmpDir();
-    const t = await startTarget('attach-server.js', { preload: true, env: { LEAKWATCH_CONTROL: 'false', LEAKWATCH_REPORT_DIR: dir } });
+    const t = await startTarget('attach-server.js', {
+      preload: true,
+      env: { LEAKWATCH_CONTROL: 'false', LEAKWATCH_REPORT_DIR: dir },
+    });
     const plain = await runCli(['status', String(t.pid), '--json']);
     expect(plain.code).toBe(9);
     expect(plain.stderr).toContain('--inspector');

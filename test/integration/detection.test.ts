@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { parseReport } from '../../reports/report-schema';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runScenario } = require('../scenarios/lib/run-scenario.js') as {
-  runScenario: (name: string, opts?: Record<string, unknown>) => Promise<{ reported: boolean; detectedAfterMs: number | null; reportFile: string | null; requests: number; failures: number; stderr: string }>;
+  runScenario: (
+    name: string,
+    opts?: Record<string, unknown>,
+  ) => Promise<{
+    reported: boolean;
+    detectedAfterMs: number | null;
+    reportFile: string | null;
+    requests: number;
+    failures: number;
+    stderr: string;
+  }>;
 };
 
 // Scenario corpus (test/scenarios): real children with the agent preloaded,

@@ -36,12 +36,17 @@ class Receiver {
     return this.datagrams.flatMap((d) => d.toString('utf8').split('\n'));
   }
   metrics(): Line[] {
-    return this.lines().filter((l) => !l.startsWith('_e{')).map(parseLine);
+    return this.lines()
+      .filter((l) => !l.startsWith('_e{'))
+      .map(parseLine);
   }
   /** Waits until `pred` holds over everything received so far. */
   waitUntil(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${this.lines().length} lines`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; got ${this.lines().length} lines`)),
+        timeoutMs,
+      );
       const check = () => {
         let ok = false;
         try {
@@ -109,10 +114,17 @@ describe('DogStatsD exporter', () => {
     });
     const ready = await run.waitFor(/ready (\d+)/);
     const pid = ready[1] as string;
-    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'leakwatch.agent.reports_written' && l.value === 1) &&
-      rx.lines().some((l) => l.startsWith('_e{')) &&
-      rx.metrics().some((l) => l.name === 'runtime.node.gc.pause.by.type.count' && l.tags.includes('gc_type:mark_sweep_compact')),
-    'a report event, reports_written and a major GC');
+    await rx.waitUntil(
+      () =>
+        rx.metrics().some((l) => l.name === 'leakwatch.agent.reports_written' && l.value === 1) &&
+        rx.lines().some((l) => l.startsWith('_e{')) &&
+        rx
+          .metrics()
+          .some(
+            (l) => l.name === 'runtime.node.gc.pause.by.type.count' && l.tags.includes('gc_type:mark_sweep_compact'),
+          ),
+      'a report event, reports_written and a major GC',
+    );
 
     // Every datagram fits the UDP limit, and every line is well formed.
     for (const d of rx.datagrams) expect(d.length).toBeLessThanOrEqual(UDP_LIMIT);
@@ -121,11 +133,22 @@ describe('DogStatsD exporter', () => {
 
     // Global tags on every line.
     for (const l of lines) {
-      expect(l.tags).toEqual(expect.arrayContaining(['service:checkout', 'env:staging', 'version:1.2.3', `pid:${pid}`, 'team:core', 'region:eu']));
+      expect(l.tags).toEqual(
+        expect.arrayContaining([
+          'service:checkout',
+          'env:staging',
+          'version:1.2.3',
+          `pid:${pid}`,
+          'team:core',
+          'region:eu',
+        ]),
+      );
     }
 
     // The Timeout count is exactly what the child created (the agent's own timers are unref'd).
-    const timeouts = lines.filter((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout'));
+    const timeouts = lines.filter(
+      (l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout'),
+    );
     expect(timeouts.length).toBeGreaterThan(0);
     for (const t of timeouts) {
       expect(t.type).toBe('g');
@@ -133,18 +156,39 @@ describe('DogStatsD exporter', () => {
     }
 
     // Datadog's names and types.
-    const gauges = ['runtime.node.mem.heap_used', 'runtime.node.mem.heap_total', 'runtime.node.mem.rss', 'runtime.node.mem.external',
-      'runtime.node.heap.total_heap_size', 'runtime.node.heap.heap_size_limit', 'runtime.node.cpu.user', 'runtime.node.cpu.system',
-      'runtime.node.cpu.total', 'runtime.node.event_loop.delay.max', 'runtime.node.event_loop.delay.avg',
-      'runtime.node.event_loop.delay.95percentile', 'runtime.node.event_loop.utilization', 'runtime.node.process.uptime',
-      'leakwatch.agent.state', 'leakwatch.agent.tick.duration', 'runtime.node.gc.pause.max', 'runtime.node.gc.pause.95percentile'];
+    const gauges = [
+      'runtime.node.mem.heap_used',
+      'runtime.node.mem.heap_total',
+      'runtime.node.mem.rss',
+      'runtime.node.mem.external',
+      'runtime.node.heap.total_heap_size',
+      'runtime.node.heap.heap_size_limit',
+      'runtime.node.cpu.user',
+      'runtime.node.cpu.system',
+      'runtime.node.cpu.total',
+      'runtime.node.event_loop.delay.max',
+      'runtime.node.event_loop.delay.avg',
+      'runtime.node.event_loop.delay.95percentile',
+      'runtime.node.event_loop.utilization',
+      'runtime.node.process.uptime',
+      'leakwatch.agent.state',
+      'leakwatch.agent.tick.duration',
+      'runtime.node.gc.pause.max',
+      'runtime.node.gc.pause.95percentile',
+    ];
     for (const name of gauges) {
       const l = last(lines, name);
       expect(l, name).toBeDefined();
       expect(l?.type, name).toBe('g');
     }
-    for (const name of ['leakwatch.agent.ticks', 'leakwatch.agent.errors', 'leakwatch.agent.exports_dropped',
-      'leakwatch.agent.reports_written', 'runtime.node.gc.pause.count', 'runtime.node.gc.pause.sum']) {
+    for (const name of [
+      'leakwatch.agent.ticks',
+      'leakwatch.agent.errors',
+      'leakwatch.agent.exports_dropped',
+      'leakwatch.agent.reports_written',
+      'runtime.node.gc.pause.count',
+      'runtime.node.gc.pause.sum',
+    ]) {
       const l = last(lines, name);
       expect(l, name).toBeDefined();
       expect(l?.type, name).toBe('c');
@@ -188,23 +232,53 @@ describe('DogStatsD exporter', () => {
   it('LEAKWATCH_DOGSTATSD=true sends where a Datadog user already pointed DD_AGENT_HOST and DD_DOGSTATSD_PORT', async () => {
     const { port, rx } = await udpReceiver();
     runNode([FIXTURE], {
-      env: { TIMERS: '2', LEAKWATCH_DOGSTATSD: 'true', DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(port), LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+      env: {
+        TIMERS: '2',
+        LEAKWATCH_DOGSTATSD: 'true',
+        DD_AGENT_HOST: '127.0.0.1',
+        DD_DOGSTATSD_PORT: String(port),
+        LEAKWATCH_INTERVAL: '100ms',
+        LEAKWATCH_FLUSH_INTERVAL: '200ms',
+      },
     });
-    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')), 'handles via DD_AGENT_HOST');
+    await rx.waitUntil(
+      () =>
+        rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')),
+      'handles via DD_AGENT_HOST',
+    );
     expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(2);
   });
 
   // A typo in DD_DOGSTATSD_URL or DD_AGENT_HOST is named in one line and
   // the metrics still go where the rest of the Datadog settings point.
-  for (const [name, value] of [['DD_DOGSTATSD_URL', 'garbage'], ['DD_AGENT_HOST', 'not a host']] as const) {
+  for (const [name, value] of [
+    ['DD_DOGSTATSD_URL', 'garbage'],
+    ['DD_AGENT_HOST', 'not a host'],
+  ] as const) {
     it(`LEAKWATCH_DOGSTATSD=true with ${name}=${JSON.stringify(value)} says so once and still sends to 127.0.0.1:DD_DOGSTATSD_PORT`, async () => {
       const { port, rx } = await udpReceiver();
       const run = runNode([FIXTURE], {
-        env: { TIMERS: '2', LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: '', DD_AGENT_HOST: '', [name]: value, DD_DOGSTATSD_PORT: String(port), LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+        env: {
+          TIMERS: '2',
+          LEAKWATCH_DOGSTATSD: 'true',
+          DD_DOGSTATSD_URL: '',
+          DD_AGENT_HOST: '',
+          [name]: value,
+          DD_DOGSTATSD_PORT: String(port),
+          LEAKWATCH_INTERVAL: '100ms',
+          LEAKWATCH_FLUSH_INTERVAL: '200ms',
+        },
       });
-      await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type'), `metrics despite a bad ${name}`);
+      await rx.waitUntil(
+        () => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type'),
+        `metrics despite a bad ${name}`,
+      );
       const lines = run.stderr().trim().split('\n');
-      expect(lines).toEqual([expect.stringMatching(new RegExp(`^leakwatch: ${name}=${JSON.stringify(value)} is not .*; using (udp://)?127\\.0\\.0\\.1`))]);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          new RegExp(`^leakwatch: ${name}=${JSON.stringify(value)} is not .*; using (udp://)?127\\.0\\.0\\.1`),
+        ),
+      ]);
     });
   }
 
@@ -215,9 +289,18 @@ describe('DogStatsD exporter', () => {
     await new Promise<void>((resolve) => s.bind(0, '::1', resolve));
     sockets.push(s);
     runNode([FIXTURE], {
-      env: { TIMERS: '3', LEAKWATCH_DOGSTATSD: `udp://[::1]:${s.address().port}`, LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+      env: {
+        TIMERS: '3',
+        LEAKWATCH_DOGSTATSD: `udp://[::1]:${s.address().port}`,
+        LEAKWATCH_INTERVAL: '100ms',
+        LEAKWATCH_FLUSH_INTERVAL: '200ms',
+      },
     });
-    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')), 'handles over IPv6');
+    await rx.waitUntil(
+      () =>
+        rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')),
+      'handles over IPv6',
+    );
     expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(3);
     for (const d of rx.datagrams) expect(d.length).toBeLessThanOrEqual(UDP_LIMIT);
   });
@@ -236,9 +319,18 @@ describe('DogStatsD exporter', () => {
     server.bind(sock);
     sockets.push(server);
     const run = runNode([FIXTURE], {
-      env: { TIMERS: '3', LEAKWATCH_DOGSTATSD: `unix://${sock}`, LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms' },
+      env: {
+        TIMERS: '3',
+        LEAKWATCH_DOGSTATSD: `unix://${sock}`,
+        LEAKWATCH_INTERVAL: '100ms',
+        LEAKWATCH_FLUSH_INTERVAL: '200ms',
+      },
     });
-    await rx.waitUntil(() => rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')), 'handles over UDS');
+    await rx.waitUntil(
+      () =>
+        rx.metrics().some((l) => l.name === 'runtime.node.handles.by.type' && l.tags.includes('handle_type:Timeout')),
+      'handles over UDS',
+    );
     for (const d of rx.datagrams) expect(d.length).toBeLessThanOrEqual(UDS_LIMIT);
     // Bigger datagrams than UDP: one flush of ~90 lines fits in one or two.
     expect(Math.max(...rx.datagrams.map((d) => d.length))).toBeGreaterThan(UDP_LIMIT);

@@ -64,7 +64,14 @@ interface Outcome {
 /** Runs the fixture for a while with `env`, debug on; returns its own counters. */
 async function runFor(env: Record<string, string>, ms = 1_500): Promise<Outcome> {
   const run = runNode([FIXTURE], {
-    env: { TIMERS: '2', EXIT_AFTER_MS: String(ms), LEAKWATCH_DEBUG: '1', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_FLUSH_INTERVAL: '200ms', ...env },
+    env: {
+      TIMERS: '2',
+      EXIT_AFTER_MS: String(ms),
+      LEAKWATCH_DEBUG: '1',
+      LEAKWATCH_INTERVAL: '100ms',
+      LEAKWATCH_FLUSH_INTERVAL: '200ms',
+      ...env,
+    },
   });
   const m = await run.waitFor(/^(\{"self".*)$/m);
   const { code } = await run.exited;
@@ -101,7 +108,10 @@ describe('exporter failures', () => {
     // A connected UDP socket holds one pending error: a send that fails with
     // ECONNREFUSED was not sent, and reports an earlier one that was lost.
     const port = await freeUdpPort();
-    const run = runNode([path.join(FIXTURES, 'dogstatsd-refused-count.js')], { preload: false, env: { STATSD_PORT: String(port) } });
+    const run = runNode([path.join(FIXTURES, 'dogstatsd-refused-count.js')], {
+      preload: false,
+      env: { STATSD_PORT: String(port) },
+    });
     const m = await run.waitFor(/^(\{"sent".*)$/m);
     const { sent, dropped } = JSON.parse(m[1] as string) as { sent: number; dropped: number };
     expect(sent).toBeGreaterThan(5);
@@ -139,9 +149,15 @@ describe('exporter failures', () => {
     const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}` });
     expect(out.code).toBe(0);
     const lines = out.stderr.split('\n').filter((l) => l.includes('prometheus'));
-    expect(lines).toEqual([expect.stringContaining(`error in prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken)`)]);
+    expect(lines).toEqual([
+      expect.stringContaining(
+        `error in prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken)`,
+      ),
+    ]);
     // Counted in the agent's own errors (other parts of the agent report theirs with their own lines).
-    const otherErrors = out.stderr.split('\n').filter((l) => l.includes(': error in ') && !l.includes('error in prometheus')).length;
+    const otherErrors = out.stderr
+      .split('\n')
+      .filter((l) => l.includes(': error in ') && !l.includes('error in prometheus')).length;
     expect(out.self.errors).toBe(1 + otherErrors);
     expectNoStackTraces(out.stderr);
   });
@@ -150,7 +166,9 @@ describe('exporter failures', () => {
     const port = await takenPort();
     const out = await runFor({ LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`, LEAKWATCH_DEBUG: '0' });
     expect(out.code).toBe(0);
-    expect(out.stderr).toBe(`leakwatch: prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken); Prometheus endpoint off\n`);
+    expect(out.stderr).toBe(
+      `leakwatch: prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken); Prometheus endpoint off\n`,
+    );
     expect(out.self.errors).toBe(1);
   });
 
@@ -236,7 +254,10 @@ describe('exporter failures', () => {
     expect(lines.some((l) => l.includes(`(HTTP 500 from ${url})`))).toBe(true);
     // On a loaded machine an answer can also miss its deadline (the flush
     // interval): that is counted too, with its own reason.
-    for (const l of lines) expect(l).toMatch(new RegExp(`\\((HTTP 500 from|no answer from) ${url.replace(/[.]/g, '\\.')}( within 500ms)?\\)$`));
+    for (const l of lines)
+      expect(l).toMatch(
+        new RegExp(`\\((HTTP 500 from|no answer from) ${url.replace(/[.]/g, '\\.')}( within 500ms)?\\)$`),
+      );
     expect(total).toBe(out.self.exportsDropped);
   });
 });

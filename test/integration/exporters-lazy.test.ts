@@ -32,19 +32,36 @@ describe('exporter loading', () => {
     const agentModules = modules.filter((m) => m.includes(`${path.sep}dist${path.sep}`)).map((m) => path.basename(m));
     expect(agentModules).toContain('control.js');
     expect(agentModules).toContain('report-names.js');
-    for (const lazy of ['report-writer.js', 'report-builder.js', 'tracking.js', 'evidence.js', 'heap-profiler.js']) expect(agentModules).not.toContain(lazy);
+    for (const lazy of ['report-writer.js', 'report-builder.js', 'tracking.js', 'evidence.js', 'heap-profiler.js'])
+      expect(agentModules).not.toContain(lazy);
   });
 
-  it('LEAKWATCH_CONTROL=false: none of the control channel\'s modules is loaded', async () => {
+  it("LEAKWATCH_CONTROL=false: none of the control channel's modules is loaded", async () => {
     const control = /[\\/]dist[\\/]agent[\\/]control[a-z-]*\.js$/;
-    expect((await loadedBy({})).filter((m) => control.test(m)).map((m) => path.basename(m)).sort()).toEqual(['control-files.js', 'control-status.js', 'control.js']);
+    expect(
+      (await loadedBy({}))
+        .filter((m) => control.test(m))
+        .map((m) => path.basename(m))
+        .sort(),
+    ).toEqual(['control-files.js', 'control-status.js', 'control.js']);
     expect((await loadedBy({ LEAKWATCH_CONTROL: 'false' })).filter((m) => control.test(m))).toEqual([]);
   });
 
   it('with DogStatsD over UDP only, its module loads and the others stay out', async () => {
     const modules = await loadedBy({ LEAKWATCH_DOGSTATSD: 'udp://127.0.0.1:9' });
-    const names = modules.filter((m) => CHANNEL_MODULES.test(m)).map((m) => path.basename(m)).sort();
-    expect(names).toEqual(['dogstatsd-format.js', 'dogstatsd-transport.js', 'dogstatsd.js', 'metric-attrs.js', 'metric-histogram.js', 'metric-names.js', 'metric-points.js']);
+    const names = modules
+      .filter((m) => CHANNEL_MODULES.test(m))
+      .map((m) => path.basename(m))
+      .sort();
+    expect(names).toEqual([
+      'dogstatsd-format.js',
+      'dogstatsd-transport.js',
+      'dogstatsd.js',
+      'metric-attrs.js',
+      'metric-histogram.js',
+      'metric-names.js',
+      'metric-points.js',
+    ]);
     expect(modules.filter((m) => LIBRARIES.test(m))).toEqual([]);
   });
 });

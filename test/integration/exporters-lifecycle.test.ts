@@ -11,10 +11,12 @@ const closers: (() => void)[] = [];
 async function scrapeUntilOk(port: number, agent: http.Agent): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      http.get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      }).on('error', () => resolve(false));
+      http
+        .get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        })
+        .on('error', () => resolve(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -25,7 +27,6 @@ afterEach(() => {
   killSurvivors();
   for (const c of closers.splice(0)) c();
 });
-
 
 describe('exporter lifecycle', () => {
   it('with all three channels running and receivers alive, a finished program exits by itself', async () => {
@@ -61,7 +62,7 @@ describe('exporter lifecycle', () => {
     expect(exports).toBeGreaterThan(0);
   });
 
-  it('a scraper\'s keep-alive connection and the server are not active resources of the host', async () => {
+  it("a scraper's keep-alive connection and the server are not active resources of the host", async () => {
     const promPort = await freeTcpPort();
     const run = runNode([path.join(FIXTURES, 'exporters-timers.js')], {
       env: { TIMERS: '1', LEAKWATCH_PROMETHEUS: `127.0.0.1:${promPort}`, LEAKWATCH_INTERVAL: '100ms' },
@@ -84,7 +85,11 @@ describe('exporter lifecycle', () => {
     const promPort = await freeTcpPort();
     const run = runNode([path.join(FIXTURES, 'exporters-lifecycle.js')], {
       preload: false,
-      env: { PROM_PORT: String(promPort), DD_URL: 'udp://127.0.0.1:9', OTLP_URL: `http://127.0.0.1:${await freeTcpPort()}/v1/metrics` },
+      env: {
+        PROM_PORT: String(promPort),
+        DD_URL: 'udp://127.0.0.1:9',
+        OTLP_URL: `http://127.0.0.1:${await freeTcpPort()}/v1/metrics`,
+      },
     });
     const m = await run.waitFor(/^(\{"before".*)$/m);
     const r = JSON.parse(m[1] as string) as { before: string; after: string; stopMs: number };

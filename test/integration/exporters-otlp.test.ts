@@ -13,9 +13,25 @@ const Request = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServi
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 
-interface KV { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } }
-interface NumberDP { attributes?: KV[]; asDouble?: number; asInt?: string; startTimeUnixNano?: string; timeUnixNano: string }
-interface HistDP { attributes?: KV[]; count: string; sum?: number; bucketCounts: string[]; explicitBounds: number[]; startTimeUnixNano: string }
+interface KV {
+  key: string;
+  value: { stringValue?: string; intValue?: string | number; doubleValue?: number };
+}
+interface NumberDP {
+  attributes?: KV[];
+  asDouble?: number;
+  asInt?: string;
+  startTimeUnixNano?: string;
+  timeUnixNano: string;
+}
+interface HistDP {
+  attributes?: KV[];
+  count: string;
+  sum?: number;
+  bucketCounts: string[];
+  explicitBounds: number[];
+  startTimeUnixNano: string;
+}
 interface Metric {
   name: string;
   unit?: string;
@@ -24,7 +40,10 @@ interface Metric {
   histogram?: { dataPoints: HistDP[]; aggregationTemporality: number };
 }
 interface Decoded {
-  resourceMetrics: { resource: { attributes: KV[] }; scopeMetrics: { scope: { name: string; version: string }; metrics: Metric[] }[] }[];
+  resourceMetrics: {
+    resource: { attributes: KV[] };
+    scopeMetrics: { scope: { name: string; version: string }; metrics: Metric[] }[];
+  }[];
 }
 
 const servers: http.Server[] = [];
@@ -72,9 +91,18 @@ describe('OTLP exporter', () => {
       },
     });
     // Wait for an export that carries a major GC.
-    const find = (): Decoded | undefined => bodies.map((b) => b.decoded).find((d) =>
-      d.resourceMetrics[0]?.scopeMetrics[0]?.metrics.some((m) => m.name === 'v8js.gc.duration' &&
-        m.histogram?.dataPoints.some((p) => attr(p.attributes, 'v8js.gc.type') === 'major' && Number(p.count) > 0)));
+    const find = (): Decoded | undefined =>
+      bodies
+        .map((b) => b.decoded)
+        .find((d) =>
+          d.resourceMetrics[0]?.scopeMetrics[0]?.metrics.some(
+            (m) =>
+              m.name === 'v8js.gc.duration' &&
+              m.histogram?.dataPoints.some(
+                (p) => attr(p.attributes, 'v8js.gc.type') === 'major' && Number(p.count) > 0,
+              ),
+          ),
+        );
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no export with a major GC; got ${bodies.length} exports`)), 30_000);
       wake = () => {
@@ -98,8 +126,14 @@ describe('OTLP exporter', () => {
     expect(sm.scope.name).toBe('leakwatch');
     const byName = new Map(sm.metrics.map((m) => [m.name, m]));
 
-    for (const name of ['nodejs.eventloop.delay.min', 'nodejs.eventloop.delay.max', 'nodejs.eventloop.delay.mean',
-      'nodejs.eventloop.delay.p50', 'nodejs.eventloop.delay.p90', 'nodejs.eventloop.delay.p99']) {
+    for (const name of [
+      'nodejs.eventloop.delay.min',
+      'nodejs.eventloop.delay.max',
+      'nodejs.eventloop.delay.mean',
+      'nodejs.eventloop.delay.p50',
+      'nodejs.eventloop.delay.p90',
+      'nodejs.eventloop.delay.p99',
+    ]) {
       const m = byName.get(name);
       expect(m?.unit, name).toBe('s');
       const v = m?.gauge?.dataPoints[0]?.asDouble as number;
@@ -119,7 +153,9 @@ describe('OTLP exporter', () => {
     const old = heapUsed?.sum?.dataPoints.find((p) => attr(p.attributes, 'v8js.heap.space.name') === 'old_space');
     expect(old?.asDouble).toBeGreaterThan(0);
 
-    const timers = byName.get('v8js.resource.active')?.gauge?.dataPoints.find((p) => attr(p.attributes, 'v8js.resource.type') === 'Timeout');
+    const timers = byName
+      .get('v8js.resource.active')
+      ?.gauge?.dataPoints.find((p) => attr(p.attributes, 'v8js.resource.type') === 'Timeout');
     expect(timers?.asDouble).toBe(TIMERS);
 
     const gc = byName.get('v8js.gc.duration')?.histogram;
@@ -139,7 +175,11 @@ describe('OTLP exporter', () => {
     const tickPoint = ticks?.dataPoints[0] as NumberDP;
     expect(tickPoint.asDouble).toBeGreaterThan(0);
     expect(BigInt(tickPoint.startTimeUnixNano as string) < BigInt(tickPoint.timeUnixNano)).toBe(true);
-    for (const name of ['leakwatch.agent.errors', 'leakwatch.agent.reports_written', 'leakwatch.agent.exports_dropped']) {
+    for (const name of [
+      'leakwatch.agent.errors',
+      'leakwatch.agent.reports_written',
+      'leakwatch.agent.exports_dropped',
+    ]) {
       expect(byName.get(name)?.sum?.dataPoints[0]?.asDouble, name).toBe(0);
     }
     expect(byName.get('process.memory.usage')?.sum?.dataPoints[0]?.asDouble).toBeGreaterThan(1e6);

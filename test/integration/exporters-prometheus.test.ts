@@ -25,18 +25,23 @@ afterEach(async () => {
   promDir = null;
 });
 
-
 async function getText(url: string): Promise<string> {
   const res = await fetch(url);
   return res.text();
 }
 
 /** Queries Prometheus's HTTP API: the instant vector's values by label set. */
-async function query(promPort: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+async function query(
+  promPort: number,
+  q: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   try {
     const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    return body.status === 'success' ? body.data?.result ?? [] : [];
+    const body = (await res.json()) as {
+      status: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    return body.status === 'success' ? (body.data?.result ?? []) : [];
   } catch {
     return []; // not up yet
   }
@@ -83,21 +88,28 @@ describe('Prometheus exporter', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
     promDir = dir;
     const promPort = await freeTcpPort();
-    fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: leakwatch',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${appPort}']`,
-      '',
-    ].join('\n'));
-    prom = spawn(PROMETHEUS, [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ], { stdio: 'ignore' });
+    fs.writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: leakwatch',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${appPort}']`,
+        '',
+      ].join('\n'),
+    );
+    prom = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
 
     const handles = await until('nodejs_active_handles in Prometheus', async () => {
       const r = await query(promPort, 'nodejs_active_handles{job="leakwatch",type="Timeout"}');
@@ -123,10 +135,13 @@ describe('Prometheus exporter', () => {
     expect(up[0]?.value[1]).toBe('1');
   });
 
-  it('registers into an application\'s prom-client registry instead of opening a port', async () => {
+  it("registers into an application's prom-client registry instead of opening a port", async () => {
     const run = runNode([FIXTURE], { env: { TIMERS: '4', PROM_REGISTRY: 'plain', LEAKWATCH_INTERVAL: '100ms' } });
     const m = await run.waitFor(/^(\{"result".*)$/m);
-    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
+    const { result, text } = JSON.parse(m[1] as string) as {
+      result: { registered: string[]; skipped: string[] };
+      text: string;
+    };
     // prom-client's default-metric names stay free for collectDefaultMetrics().
     expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_active_handles', 'nodejs_gc_duration_seconds']));
     expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes']));
@@ -137,11 +152,16 @@ describe('Prometheus exporter', () => {
     expect((await run.exited).code).toBe(0);
   });
 
-  it('skips the names prom-client\'s own default metrics already registered', async () => {
+  it("skips the names prom-client's own default metrics already registered", async () => {
     const run = runNode([FIXTURE], { env: { TIMERS: '2', PROM_REGISTRY: 'defaults', LEAKWATCH_INTERVAL: '100ms' } });
     const m = await run.waitFor(/^(\{"result".*)$/m);
-    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
-    expect(result.skipped).toEqual(expect.arrayContaining(['nodejs_heap_size_used_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']));
+    const { result, text } = JSON.parse(m[1] as string) as {
+      result: { registered: string[]; skipped: string[] };
+      text: string;
+    };
+    expect(result.skipped).toEqual(
+      expect.arrayContaining(['nodejs_heap_size_used_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']),
+    );
     expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes']));
     expect(text).toMatch(/^leakwatch_state 0$/m);
     expect((await run.exited).code).toBe(0);
@@ -151,10 +171,17 @@ describe('Prometheus exporter', () => {
   // threw "A metric with the name process_resident_memory_bytes has already
   // been registered" in the application's start-up.
   it('lets the application call collectDefaultMetrics() after registering', async () => {
-    const run = runNode([FIXTURE], { env: { TIMERS: '3', PROM_REGISTRY: 'defaults-after', LEAKWATCH_INTERVAL: '100ms' } });
+    const run = runNode([FIXTURE], {
+      env: { TIMERS: '3', PROM_REGISTRY: 'defaults-after', LEAKWATCH_INTERVAL: '100ms' },
+    });
     const m = await run.waitFor(/^(\{"result".*)$/m);
-    const { result, text } = JSON.parse(m[1] as string) as { result: { registered: string[]; skipped: string[] }; text: string };
-    expect(result.skipped).toEqual(expect.arrayContaining(['process_resident_memory_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']));
+    const { result, text } = JSON.parse(m[1] as string) as {
+      result: { registered: string[]; skipped: string[] };
+      text: string;
+    };
+    expect(result.skipped).toEqual(
+      expect.arrayContaining(['process_resident_memory_bytes', 'nodejs_active_handles', 'nodejs_gc_duration_seconds']),
+    );
     expect(text).toContain('# HELP process_resident_memory_bytes Resident memory size in bytes.');
     expect(text).toMatch(/^nodejs_active_resources\{type="Timeout"\} 3$/m);
     expect(text).toMatch(/^leakwatch_state 0$/m);

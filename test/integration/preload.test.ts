@@ -20,7 +20,10 @@ describe('preload', () => {
   it('--import on an .mjs file exits by itself with code 0', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-esm-'));
     const file = path.join(dir, 'app.mjs');
-    fs.writeFileSync(file, "import { setTimeout as sleep } from 'node:timers/promises';\nawait sleep(50);\nconsole.log('esm done');\n");
+    fs.writeFileSync(
+      file,
+      "import { setTimeout as sleep } from 'node:timers/promises';\nawait sleep(50);\nconsole.log('esm done');\n",
+    );
     const run = runNode(['--import', 'leakwatch/register', file], { preload: false, env: { LEAKWATCH_DEBUG: '1' } });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toBe('esm done\n');
@@ -28,10 +31,26 @@ describe('preload', () => {
   });
 
   it('LEAKWATCH_ENABLED=false loads nothing but the guard', async () => {
-    const run = runNode(['-e', "console.log(Object.keys(require.cache).filter((f) => f.includes('dist/')).map((f) => f.split('dist/')[1]).join(','))"], { env: { LEAKWATCH_ENABLED: 'false', LEAKWATCH_DEBUG: '1' } });
+    const run = runNode(
+      [
+        '-e',
+        "console.log(Object.keys(require.cache).filter((f) => f.includes('dist/')).map((f) => f.split('dist/')[1]).join(','))",
+      ],
+      { env: { LEAKWATCH_ENABLED: 'false', LEAKWATCH_DEBUG: '1' } },
+    );
     expect(await run.exited).toEqual({ code: 0, signal: null });
     // The guard, the config and the no-op agent: no probe, no exporter.
-    expect(run.stdout().trim().split(',').sort()).toEqual(['agent/config.js', 'agent/debug.js', 'agent/duration.js', 'agent/endpoint.js', 'agent/index.js', 'agent/noop.js', 'agent/register.js', 'agent/report-dir-check.js', 'agent/version.js']);
+    expect(run.stdout().trim().split(',').sort()).toEqual([
+      'agent/config.js',
+      'agent/debug.js',
+      'agent/duration.js',
+      'agent/endpoint.js',
+      'agent/index.js',
+      'agent/noop.js',
+      'agent/register.js',
+      'agent/report-dir-check.js',
+      'agent/version.js',
+    ]);
     expect(run.stderr()).toBe('');
   });
 
@@ -66,21 +85,29 @@ describe('hardened hosts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
     try {
       const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
-      const run = runNode([fixture], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
+      const run = runNode([fixture], {
+        env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir },
+      });
       expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
       expect(run.stdout()).toBe('app ok\n');
       const file = /report (\S+\.json)$/m.exec(run.stderr())?.[1];
       expect(file, run.stderr()).toBeDefined();
       const report = JSON.parse(fs.readFileSync(file as string, 'utf8')) as { suspects: { site: string | null }[] };
-      const line = fs.readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// LEAK: interval')) + 1;
+      const line =
+        fs
+          .readFileSync(fixture, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('// LEAK: interval')) + 1;
       expect(report.suspects.map((s) => s.site)).toContain(`${fixture}:${line}:${'  keep.push('.length + 1}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('--pending-deprecation --throw-deprecation: arming the heap profiler does not throw a dependency\'s deprecation into the app', async () => {
-    const run = runNode(['--pending-deprecation', '--throw-deprecation', path.join(FIXTURES, 'arm-heap.js')], { env: { LEAKWATCH_DEBUG: '1' } });
+  it("--pending-deprecation --throw-deprecation: arming the heap profiler does not throw a dependency's deprecation into the app", async () => {
+    const run = runNode(['--pending-deprecation', '--throw-deprecation', path.join(FIXTURES, 'arm-heap.js')], {
+      env: { LEAKWATCH_DEBUG: '1' },
+    });
     expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toBe('app ok\n');
     expect(run.stderr()).not.toContain('DeprecationWarning');
@@ -91,13 +118,19 @@ describe('hardened hosts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
     try {
       const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
-      const run = runNode(['--frozen-intrinsics', fixture], { env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir } });
+      const run = runNode(['--frozen-intrinsics', fixture], {
+        env: { LEAKWATCH_WINDOW: '2s', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: dir },
+      });
       expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
       expect(run.stdout()).toBe('app ok\n');
       const file = /^leakwatch: leak detected: .*; report (\S+\.json)$/m.exec(run.stderr())?.[1];
       expect(file, run.stderr()).toBeDefined();
       const report = JSON.parse(fs.readFileSync(file as string, 'utf8')) as { suspects: { site: string | null }[] };
-      const line = fs.readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.includes('// LEAK: interval')) + 1;
+      const line =
+        fs
+          .readFileSync(fixture, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('// LEAK: interval')) + 1;
       expect(report.suspects.map((s) => s.site)).toContain(`${fixture}:${line}:${'  keep.push('.length + 1}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -110,16 +143,22 @@ describe('a stderr nobody reads', () => {
   // never writes to stderr when the reader of its stderr has gone away.
   it('a closed stderr pipe: the line is lost, the app runs and exits as it would without the agent', async () => {
     for (const preload of [false, true]) {
-      const child = spawn(process.execPath, [...(preload ? ['--require', REGISTER] : []), path.join(FIXTURES, 'app-echo.js')], {
-        env: { ...process.env, LEAKWATCH_INTERVAL: 'banana' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [...(preload ? ['--require', REGISTER] : []), path.join(FIXTURES, 'app-echo.js')],
+        {
+          env: { ...process.env, LEAKWATCH_INTERVAL: 'banana' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       child.stderr.destroy();
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
       });
-      const exit = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
+      const exit = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.on('close', (code, signal) => resolve([code, signal])),
+      );
       expect({ preload, exit, stdout }).toEqual({ preload, exit: [0, null], stdout: 'app ran 3 ticks\n' });
     }
   });
@@ -129,11 +168,24 @@ describe('a stderr nobody reads', () => {
 // over a shorter span than reports and status showed; the default window
 // kept fewer than ten samples at a long interval. Both now say so in one line.
 describe('window and interval', () => {
-  const PRINT_CONFIG = "const c = globalThis[Symbol.for('leakwatch.agent')].config; console.log(JSON.stringify({ intervalMs: c.intervalMs, windowMs: c.windowMs, historySize: c.historySize }))";
+  const PRINT_CONFIG =
+    "const c = globalThis[Symbol.for('leakwatch.agent')].config; console.log(JSON.stringify({ intervalMs: c.intervalMs, windowMs: c.windowMs, historySize: c.historySize }))";
   const cases: [Record<string, string>, { intervalMs: number; windowMs: number }, RegExp][] = [
-    [{ LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' }, { intervalMs: 167, windowMs: 600_000 }, /^leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged$/],
-    [{ LEAKWATCH_WINDOW: '2h' }, { intervalMs: 2_000, windowMs: 7_200_000 }, /^leakwatch: LEAKWATCH_WINDOW=2h at LEAKWATCH_INTERVAL=1s needs 7200 samples, .*; sampling every 2s so that the whole 2h is judged$/],
-    [{ LEAKWATCH_INTERVAL: '60s' }, { intervalMs: 60_000, windowMs: 600_000 }, /^leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window$/],
+    [
+      { LEAKWATCH_WINDOW: '10m', LEAKWATCH_INTERVAL: '50ms' },
+      { intervalMs: 167, windowMs: 600_000 },
+      /^leakwatch: LEAKWATCH_WINDOW=10m at LEAKWATCH_INTERVAL=50ms needs 12000 samples, more than the 3600 the history keeps; sampling every 167ms so that the whole 10m is judged$/,
+    ],
+    [
+      { LEAKWATCH_WINDOW: '2h' },
+      { intervalMs: 2_000, windowMs: 7_200_000 },
+      /^leakwatch: LEAKWATCH_WINDOW=2h at LEAKWATCH_INTERVAL=1s needs 7200 samples, .*; sampling every 2s so that the whole 2h is judged$/,
+    ],
+    [
+      { LEAKWATCH_INTERVAL: '60s' },
+      { intervalMs: 60_000, windowMs: 600_000 },
+      /^leakwatch: LEAKWATCH_INTERVAL=1m leaves fewer than 10 samples in the default 5m LEAKWATCH_WINDOW; using a 10m window$/,
+    ],
   ];
   for (const [env, expected, line] of cases) {
     it(`${JSON.stringify(env)}: one line, and the config shows the window judged`, async () => {
@@ -154,8 +206,16 @@ describe('window and interval', () => {
 // LEAKWATCH_DOGSTATSD), and the next source or the default is used.
 describe('Datadog variables', () => {
   const ddBad: [string, string, RegExp][] = [
-    ['DD_DOGSTATSD_URL', 'tcp://x:1', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/],
-    ['DD_DOGSTATSD_URL', 'garbage', /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/],
+    [
+      'DD_DOGSTATSD_URL',
+      'tcp://x:1',
+      /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/,
+    ],
+    [
+      'DD_DOGSTATSD_URL',
+      'garbage',
+      /expected udp:\/\/host:port or unix:\/\/\/path.*; using udp:\/\/127\.0\.0\.1:8125$/,
+    ],
     ['DD_AGENT_HOST', 'not a host', /host name or IP address .*; using 127\.0\.0\.1$/],
     ['DD_DOGSTATSD_PORT', 'abc', /expected a whole number 1-65535.*; using 8125$/],
     ['DD_DOGSTATSD_PORT', '99999', /expected a whole number 1-65535.*; using 8125$/],
@@ -163,7 +223,13 @@ describe('Datadog variables', () => {
   for (const [name, value, form] of ddBad) {
     it(`LEAKWATCH_DOGSTATSD=true ${name}=${JSON.stringify(value)}: one line naming ${name}, the app runs`, async () => {
       const run = runNode([path.join(FIXTURES, 'app-echo.js')], {
-        env: { LEAKWATCH_DOGSTATSD: 'true', DD_DOGSTATSD_URL: '', DD_AGENT_HOST: '', DD_DOGSTATSD_PORT: '', [name]: value },
+        env: {
+          LEAKWATCH_DOGSTATSD: 'true',
+          DD_DOGSTATSD_URL: '',
+          DD_AGENT_HOST: '',
+          DD_DOGSTATSD_PORT: '',
+          [name]: value,
+        },
       });
       expect(await run.exited).toEqual({ code: 0, signal: null });
       expect(run.stdout()).toBe('app ran 3 ticks\n');
@@ -177,11 +243,16 @@ describe('Datadog variables', () => {
   it('LEAKWATCH_DOGSTATSD=-1 is not taken for a host name', async () => {
     const run = runNode([path.join(FIXTURES, 'app-echo.js')], { env: { LEAKWATCH_DOGSTATSD: '-1' } });
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.stderr()).toMatch(/^leakwatch: LEAKWATCH_DOGSTATSD="-1" is not an address \(expected .*\); DogStatsD disabled\n$/);
+    expect(run.stderr()).toMatch(
+      /^leakwatch: LEAKWATCH_DOGSTATSD="-1" is not an address \(expected .*\); DogStatsD disabled\n$/,
+    );
   });
 
   it('LEAKWATCH_PROMETHEUS=1 means on, at 127.0.0.1:9464, not port 1', async () => {
-    const run = runNode(['-e', "console.log(JSON.stringify(globalThis[Symbol.for('leakwatch.agent')].config.prometheus))"], { env: { LEAKWATCH_PROMETHEUS: '1' } });
+    const run = runNode(
+      ['-e', "console.log(JSON.stringify(globalThis[Symbol.for('leakwatch.agent')].config.prometheus))"],
+      { env: { LEAKWATCH_PROMETHEUS: '1' } },
+    );
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(JSON.parse(run.stdout())).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(run.stderr()).not.toContain('LEAKWATCH_PROMETHEUS');
@@ -210,7 +281,12 @@ describe('samples', () => {
           }
         }, 50);
       });
-      const counts = Object.fromEntries((m[1] as string).split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+      const counts = Object.fromEntries(
+        (m[1] as string)
+          .split(' ')
+          .map((kv) => kv.split('='))
+          .map(([k, v]) => [k, Number(v)]),
+      );
       expect(counts.Timeout).toBe(7);
       expect(counts.TCPSocketWrap).toBe(5);
     } finally {
@@ -234,7 +310,8 @@ describe('samples', () => {
     // flight at that moment (a 1.3 MB chunk being built, more when the
     // process is starved and the reading comes late) only adds to it. So
     // what a leak moves is the lowest reading of a stretch, not every one.
-    const lowest = (xs: number[], part: 1 | 2) => Math.min(...xs.slice(Math.floor((xs.length * part) / 3), Math.floor((xs.length * (part + 1)) / 3)));
+    const lowest = (xs: number[], part: 1 | 2) =>
+      Math.min(...xs.slice(Math.floor((xs.length * part) / 3), Math.floor((xs.length * (part + 1)) / 3)));
     // Sawtooth: after warm-up, the floor does not rise (by less than 1 MB).
     expect(lowest(saw, 2) - lowest(saw, 1)).toBeLessThan(1);
     // Retained: about 10 MB/s are kept; the floor rises by tens of MB.

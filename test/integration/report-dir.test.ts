@@ -42,14 +42,20 @@ describe('the report directory', () => {
     expect(lines[0]).toMatch(/cap 2, LEAKWATCH_MAX_REPORT_FILES/);
   });
 
-  it.skipIf(process.platform !== 'linux')('under /proc, where a level can never be made: one line per report, and the process is not held', async () => {
-    // Node's own recursive mkdir spins forever there, at full CPU.
-    const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: '/proc/self/leakwatch-reports' }, 2);
-    expect(results).toEqual([{ ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }, { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }]);
-    const lines = stderr.split('\n').filter((l) => l.includes('could not write a report'));
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toContain('cannot create the report directory (ENOENT');
-  });
+  it.skipIf(process.platform !== 'linux')(
+    'under /proc, where a level can never be made: one line per report, and the process is not held',
+    async () => {
+      // Node's own recursive mkdir spins forever there, at full CPU.
+      const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: '/proc/self/leakwatch-reports' }, 2);
+      expect(results).toEqual([
+        { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' },
+        { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' },
+      ]);
+      const lines = stderr.split('\n').filter((l) => l.includes('could not write a report'));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain('cannot create the report directory (ENOENT');
+    },
+  );
 
   it('that cannot be created gives one line per report and no crash', async () => {
     // A path below a regular file cannot be a directory, even for root
@@ -57,12 +63,19 @@ describe('the report directory', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-ro-')), 'plain-file');
     fs.writeFileSync(file, 'x');
     const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: path.join(file, 'reports') }, 2);
-    expect(results).toEqual([{ ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }, { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' }]);
+    expect(results).toEqual([
+      { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' },
+      { ok: false, code: 'LEAKWATCH_ERR_REPORT_DIR' },
+    ]);
     const lines = stderr.trim().split('\n');
     // One line at start, then one per report, each naming the variable.
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^leakwatch: LEAKWATCH_REPORT_DIR=".*plain-file\/reports" cannot hold reports: .*plain-file is not a directory/);
-    expect(lines[1]).toMatch(/^leakwatch: could not write a report to .*plain-file\/reports \(LEAKWATCH_REPORT_DIR\): cannot create the report directory/);
+    expect(lines[0]).toMatch(
+      /^leakwatch: LEAKWATCH_REPORT_DIR=".*plain-file\/reports" cannot hold reports: .*plain-file is not a directory/,
+    );
+    expect(lines[1]).toMatch(
+      /^leakwatch: could not write a report to .*plain-file\/reports \(LEAKWATCH_REPORT_DIR\): cannot create the report directory/,
+    );
     expect(lines[2]).toBe(lines[1]);
   });
 });
@@ -88,9 +101,16 @@ describe('the report directory, checked at start', () => {
     const run = runNode([APP], { env: { LEAKWATCH_CONTROL: 'false', ...env }, ...spawnAs });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toBe('app ran 3 ticks\n');
-    return run.stderr().trim().split('\n').filter((l) => l !== '');
+    return run
+      .stderr()
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
   }
-  const cannot = (value: string) => new RegExp(`^leakwatch: LEAKWATCH_REPORT_DIR=${JSON.stringify(value).replace(/[/.]/g, '\\$&')} cannot hold reports: `);
+  const cannot = (value: string) =>
+    new RegExp(
+      `^leakwatch: LEAKWATCH_REPORT_DIR=${JSON.stringify(value).replace(/[/.]/g, '\\$&')} cannot hold reports: `,
+    );
 
   it('below a device (/dev/null/x): one line naming it', async () => {
     const lines = await start({ LEAKWATCH_REPORT_DIR: '/dev/null/x' });
@@ -122,21 +142,30 @@ describe('the report directory, checked at start', () => {
     fs.mkdirSync(own, { mode: 0o700 });
     fs.writeFileSync(path.join(own, 'reports'), 'not a directory');
     const lines = await start({ TMPDIR: tmp });
-    expect(lines).toEqual([`leakwatch: the default report directory ${own}/reports (LEAKWATCH_REPORT_DIR unset) cannot hold reports: it is not a directory; leakwatch keeps watching and sending metrics, but no report can be written there`]);
+    expect(lines).toEqual([
+      `leakwatch: the default report directory ${own}/reports (LEAKWATCH_REPORT_DIR unset) cannot hold reports: it is not a directory; leakwatch keeps watching and sending metrics, but no report can be written there`,
+    ]);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('the default directory is per user: a second user on the same TMPDIR gets reports too', async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-shared-tmp-'));
-    fs.chmodSync(tmp, 0o1777);
-    for (const as of [{}, asOtherUser]) {
-      const run = runNode([path.join(FIXTURES, 'report-dir.js'), API, '1'], { preload: false, env: { TMPDIR: tmp }, ...as });
-      expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
-      const [result] = JSON.parse(run.stdout().trim().split('\n')[0] as string) as Result[];
-      const uid = (as as { uid?: number }).uid ?? 0;
-      expect(result).toMatchObject({ ok: true });
-      expect(path.dirname(result?.file as string)).toBe(path.join(tmp, `leakwatch-${uid}`, 'reports'));
-    }
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'the default directory is per user: a second user on the same TMPDIR gets reports too',
+    async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-shared-tmp-'));
+      fs.chmodSync(tmp, 0o1777);
+      for (const as of [{}, asOtherUser]) {
+        const run = runNode([path.join(FIXTURES, 'report-dir.js'), API, '1'], {
+          preload: false,
+          env: { TMPDIR: tmp },
+          ...as,
+        });
+        expect(await run.exited, run.stderr()).toEqual({ code: 0, signal: null });
+        const [result] = JSON.parse(run.stdout().trim().split('\n')[0] as string) as Result[];
+        const uid = (as as { uid?: number }).uid ?? 0;
+        expect(result).toMatchObject({ ok: true });
+        expect(path.dirname(result?.file as string)).toBe(path.join(tmp, `leakwatch-${uid}`, 'reports'));
+      }
+    },
+  );
 
   it('a missing directory that can be created: no line, and it is not created at start', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-lazy-')), 'later');
@@ -151,14 +180,24 @@ describe('the report directory, checked at start', () => {
   it('the agent keeps sampling and serving metrics with a report directory it cannot use', async () => {
     const port = await freeTcpPort();
     const run = runNode([path.join(FIXTURES, 'exporters-timers.js')], {
-      env: { TIMERS: '2', EXIT_AFTER_MS: '3000', LEAKWATCH_INTERVAL: '100ms', LEAKWATCH_REPORT_DIR: '/dev/null/x', LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`, LEAKWATCH_CONTROL: 'false' },
+      env: {
+        TIMERS: '2',
+        EXIT_AFTER_MS: '3000',
+        LEAKWATCH_INTERVAL: '100ms',
+        LEAKWATCH_REPORT_DIR: '/dev/null/x',
+        LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`,
+        LEAKWATCH_CONTROL: 'false',
+      },
     });
     await run.waitFor(/^ready/m);
     const handles = /^nodejs_active_handles\{type="Timeout"\} 2$/m;
     let text = '';
     for (let i = 0; i < 40 && !handles.test(text); i++) {
       await new Promise((r) => setTimeout(r, 50));
-      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
     }
     expect(text).toMatch(handles);
     const m = await run.waitFor(/^(\{"self".*)$/m);
@@ -166,7 +205,9 @@ describe('the report directory, checked at start', () => {
     const { self } = JSON.parse(m[1] as string) as { self: { ticks: number; errors: number } };
     expect(self.ticks).toBeGreaterThan(10);
     expect(self.errors).toBe(0);
-    expect(run.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^leakwatch: LEAKWATCH_REPORT_DIR="\/dev\/null\/x" cannot hold reports/)]);
+    expect(run.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(/^leakwatch: LEAKWATCH_REPORT_DIR="\/dev\/null\/x" cannot hold reports/),
+    ]);
   });
 });
 

@@ -10,7 +10,10 @@ const FIXTURE = path.join(FIXTURES, 'snapshot-esm.mjs');
 describe('snapshot: an ES module app (issue 5)', () => {
   // Issue 5: ESM frames come as file: URLs; sites are the same path:line:column.
   it('names the setInterval line of an .mjs app preloaded with --import', async () => {
-    const run = runNode(['--import', 'leakwatch/register', FIXTURE], { preload: false, env: { LEAKWATCH_REPORT_DIR: reportDir(), LW_TIMERS: '150' } });
+    const run = runNode(['--import', 'leakwatch/register', FIXTURE], {
+      preload: false,
+      env: { LEAKWATCH_REPORT_DIR: reportDir(), LW_TIMERS: '150' },
+    });
     const m = await run.waitFor(/^(\{.*\})$/m, 'stdout', 50_000);
     const { file, timers } = JSON.parse(m[1] as string) as { file: string; timers: number };
     expect(timers).toBe(150);

@@ -38,9 +38,13 @@ describe('snapshot: the founding story (issue 5)', () => {
     expect(top.site).toBe(`${FIXTURE}:${siteLine}:${source.indexOf('setInterval(') + 1}`);
     // The callback is the function defined on that line (V8's
     // [[FunctionLocation]] points at its parameter list).
-    expect(top.callback?.location).toBe(`${FIXTURE}:${siteLine}:${source.indexOf('function watch2(') + 'function watch2'.length + 1}`);
+    expect(top.callback?.location).toBe(
+      `${FIXTURE}:${siteLine}:${source.indexOf('function watch2(') + 'function watch2'.length + 1}`,
+    );
     // The handler that created the client is in the stack, below the site.
-    const handler = top.stack.findIndex((f) => f.startsWith('handleRequest (') && f.includes(at(FIXTURE, markerLine(FIXTURE, 'handler'))));
+    const handler = top.stack.findIndex(
+      (f) => f.startsWith('handleRequest (') && f.includes(at(FIXTURE, markerLine(FIXTURE, 'handler'))),
+    );
     expect(handler, top.stack.join('\n')).toBeGreaterThan(0);
     // watch1 was cleared by close(): not a suspect at all.
     expect(report.suspects.some((s) => s.callback?.name === 'watch1')).toBe(false);
@@ -48,7 +52,10 @@ describe('snapshot: the founding story (issue 5)', () => {
     expect(report.dropped['excluded.leakwatch-timer']).toBe(1);
     expect(report.notes.join('\n')).toMatch(/excluded 1 timer with callback .*leakwatch's own sampling/);
     // What the stack sampler saw and skipped is in the report.
-    const stacks = /creation stacks: (\d+) captured for (\d+) timers created while armed \(1 in 16 on average, at most 50 a second(?:; (\d+) more sample points skipped by that cap)?\)/.exec(report.notes.join('\n'));
+    const stacks =
+      /creation stacks: (\d+) captured for (\d+) timers created while armed \(1 in 16 on average, at most 50 a second(?:; (\d+) more sample points skipped by that cap)?\)/.exec(
+        report.notes.join('\n'),
+      );
     expect(stacks, report.notes.join('\n')).not.toBeNull();
     expect(Number(stacks?.[1])).toBeGreaterThan(0);
     expect(Number(stacks?.[2])).toBeGreaterThanOrEqual(2 * served);

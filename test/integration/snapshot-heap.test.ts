@@ -46,14 +46,18 @@ describe('snapshot: a pure heap leak (issue 5)', () => {
     expect(fn, 'cacheProfile in the pprof functions').toBeDefined();
     if (fn === undefined) return;
     // The site's line is a location of that function in the profile.
-    const siteLocations = decoded.location.filter((l) => l.line.some((ln) => Number(ln.functionId) === Number(fn.id) && Number(ln.line) === line));
+    const siteLocations = decoded.location.filter((l) =>
+      l.line.some((ln) => Number(ln.functionId) === Number(fn.id) && Number(ln.line) === line),
+    );
     expect(siteLocations.length).toBeGreaterThan(0);
     // Samples whose stack holds cacheProfile carry the leaked bytes.
     const locOf = new Map(decoded.location.map((l) => [Number(l.id), l]));
     const valueIdx = decoded.sampleType.findIndex((t) => str(t.type) === 'inuse_space');
     expect(valueIdx).toBeGreaterThanOrEqual(0);
     const leafBytes = decoded.sample
-      .filter((s) => s.locationId.some((id) => locOf.get(Number(id))?.line.some((l) => Number(l.functionId) === Number(fn.id))))
+      .filter((s) =>
+        s.locationId.some((id) => locOf.get(Number(id))?.line.some((l) => Number(l.functionId) === Number(fn.id))),
+      )
       .reduce((a, s) => a + Number(s.value[valueIdx]), 0);
     expect(leafBytes).toBeGreaterThan(20 * 1_048_576);
   });

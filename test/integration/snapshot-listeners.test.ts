@@ -12,7 +12,9 @@ describe('snapshot: a listener leak (issue 5)', () => {
   // Issue 5: MaxListenersExceededWarning captured with its stack, and the
   // emitter's listener count read at report time.
   it('names the line that adds the listeners and counts them now', async () => {
-    const { out, report, run } = await runToReport<{ file: string; listeners: number }>('snapshot-listeners.js', { LW_SUBSCRIPTIONS: '40' });
+    const { out, report, run } = await runToReport<{ file: string; listeners: number }>('snapshot-listeners.js', {
+      LW_SUBSCRIPTIONS: '40',
+    });
     expect(out.listeners).toBe(40);
     // Node still prints its own warning: we listen, we do not swallow it.
     await run.exited;

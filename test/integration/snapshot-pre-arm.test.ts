@@ -12,8 +12,10 @@ describe('snapshot: a leak that started before arming (issue 5)', () => {
   // Issue 5 acceptance: timers created before anything was armed (and
   // unref'd, so invisible to handle counts) are listed with their callback's
   // location; their site is unknown, and growth since arming is 0.
-  it('lists unref\'d intervals created before arm() with the callback location', async () => {
-    const { out, report } = await runToReport<{ file: string; live: number }>('snapshot-pre-arm.js', { LW_TIMERS: '60' });
+  it("lists unref'd intervals created before arm() with the callback location", async () => {
+    const { out, report } = await runToReport<{ file: string; live: number }>('snapshot-pre-arm.js', {
+      LW_TIMERS: '60',
+    });
     expect(out.live).toBe(55);
     const s = report.suspects.find((x) => x.callback?.name === 'staleTick');
     expect(s, describeSuspects(report.suspects)).toBeDefined();
@@ -25,7 +27,10 @@ describe('snapshot: a leak that started before arming (issue 5)', () => {
     expect(s.site).toBeNull();
     const line = markerLine(FIXTURE, 'callback staleTick');
     // V8's [[FunctionLocation]] is the function's parameter list.
-    const col = (fs.readFileSync(FIXTURE, 'utf8').split('\n')[line - 1] as string).indexOf('function staleTick(') + 'function staleTick'.length + 1;
+    const col =
+      (fs.readFileSync(FIXTURE, 'utf8').split('\n')[line - 1] as string).indexOf('function staleTick(') +
+      'function staleTick'.length +
+      1;
     expect(s.callback?.location).toBe(`${FIXTURE}:${line}:${col}`);
     expect(s.detail?.unrefed).toBe(55);
     expect(s.detail?.refed).toBe(0);

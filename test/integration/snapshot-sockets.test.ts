@@ -41,10 +41,15 @@ describe('snapshot: a socket-per-request leak (issue 5)', () => {
     expect(top.detail?.type).toBe('tcp');
     expect(top.count).toBe(REQUESTS);
     expect(top.growth).toBe(REQUESTS);
-    expect(top.site?.startsWith(at(FIXTURE, markerLine(FIXTURE, 'site connect'))), `${top.site}\n${top.stack.join('\n')}`).toBe(true);
+    expect(
+      top.site?.startsWith(at(FIXTURE, markerLine(FIXTURE, 'site connect'))),
+      `${top.site}\n${top.stack.join('\n')}`,
+    ).toBe(true);
     // All sockets here are ref'd: the fd table accounts for every one, so
     // the snapshot skipped the heap walk.
-    expect(report.notes).toContain("sockets: every open socket fd is a ref'd handle or leakwatch's own, so no heap walk was needed");
+    expect(report.notes).toContain(
+      "sockets: every open socket fd is a ref'd handle or leakwatch's own, so no heap walk was needed",
+    );
     // Each socket wrote one request line to the upstream.
     expect(top.detail?.bytesWritten).toBeGreaterThanOrEqual(REQUESTS * 'GET /uN\n'.length);
   });
@@ -53,10 +58,13 @@ describe('snapshot: a socket-per-request leak (issue 5)', () => {
 describe('snapshot: finding sockets without a heap walk (issue 5)', () => {
   // The fd-table shortcut must never hide a socket: with every socket
   // ref'd it gives the heap walk's groups; one unref'd socket forces the walk.
-  it('gives the same groups as the heap walk, and walks when a socket is unref\'d', async () => {
+  it("gives the same groups as the heap walk, and walks when a socket is unref'd", async () => {
     const run = runFixture('snapshot-socket-paths.js', reportDir());
     const m = await run.waitFor(/^(\{.*\})$/m);
-    const out = JSON.parse(m[1] as string) as { refd: { fast: { via: string; groups: string[] }; walk: { via: string; groups: string[] } }; unrefd: { via: string; groups: string[] } };
+    const out = JSON.parse(m[1] as string) as {
+      refd: { fast: { via: string; groups: string[] }; walk: { via: string; groups: string[] } };
+      unrefd: { via: string; groups: string[] };
+    };
     expect(out.refd.fast.via).toBe('active-handles');
     expect(out.refd.walk.via).toBe('heap-walk');
     expect(out.refd.fast.groups).toEqual(out.refd.walk.groups);

@@ -47,7 +47,10 @@ export function runFixture(name: string, dir: string, env: Record<string, string
 }
 
 /** A fixture that prints one JSON line and exits: that line. */
-export async function runToReport<T extends { file: string }>(name: string, env: Record<string, string>): Promise<{ out: T; report: LeakReport; run: Run }> {
+export async function runToReport<T extends { file: string }>(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ out: T; report: LeakReport; run: Run }> {
   const dir = reportDir();
   const run = runFixture(name, dir, env);
   const m = await run.waitFor(/^(\{.*\})$/m, 'stdout', 50_000);

@@ -3,7 +3,12 @@ import * as net from 'node:net';
 import timers = require('node:timers');
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { armCreationSites, type CreationSites, TIMER_SAMPLE_MEAN, TIMER_STACKS_PER_SECOND } from '../../probes/creation-sites';
+import {
+  armCreationSites,
+  type CreationSites,
+  TIMER_SAMPLE_MEAN,
+  TIMER_STACKS_PER_SECOND,
+} from '../../probes/creation-sites';
 import { readHolder } from '../../probes/stack-frames';
 
 let sites: CreationSites | null = null;
@@ -43,7 +48,9 @@ describe('creation-site capture (issue 5)', () => {
     const before = globalThis.setTimeout;
     sites = armCreationSites({ timers: true, sockets: false });
     const ours = globalThis.setTimeout;
-    const theirs = Object.assign((...a: Parameters<typeof setTimeout>) => ours(...a), { __promisify__: undefined }) as unknown as typeof setTimeout;
+    const theirs = Object.assign((...a: Parameters<typeof setTimeout>) => ours(...a), {
+      __promisify__: undefined,
+    }) as unknown as typeof setTimeout;
     globalThis.setTimeout = theirs;
     try {
       sites.disarm();
@@ -100,8 +107,12 @@ describe('creation-site capture (issue 5)', () => {
     // 200 ms later the bucket holds about 10 more: capture resumes.
     await new Promise((r) => setTimeout(r, 200));
     burst(6_400);
-    expect(sites.counts.timerStacks - first.timerStacks).toBeGreaterThanOrEqual(Math.floor(0.2 * TIMER_STACKS_PER_SECOND));
-    expect(sites.counts.timerStacks).toBeLessThanOrEqual(TIMER_STACKS_PER_SECOND + Math.ceil(((Date.now() - t0) * TIMER_STACKS_PER_SECOND) / 1_000));
+    expect(sites.counts.timerStacks - first.timerStacks).toBeGreaterThanOrEqual(
+      Math.floor(0.2 * TIMER_STACKS_PER_SECOND),
+    );
+    expect(sites.counts.timerStacks).toBeLessThanOrEqual(
+      TIMER_STACKS_PER_SECOND + Math.ceil(((Date.now() - t0) * TIMER_STACKS_PER_SECOND) / 1_000),
+    );
   });
 
   it('keeps capturing after the wall clock is set back', () => {
@@ -134,7 +145,9 @@ describe('creation-site capture (issue 5)', () => {
 
   it('refuses a cap that is not positive', () => {
     expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: 0 })).toThrow(RangeError);
-    expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Number.NaN })).toThrow(/timerStacksPerSecond/);
+    expect(() => armCreationSites({ timers: true, sockets: false, timerStacksPerSecond: Number.NaN })).toThrow(
+      /timerStacksPerSecond/,
+    );
   });
 
   it('captures the stack of every socket connect and server listen', async () => {

@@ -43,7 +43,10 @@ describe('readLiveSockets (issue 5)', () => {
     const udp = dgram.createSocket('udp4');
     await new Promise<void>((r) => udp.connect(peer.address().port, '127.0.0.1', r));
     udp.unref();
-    cleanup.push(() => udp.close(), () => peer.close());
+    cleanup.push(
+      () => udp.close(),
+      () => peer.close(),
+    );
     // A destroyed socket still referenced is not live.
     const dead = net.connect(port, '127.0.0.1');
     dead.on('error', () => {});
@@ -58,7 +61,11 @@ describe('readLiveSockets (issue 5)', () => {
     expect(r.groups.find((g) => g.role === 'accepted' && g.endpoint === `127.0.0.1:${port}`)?.count).toBe(3);
     const srv = r.groups.find((g) => g.role === 'server' && g.endpoints.includes(`127.0.0.1:${port}`));
     expect(srv).toMatchObject({ kind: 'tcp', endpoint: '127.0.0.1' });
-    expect(r.groups.find((g) => g.role === 'udp' && g.endpoint === `127.0.0.1:${peer.address().port}`)).toMatchObject({ count: 1, refed: 0, kind: 'udp' });
+    expect(r.groups.find((g) => g.role === 'udp' && g.endpoint === `127.0.0.1:${peer.address().port}`)).toMatchObject({
+      count: 1,
+      refed: 0,
+      kind: 'udp',
+    });
     expect(r.inactive).toBeGreaterThanOrEqual(1);
     expect(dead.destroyed).toBe(true);
   });
@@ -98,8 +105,15 @@ describe('readLiveSockets: pipes (issue 5)', () => {
     try {
       const r = await readLiveSockets(insp, sites.recordOf, null);
       // (The test runner's own pipes are other groups.)
-      expect(r.groups.find((g) => g.role === 'client' && g.endpoint === file)).toMatchObject({ kind: 'pipe', count: 2, createdWhileArmed: 2 });
-      expect(r.groups.find((g) => g.role === 'accepted' && g.endpoint === file)).toMatchObject({ kind: 'pipe', count: 2 });
+      expect(r.groups.find((g) => g.role === 'client' && g.endpoint === file)).toMatchObject({
+        kind: 'pipe',
+        count: 2,
+        createdWhileArmed: 2,
+      });
+      expect(r.groups.find((g) => g.role === 'accepted' && g.endpoint === file)).toMatchObject({
+        kind: 'pipe',
+        count: 2,
+      });
     } finally {
       insp.close();
     }

@@ -1,6 +1,15 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Frame, formatFrame, isModuleLoaderFrameText, isOwnFrame, parseStackText, pickSite, printedFrames, toPath } from '../../probes/stack-frames';
+import {
+  type Frame,
+  formatFrame,
+  isModuleLoaderFrameText,
+  isOwnFrame,
+  parseStackText,
+  pickSite,
+  printedFrames,
+  toPath,
+} from '../../probes/stack-frames';
 
 const ROOT = path.resolve(__dirname, '../..');
 const f = (file: string, line = 1, fn = 'f'): Frame => ({ fn, file, line, column: 2 });
@@ -26,7 +35,11 @@ describe('pickSite (issue 5)', () => {
   });
 
   it('falls back to the innermost library frame when no user frame exists', () => {
-    const frames = [f('node:net', 1), f('/srv/app/node_modules/pg/lib/client.js', 2), f('/srv/app/node_modules/pg/lib/pool.js', 3)];
+    const frames = [
+      f('node:net', 1),
+      f('/srv/app/node_modules/pg/lib/client.js', 2),
+      f('/srv/app/node_modules/pg/lib/pool.js', 3),
+    ];
     expect(pickSite(frames)).toBe(frames[1]);
   });
 
@@ -72,7 +85,11 @@ describe('printedFrames', () => {
   });
 
   it('keeps every other Node frame: they say how the code was reached', () => {
-    const frames = [f('/srv/app/server.js', 9), f('node:events', 524, 'Server.emit'), f('node:_http_server', 1139, 'parserOnIncoming')];
+    const frames = [
+      f('/srv/app/server.js', 9),
+      f('node:events', 524, 'Server.emit'),
+      f('node:_http_server', 1139, 'parserOnIncoming'),
+    ];
     expect(printedFrames(frames, 6)).toEqual(frames);
   });
 

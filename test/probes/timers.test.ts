@@ -15,7 +15,12 @@ const makers = createRequire(__filename)(FIXTURE) as {
 };
 
 function lineOf(marker: string): number {
-  return fs.readFileSync(FIXTURE, 'utf8').split('\n').findIndex((l) => l.includes(`// @${marker}`)) + 1;
+  return (
+    fs
+      .readFileSync(FIXTURE, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(`// @${marker}`)) + 1
+  );
 }
 
 const made: NodeJS.Timeout[] = [];
@@ -26,7 +31,10 @@ afterEach(() => {
   sites = null;
 });
 
-async function read(recordOf: Parameters<typeof readLiveTimers>[1] = null, via: 'timer-lists' | 'heap-walk' = 'timer-lists') {
+async function read(
+  recordOf: Parameters<typeof readLiveTimers>[1] = null,
+  via: 'timer-lists' | 'heap-walk' = 'timer-lists',
+) {
   const insp = openInspector();
   try {
     return await readLiveTimers(insp, recordOf, via);

@@ -1,7 +1,14 @@
 // Issue 3: DogStatsD formatting: lines, counters as deltas, Datadog's
 // aggregated histogram fields, events, and datagrams within the limit.
 import { describe, expect, it } from 'vitest';
-import { buildGlobalTags, DatagramBatcher, formatEvent, formatPoints, formatValue, UDP_MAX_DATAGRAM } from '../../reports/dogstatsd-format';
+import {
+  buildGlobalTags,
+  DatagramBatcher,
+  formatEvent,
+  formatPoints,
+  formatValue,
+  UDP_MAX_DATAGRAM,
+} from '../../reports/dogstatsd-format';
 import { MetricPoints } from '../../reports/metric-points';
 import { fillTick, testView } from './metric-view';
 
@@ -22,7 +29,9 @@ describe('DogStatsD formatting', () => {
     for (const l of out) expect(l).toMatch(/^[a-z][a-z0-9_.]*:-?\d+(\.\d+)?\|(g|c)\|#[^|\s]+$/);
     expect(out).toContain('runtime.node.mem.heap_used:10000000|g|#service:svc');
     expect(out).toContain('runtime.node.handles.by.type:5|g|#handle_type:Timeout,service:svc');
-    expect(out).toContain('runtime.node.heap.used_size.by.space:' + (1_000 * 3) + '|g|#heap_space:' + 'old_space,service:svc');
+    expect(out).toContain(
+      'runtime.node.heap.used_size.by.space:' + 1_000 * 3 + '|g|#heap_space:' + 'old_space,service:svc',
+    );
     // ms readings go out in nanoseconds, less the 10 ms sampling resolution
     // as dd-trace reports them (floored at 0); percent as percent.
     expect(out).toContain('runtime.node.event_loop.delay.max:4000000|g|#service:svc');
@@ -61,35 +70,47 @@ describe('DogStatsD formatting', () => {
     expect(lines(p)).toContain('leakwatch.agent.exports_dropped.by.channel:2|c|#channel:otlp,service:svc');
   });
 
-  it('sends GC pauses as Datadog\'s aggregated histogram fields, in nanoseconds, only when there were pauses', () => {
+  it("sends GC pauses as Datadog's aggregated histogram fields, in nanoseconds, only when there were pauses", () => {
     const v = testView();
     const p = new MetricPoints(v);
-    fillTick(v, { pausesMs: [['scavenge', 1], ['scavenge', 3]] });
+    fillTick(v, {
+      pausesMs: [
+        ['scavenge', 1],
+        ['scavenge', 3],
+      ],
+    });
     p.observe();
     p.collect();
     const out = lines(p, '');
     const t = '|#gc_type:scavenge';
-    expect(out).toEqual(expect.arrayContaining([
-      `runtime.node.gc.pause.by.type.min:1000000|g${t}`,
-      `runtime.node.gc.pause.by.type.max:3000000|g${t}`,
-      `runtime.node.gc.pause.by.type.avg:2000000|g${t}`,
-      `runtime.node.gc.pause.by.type.95percentile:3000000|g${t}`,
-      `runtime.node.gc.pause.by.type.sum:4000000|c${t}`,
-      `runtime.node.gc.pause.by.type.total:4000000|c${t}`,
-      `runtime.node.gc.pause.by.type.count:2|c${t}`,
-      'runtime.node.gc.pause.count:2|c',
-    ]));
+    expect(out).toEqual(
+      expect.arrayContaining([
+        `runtime.node.gc.pause.by.type.min:1000000|g${t}`,
+        `runtime.node.gc.pause.by.type.max:3000000|g${t}`,
+        `runtime.node.gc.pause.by.type.avg:2000000|g${t}`,
+        `runtime.node.gc.pause.by.type.95percentile:3000000|g${t}`,
+        `runtime.node.gc.pause.by.type.sum:4000000|c${t}`,
+        `runtime.node.gc.pause.by.type.total:4000000|c${t}`,
+        `runtime.node.gc.pause.by.type.count:2|c${t}`,
+        'runtime.node.gc.pause.count:2|c',
+      ]),
+    );
     expect(out.some((l) => l.includes('gc_type:mark_sweep_compact'))).toBe(false);
     p.collect();
     expect(lines(p, '').some((l) => l.startsWith('runtime.node.gc.'))).toBe(false);
   });
 
   it('builds global tags from service, env, version, pid and DD_TAGS, stripped as Datadog allows', () => {
-    expect(buildGlobalTags({ service: 'my svc', env: 'prod', version: '', tags: ['team:a', 'x,y'] }, 42))
-      .toBe('service:my_svc,env:prod,pid:42,team:a,x_y');
+    expect(buildGlobalTags({ service: 'my svc', env: 'prod', version: '', tags: ['team:a', 'x,y'] }, 42)).toBe(
+      'service:my_svc,env:prod,pid:42,team:a,x_y',
+    );
     // Letters of any script stay; an empty key or value says nothing.
-    expect(buildGlobalTags({ service: 'My Service/é', env: '', version: '', tags: ['team:', ' foo@bar ', ':x', '', 'zone:eu-west-1'] }, 7))
-      .toBe('service:My_Service/é,pid:7,foo_bar,zone:eu-west-1');
+    expect(
+      buildGlobalTags(
+        { service: 'My Service/é', env: '', version: '', tags: ['team:', ' foo@bar ', ':x', '', 'zone:eu-west-1'] },
+        7,
+      ),
+    ).toBe('service:My_Service/é,pid:7,foo_bar,zone:eu-west-1');
   });
 
   it('formats numbers without exponents or long fractions', () => {
@@ -111,7 +132,9 @@ describe('DogStatsD formatting', () => {
     for (const l of input) b.add(l);
     b.flush();
     for (const d of sent) expect(d.length).toBeLessThanOrEqual(UDP_MAX_DATAGRAM);
-    expect(sent.flatMap((d) => d.toString('utf8').split('\n'))).toEqual(input.filter((l) => Buffer.byteLength(l) <= UDP_MAX_DATAGRAM));
+    expect(sent.flatMap((d) => d.toString('utf8').split('\n'))).toEqual(
+      input.filter((l) => Buffer.byteLength(l) <= UDP_MAX_DATAGRAM),
+    );
     expect(b.oversized).toBe(0);
     b.add('y'.repeat(UDP_MAX_DATAGRAM + 1));
     expect(b.oversized).toBe(1);
@@ -119,7 +142,9 @@ describe('DogStatsD formatting', () => {
 
   it('writes an event whose lengths are UTF-8 bytes and that fits one datagram', () => {
     const ev = formatEvent('leak in café', 'line one\nline two', 'service:svc', UDP_MAX_DATAGRAM, 'k1');
-    expect(ev).toBe(`_e{${Buffer.byteLength('leak in café')},${Buffer.byteLength('line one\\nline two')}}:leak in café|line one\\nline two|t:error|s:leakwatch|k:k1|#service:svc`);
+    expect(ev).toBe(
+      `_e{${Buffer.byteLength('leak in café')},${Buffer.byteLength('line one\\nline two')}}:leak in café|line one\\nline two|t:error|s:leakwatch|k:k1|#service:svc`,
+    );
     const long = formatEvent('t', 'ü'.repeat(5_000), '', UDP_MAX_DATAGRAM, 'k');
     expect(Buffer.byteLength(long)).toBeLessThanOrEqual(UDP_MAX_DATAGRAM);
     const m = /^_e\{(\d+),(\d+)\}:t\|/.exec(long) as RegExpExecArray;
@@ -133,7 +158,9 @@ describe('DogStatsD formatting', () => {
     expect(ev).not.toMatch(/[\r\n]/);
     expect(ev.endsWith('|t:error|s:leakwatch|k:leakwatch-pay_ments__1_x|#service:pay_ments__1_x')).toBe(true);
     const title = `leak in pay|ments #1 x`;
-    expect(ev.startsWith(`_e{${Buffer.byteLength(title)},${Buffer.byteLength('a\\nb\\nc')}}:${title}|a\\nb\\nc|`)).toBe(true);
+    expect(ev.startsWith(`_e{${Buffer.byteLength(title)},${Buffer.byteLength('a\\nb\\nc')}}:${title}|a\\nb\\nc|`)).toBe(
+      true,
+    );
     expect(formatEvent('t', 'x', '', UDP_MAX_DATAGRAM, 'k', 'info')).toContain('|t:info|');
   });
 });

@@ -62,7 +62,8 @@ describe('README.md', () => {
     const path = require('node:path') as typeof import('node:path');
     const doc = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
     for (const [key, d] of defs) {
-      for (const name of [d.dd, d.prom, d.otel]) if (name !== null) expect(doc, `${key}: ${name}`).toContain(`\`${name}\``);
+      for (const name of [d.dd, d.prom, d.otel])
+        if (name !== null) expect(doc, `${key}: ${name}`).toContain(`\`${name}\``);
     }
   });
 });

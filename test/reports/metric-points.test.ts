@@ -8,7 +8,7 @@ import { fillTick, testView } from './metric-view';
 
 function scalar(points: MetricPoints, prom: string, label?: string): ScalarPoint | undefined {
   const s = points.scalars.find((x) => x.def.prom === prom);
-  return s?.points.find((p) => label === undefined ? p.attr === null : p.attr?.prom === label);
+  return s?.points.find((p) => (label === undefined ? p.attr === null : p.attr?.prom === label));
 }
 
 function gc(points: MetricPoints, kindLabel: string | null): HistogramPoint {
@@ -68,7 +68,14 @@ describe('MetricPoints', () => {
   it('GC pauses build cumulative histograms by kind and window statistics', () => {
     const v = testView();
     const p = new MetricPoints(v);
-    fillTick(v, { pausesMs: [['scavenge', 0.5], ['scavenge', 2], ['mark_sweep_compact', 50], ['scavenge', 3]] });
+    fillTick(v, {
+      pausesMs: [
+        ['scavenge', 0.5],
+        ['scavenge', 2],
+        ['mark_sweep_compact', 50],
+        ['scavenge', 3],
+      ],
+    });
     p.observe();
     p.collect();
     const minor = gc(p, 'kind="minor"');
@@ -126,10 +133,26 @@ describe('MetricPoints', () => {
   });
 
   it('labels are formatted once per channel, with prom-client and OpenTelemetry spellings', () => {
-    expect(makeAttr('space', 'old_space')).toMatchObject({ dd: 'heap_space:old_space', prom: 'space="old"', otelKey: 'v8js.heap.space.name', otelValue: 'old_space' });
-    expect(makeAttr('gc', 'mark_sweep_compact')).toMatchObject({ dd: 'gc_type:mark_sweep_compact', prom: 'kind="major"', otelValue: 'major' });
-    expect(makeAttr('gc', 'scavenge')).toMatchObject({ prom: 'kind="minor"', otelKey: 'v8js.gc.type', otelValue: 'minor' });
-    expect(makeAttr('handle', 'a"b\\c,d|e')).toMatchObject({ dd: 'handle_type:a"b\\c_d_e', prom: 'type="a\\"b\\\\c,d|e"' });
+    expect(makeAttr('space', 'old_space')).toMatchObject({
+      dd: 'heap_space:old_space',
+      prom: 'space="old"',
+      otelKey: 'v8js.heap.space.name',
+      otelValue: 'old_space',
+    });
+    expect(makeAttr('gc', 'mark_sweep_compact')).toMatchObject({
+      dd: 'gc_type:mark_sweep_compact',
+      prom: 'kind="major"',
+      otelValue: 'major',
+    });
+    expect(makeAttr('gc', 'scavenge')).toMatchObject({
+      prom: 'kind="minor"',
+      otelKey: 'v8js.gc.type',
+      otelValue: 'minor',
+    });
+    expect(makeAttr('handle', 'a"b\\c,d|e')).toMatchObject({
+      dd: 'handle_type:a"b\\c_d_e',
+      prom: 'type="a\\"b\\\\c,d|e"',
+    });
   });
 });
 
@@ -138,9 +161,21 @@ describe('MetricPoints before the first tick', () => {
     const v = testView();
     const p = new MetricPoints(v);
     p.collect();
-    const present = p.scalars.flatMap((s) => s.points).filter((x) => x.present).map((x) => x.def.prom ?? x.def.dd).sort();
-    expect(present).toEqual(['leakwatch_errors_total', 'leakwatch_exports_dropped_total', 'leakwatch_gc_pauses_dropped_total', 'leakwatch_heap_limit_bytes',
-      'leakwatch_reports_suppressed_total', 'leakwatch_reports_written_total', 'leakwatch_state', 'leakwatch_ticks_total',
-      'runtime.node.process.uptime']);
+    const present = p.scalars
+      .flatMap((s) => s.points)
+      .filter((x) => x.present)
+      .map((x) => x.def.prom ?? x.def.dd)
+      .sort();
+    expect(present).toEqual([
+      'leakwatch_errors_total',
+      'leakwatch_exports_dropped_total',
+      'leakwatch_gc_pauses_dropped_total',
+      'leakwatch_heap_limit_bytes',
+      'leakwatch_reports_suppressed_total',
+      'leakwatch_reports_written_total',
+      'leakwatch_state',
+      'leakwatch_ticks_total',
+      'runtime.node.process.uptime',
+    ]);
   });
 });

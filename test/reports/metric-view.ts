@@ -17,7 +17,10 @@ export interface TestView extends AgentView {
 }
 
 export function testView(options: Parameters<typeof resolveConfig>[0] = {}): TestView {
-  const { config } = resolveConfig({ service: 'svc', env: 'test', version: '1.0.0', tags: ['team:core'], ...options }, {});
+  const { config } = resolveConfig(
+    { service: 'svc', env: 'test', version: '1.0.0', tags: ['team:core'], ...options },
+    {},
+  );
   const readings: Readings = {
     heap: createHeapReading(),
     handles: createHandlesReading(),
@@ -29,7 +32,17 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
   const view = {
     config,
     readings,
-    self: { ticks: 0, tickCostUs: 0, tickCostTotalUs: 0, evaluations: 0, errors: 0, reportsWritten: 0, reportsSuppressed: 0, exportsDropped: 0, exportsDroppedByChannel: {} as Record<string, number> },
+    self: {
+      ticks: 0,
+      tickCostUs: 0,
+      tickCostTotalUs: 0,
+      evaluations: 0,
+      errors: 0,
+      reportsWritten: 0,
+      reportsSuppressed: 0,
+      exportsDropped: 0,
+      exportsDroppedByChannel: {} as Record<string, number>,
+    },
     history: undefined as never,
     state: 'watching' as LeakState,
     heapLimitBytes: 4_000_000_000,
@@ -46,7 +59,10 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
 }
 
 /** Fills the readings as one tick would. */
-export function fillTick(v: TestView, opts: { timers?: number; pausesMs?: [kind: (typeof GC_KINDS)[number], ms: number][]; loopMs?: number } = {}): void {
+export function fillTick(
+  v: TestView,
+  opts: { timers?: number; pausesMs?: [kind: (typeof GC_KINDS)[number], ms: number][]; loopMs?: number } = {},
+): void {
   const r = v.readings;
   r.heap.usedBytes = 10_000_000;
   r.heap.totalBytes = 20_000_000;
@@ -58,7 +74,16 @@ export function fillTick(v: TestView, opts: { timers?: number; pausesMs?: [kind:
   r.handles.byType.set('TCPSocketWrap', 1);
   r.handles.openFds = 21;
   const loop = opts.loopMs ?? 10;
-  Object.assign(r.loop, { minMs: loop - 1, meanMs: loop, p50Ms: loop, p90Ms: loop + 1, p95Ms: loop + 2, p99Ms: loop + 3, maxMs: loop + 4, utilization: 0.25 });
+  Object.assign(r.loop, {
+    minMs: loop - 1,
+    meanMs: loop,
+    p50Ms: loop,
+    p90Ms: loop + 1,
+    p95Ms: loop + 2,
+    p99Ms: loop + 3,
+    maxMs: loop + 4,
+    utilization: 0.25,
+  });
   r.process.cpuUserPercent = 12;
   r.process.cpuSystemPercent = 3;
   r.gc.pauses.length = 0;

@@ -27,23 +27,60 @@ describe('OTLP encoding', () => {
   it('encodes every OpenTelemetry-named point into one ExportMetricsServiceRequest', () => {
     const v = testView();
     const p = new MetricPoints(v, 1_000);
-    fillTick(v, { timers: 2, pausesMs: [['scavenge', 2], ['incremental_marking', 0.2]] });
+    fillTick(v, {
+      timers: 2,
+      pausesMs: [
+        ['scavenge', 2],
+        ['incremental_marking', 0.2],
+      ],
+    });
     p.observe();
     p.collect();
     const body = encodeMetricsRequest(p, buildResource(v), 61_000);
     const req = Request.toObject(Request.decode(body), { longs: String, arrays: true });
     const rm = req.resourceMetrics[0];
-    const resource = Object.fromEntries(rm.resource.attributes.map((a: { key: string; value: Record<string, unknown> }) => [a.key, Object.values(a.value)[0]]));
+    const resource = Object.fromEntries(
+      rm.resource.attributes.map((a: { key: string; value: Record<string, unknown> }) => [
+        a.key,
+        Object.values(a.value)[0],
+      ]),
+    );
     expect(resource['service.name']).toBe('svc');
     expect(resource['service.version']).toBe('1.0.0');
     expect(resource['deployment.environment.name']).toBe('test');
     expect(Number(resource['process.pid'])).toBe(process.pid);
-    const metrics = rm.scopeMetrics[0].metrics as { name: string; unit: string; gauge?: { dataPoints: { asDouble: number; attributes: { key: string; value: { stringValue: string } }[]; timeUnixNano: string }[] }; sum?: { isMonotonic: boolean; aggregationTemporality: number; dataPoints: { asDouble: number; startTimeUnixNano: string }[] }; histogram?: { dataPoints: { count: string; sum: number; bucketCounts: string[]; explicitBounds: number[]; attributes: { key: string; value: { stringValue: string } }[] }[] } }[];
+    const metrics = rm.scopeMetrics[0].metrics as {
+      name: string;
+      unit: string;
+      gauge?: {
+        dataPoints: {
+          asDouble: number;
+          attributes: { key: string; value: { stringValue: string } }[];
+          timeUnixNano: string;
+        }[];
+      };
+      sum?: {
+        isMonotonic: boolean;
+        aggregationTemporality: number;
+        dataPoints: { asDouble: number; startTimeUnixNano: string }[];
+      };
+      histogram?: {
+        dataPoints: {
+          count: string;
+          sum: number;
+          bucketCounts: string[];
+          explicitBounds: number[];
+          attributes: { key: string; value: { stringValue: string } }[];
+        }[];
+      };
+    }[];
     const byName = new Map(metrics.map((m) => [m.name, m]));
     expect(byName.get('nodejs.eventloop.delay.p99')?.gauge?.dataPoints[0]?.asDouble).toBeCloseTo(0.013);
     expect(byName.get('nodejs.eventloop.delay.p99')?.gauge?.dataPoints[0]?.timeUnixNano).toBe('61000000000');
     expect(byName.get('nodejs.eventloop.utilization')?.gauge?.dataPoints[0]?.asDouble).toBe(0.25);
-    const timeout = byName.get('v8js.resource.active')?.gauge?.dataPoints.find((d) => d.attributes[0]?.value.stringValue === 'Timeout');
+    const timeout = byName
+      .get('v8js.resource.active')
+      ?.gauge?.dataPoints.find((d) => d.attributes[0]?.value.stringValue === 'Timeout');
     expect(timeout?.asDouble).toBe(2);
     const ticks = byName.get('leakwatch.agent.ticks')?.sum;
     expect(ticks?.isMonotonic).toBe(true);

@@ -23,7 +23,7 @@ function installedMetricNames(): string[] {
 }
 
 describe('prom-client default-metric names', () => {
-  it('are the names the installed prom-client\'s modules list', () => {
+  it("are the names the installed prom-client's modules list", () => {
     expect([...new Set(installedMetricNames())].sort()).toEqual([...PROM_CLIENT_DEFAULT_NAMES].sort());
   });
 
@@ -39,7 +39,9 @@ describe('prom-client default-metric names', () => {
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry });
     const defaults = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    const ours = Object.values(METRICS).map((d) => d.prom).filter((n): n is string => n !== null);
+    const ours = Object.values(METRICS)
+      .map((d) => d.prom)
+      .filter((n): n is string => n !== null);
     expect(ours.filter((n) => defaults.has(n) && !PROM_CLIENT_DEFAULT_NAMES.includes(n))).toEqual([]);
     expect(PROM_CLIENT_DEFAULT_NAMES.filter((n) => n.startsWith('leakwatch_'))).toEqual([]);
   });
@@ -50,11 +52,19 @@ describe('prom-client default-metric names', () => {
     expect([...loaded].sort()).toEqual([...PROM_CLIENT_DEFAULT_NAMES].sort());
     // A later prom-client with one more default metric, in a pnpm layout.
     const cache = {
-      '/app/node_modules/.pnpm/prom-client@99.0.0/node_modules/prom-client/lib/metrics/eventLoopUtilization.js': { exports: { metricNames: ['nodejs_eventloop_utilization_ratio'] } },
+      '/app/node_modules/.pnpm/prom-client@99.0.0/node_modules/prom-client/lib/metrics/eventLoopUtilization.js': {
+        exports: { metricNames: ['nodejs_eventloop_utilization_ratio'] },
+      },
       'C:\\app\\node_modules\\prom-client\\lib\\metrics\\other.js': { exports: { metricNames: ['nodejs_other', 7] } },
       '/app/node_modules/not-prom-client/lib/metrics/x.js': { exports: { metricNames: ['nodejs_not_this'] } },
-      '/app/node_modules/prom-client/lib/metrics/helpers/safeMemoryUsage.js': { exports: { metricNames: ['nodejs_nor_this'] } },
-      '/app/node_modules/prom-client/lib/metrics/broken.js': { get exports(): unknown { throw new Error('boom'); } },
+      '/app/node_modules/prom-client/lib/metrics/helpers/safeMemoryUsage.js': {
+        exports: { metricNames: ['nodejs_nor_this'] },
+      },
+      '/app/node_modules/prom-client/lib/metrics/broken.js': {
+        get exports(): unknown {
+          throw new Error('boom');
+        },
+      },
     };
     const names = readPromClientDefaultNames(cache);
     expect(names.has('nodejs_eventloop_utilization_ratio')).toBe(true);

@@ -7,7 +7,8 @@ import { fillTick, testView } from './metric-view';
 
 // The compiled module: it loads its channel modules with require(), lazily.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { registerIntoPromRegistry, startExporters } = require('../../dist/reports/exporters.js') as typeof import('../../reports/exporters');
+const { registerIntoPromRegistry, startExporters } =
+  require('../../dist/reports/exporters.js') as typeof import('../../reports/exporters');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const client = require('prom-client') as typeof import('prom-client');
@@ -16,11 +17,21 @@ const PROMTOOL = '/usr/bin/promtool';
 
 /** leakwatch's Prometheus names that prom-client's collectDefaultMetrics() also uses. */
 const SHARED = [
-  'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes',
-  'process_resident_memory_bytes', 'nodejs_heap_space_size_used_bytes',
-  'nodejs_eventloop_lag_min_seconds', 'nodejs_eventloop_lag_max_seconds', 'nodejs_eventloop_lag_mean_seconds',
-  'nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p90_seconds', 'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_gc_duration_seconds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'process_open_fds',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_external_memory_bytes',
+  'process_resident_memory_bytes',
+  'nodejs_heap_space_size_used_bytes',
+  'nodejs_eventloop_lag_min_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'nodejs_eventloop_lag_mean_seconds',
+  'nodejs_eventloop_lag_p50_seconds',
+  'nodejs_eventloop_lag_p90_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_gc_duration_seconds',
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'process_open_fds',
 ];
 
 /**
@@ -35,7 +46,10 @@ function checkScrape(text: string): string[] {
   expect(lint.status, `promtool check metrics: ${lint.stdout}${lint.stderr}`).not.toBe(1);
   expect(`${lint.stdout}${lint.stderr}`).not.toContain('error while linting');
   const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
-  expect(families.filter((f, i) => families.indexOf(f) !== i), 'families declared twice').toEqual([]);
+  expect(
+    families.filter((f, i) => families.indexOf(f) !== i),
+    'families declared twice',
+  ).toEqual([]);
   return families;
 }
 
@@ -44,12 +58,14 @@ afterEach(() => {
 });
 
 describe('prom-client registry integration', () => {
-  it('adds leakwatch\'s own metrics to the registry, collected once per scrape, ticking with the agent', async () => {
+  it("adds leakwatch's own metrics to the registry, collected once per scrape, ticking with the agent", async () => {
     const view = testView();
     const [hub] = startExporters(view);
     const registry = new client.Registry();
     const result = registerIntoPromRegistry(view, registry);
-    expect(result.registered).toEqual(expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes', 'nodejs_eventloop_utilization_ratio']));
+    expect(result.registered).toEqual(
+      expect.arrayContaining(['leakwatch_state', 'leakwatch_heap_floor_bytes', 'nodejs_eventloop_utilization_ratio']),
+    );
     fillTick(view, { timers: 9, pausesMs: [['scavenge', 0.4]] });
     hub?.onTick();
     const text = await registry.metrics();
@@ -83,7 +99,11 @@ describe('prom-client registry integration', () => {
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry });
     // An application's own metric under a name leakwatch would use.
-    new client.Gauge({ name: 'nodejs_eventloop_utilization_ratio', help: 'the application\'s own', registers: [registry] });
+    new client.Gauge({
+      name: 'nodejs_eventloop_utilization_ratio',
+      help: "the application's own",
+      registers: [registry],
+    });
     const result = registerIntoPromRegistry(view, registry);
     expect(result.skipped).toEqual(expect.arrayContaining([...SHARED, 'nodejs_eventloop_utilization_ratio']));
     expect(result.registered).toContain('leakwatch_state');
@@ -93,7 +113,7 @@ describe('prom-client registry integration', () => {
   // The crash this pins: registerPrometheusMetrics(client.register) and then
   // client.collectDefaultMetrics() threw "A metric with the name
   // process_resident_memory_bytes has already been registered".
-  it('leaves prom-client\'s default-metric names alone, so collectDefaultMetrics() may come after it', async () => {
+  it("leaves prom-client's default-metric names alone, so collectDefaultMetrics() may come after it", async () => {
     const view = testView();
     const [hub] = startExporters(view);
     const result = registerIntoPromRegistry(view, client.register);
@@ -103,7 +123,9 @@ describe('prom-client registry integration', () => {
     hub?.onTick();
     const text = await client.register.metrics();
     const families = checkScrape(text);
-    expect(families).toEqual(expect.arrayContaining([...SHARED, 'leakwatch_state', 'nodejs_eventloop_utilization_ratio']));
+    expect(families).toEqual(
+      expect.arrayContaining([...SHARED, 'leakwatch_state', 'nodejs_eventloop_utilization_ratio']),
+    );
     // The shared names are prom-client's metrics, not leakwatch's.
     expect(text).toContain('# HELP process_resident_memory_bytes Resident memory size in bytes.');
     expect(text).not.toContain('# HELP nodejs_heap_size_used_bytes V8 heap in use.');
@@ -145,13 +167,16 @@ describe('prom-client registry integration', () => {
       const families = checkScrape(await registry.metrics());
       // One heap-used series, prom-client's, not a second copy under leakwatch's name.
       expect(families, order).toContain('app_nodejs_heap_size_used_bytes');
-      expect(families.filter((f) => SHARED.includes(f)), order).toEqual([]);
+      expect(
+        families.filter((f) => SHARED.includes(f)),
+        order,
+      ).toEqual([]);
       expect(families, order).toContain('leakwatch_state');
       await hub?.stop();
     }
   });
 
-  it('in a custom registry merged with the default one that holds prom-client\'s defaults, nothing clashes', async () => {
+  it("in a custom registry merged with the default one that holds prom-client's defaults, nothing clashes", async () => {
     const view = testView();
     const [hub] = startExporters(view);
     const registry = new client.Registry();

@@ -5,7 +5,10 @@ import { formatExposition } from '../../reports/prometheus-format';
 import { fillTick, testView } from './metric-view';
 
 /** Parses exposition text strictly: every sample has a TYPE declared before it. */
-function parse(text: string): { types: Map<string, string>; samples: { name: string; labels: string; value: number }[] } {
+function parse(text: string): {
+  types: Map<string, string>;
+  samples: { name: string; labels: string; value: number }[];
+} {
   const types = new Map<string, string>();
   const samples: { name: string; labels: string; value: number }[] = [];
   for (const line of text.split('\n')) {
@@ -27,10 +30,16 @@ function parse(text: string): { types: Map<string, string>; samples: { name: str
 }
 
 describe('Prometheus exposition', () => {
-  it('uses prom-client names and labels, with leakwatch\'s own beside them', () => {
+  it("uses prom-client names and labels, with leakwatch's own beside them", () => {
     const v = testView();
     const p = new MetricPoints(v);
-    fillTick(v, { timers: 4, pausesMs: [['mark_sweep_compact', 20], ['scavenge', 0.5]] });
+    fillTick(v, {
+      timers: 4,
+      pausesMs: [
+        ['mark_sweep_compact', 20],
+        ['scavenge', 0.5],
+      ],
+    });
     p.observe();
     p.collect();
     const text = formatExposition(p);
@@ -49,7 +58,11 @@ describe('Prometheus exposition', () => {
     p.collect();
     const after = parse(formatExposition(p));
     expect(after.types.get('leakwatch_exports_dropped_by_channel_total')).toBe('counter');
-    expect(after.samples.find((x) => x.name === 'leakwatch_exports_dropped_by_channel_total' && x.labels === '{channel="dogstatsd"}')?.value).toBe(7);
+    expect(
+      after.samples.find(
+        (x) => x.name === 'leakwatch_exports_dropped_by_channel_total' && x.labels === '{channel="dogstatsd"}',
+      )?.value,
+    ).toBe(7);
     expect(types.get('nodejs_gc_duration_seconds')).toBe('histogram');
     // Cumulative buckets, +Inf equal to _count.
     expect(get('nodejs_gc_duration_seconds_bucket', '{kind="major",le="0.01"}')).toBe(0);

@@ -38,7 +38,12 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function runCliInPty(args: string[], env: Record<string, string> = {}): CliResult {
   const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
-  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: cleanEnv(env), timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    env: cleanEnv(env),
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { status: r.status, stdout: r.stdout.replace(/\r\n/g, '\n'), stderr: r.stderr };
 }
 

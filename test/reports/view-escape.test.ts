@@ -8,7 +8,9 @@ const { makeHostileReport } = require('../fixtures/reports/make-report.js') as {
 
 describe('HTML escaping', () => {
   it('escapes the five characters that matter in text and quoted attributes', () => {
-    expect(escapeHtml(`<img src=x onerror="alert('1')">&amp;`)).toBe('&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;amp;');
+    expect(escapeHtml(`<img src=x onerror="alert('1')">&amp;`)).toBe(
+      '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;amp;',
+    );
   });
 
   it('writes JSON that cannot end its <script> element and parses back the same', () => {
@@ -20,7 +22,10 @@ describe('HTML escaping', () => {
 
   it('puts no report string into the page unescaped, and allows only its own scripts', () => {
     // Stand-in chart library text: the page's structure is what is checked.
-    const html = renderHtml(buildViewModel(makeHostileReport(), 'hostile.json'), { js: 'window.uPlot = function () {};', css: '.u-legend{}' });
+    const html = renderHtml(buildViewModel(makeHostileReport(), 'hostile.json'), {
+      js: 'window.uPlot = function () {};',
+      css: '.u-legend{}',
+    });
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<svg');
     expect(html).not.toContain('<b>');

@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeakReport } from '../../reports/report-schema';
 import { FIXTURES, runCli } from './view-cli';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { makeReport, XSS } = require('../fixtures/reports/make-report.js') as { makeReport: (o?: object) => LeakReport; XSS: string };
+const { makeReport, XSS } = require('../fixtures/reports/make-report.js') as {
+  makeReport: (o?: object) => LeakReport;
+  XSS: string;
+};
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 let browser: Browser;
@@ -103,9 +106,15 @@ describe('leakwatch view --html', () => {
       expect(c!.band).toBeGreaterThan(5_000);
     }
     // The legends name the series (uPlot writes them as text).
-    expect(await page.locator('#chart-heap .u-legend').innerText()).toMatch(/heap used[\s\S]*heap floor[\s\S]*heap limit/);
-    expect(await page.locator('#chart-handles .u-legend').innerText()).toMatch(/Timeout[\s\S]*TCPSocketWrap[\s\S]*FSReqCallback/);
-    expect(await page.locator('#chart-loop .u-legend').innerText()).toMatch(/loop lag p50[\s\S]*loop lag p99[\s\S]*loop lag max/);
+    expect(await page.locator('#chart-heap .u-legend').innerText()).toMatch(
+      /heap used[\s\S]*heap floor[\s\S]*heap limit/,
+    );
+    expect(await page.locator('#chart-handles .u-legend').innerText()).toMatch(
+      /Timeout[\s\S]*TCPSocketWrap[\s\S]*FSReqCallback/,
+    );
+    expect(await page.locator('#chart-loop .u-legend').innerText()).toMatch(
+      /loop lag p50[\s\S]*loop lag p99[\s\S]*loop lag max/,
+    );
 
     const report = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'all.json'), 'utf8')) as LeakReport;
     const rows = page.locator('#suspects-table tbody tr');
@@ -148,7 +157,10 @@ describe('leakwatch view --html', () => {
     expect(await row.innerText()).toContain(`12 live intervals, callback ${XSS}`);
     expect(await row.locator('.site').innerText()).toBe(`/srv/app/${XSS}.js:3:7`);
     await row.locator('details summary').click();
-    expect(await row.locator('details li').allInnerTexts()).toEqual([`${XSS} (/srv/app/${XSS}.js:3:7)`, `evil (/srv/app/"quoted" & 'single'.js:1:1)`]);
+    expect(await row.locator('details li').allInnerTexts()).toEqual([
+      `${XSS} (/srv/app/${XSS}.js:3:7)`,
+      `evil (/srv/app/"quoted" & 'single'.js:1:1)`,
+    ]);
     expect(await row.innerText()).toContain('</script><script>window.__pwned = 1</script>');
     expect(await page.locator('h1').innerText()).toContain('<script>window.__pwned = 2</script>');
     expect(await page.locator('h1').innerText()).toContain('"><svg onload=alert(3)>');
@@ -156,7 +168,9 @@ describe('leakwatch view --html', () => {
     expect(await page.locator('#metadata').innerText()).toContain('</script><script>window.__pwned = 3</script><!--');
     // A handle type named with markup is a legend label, as text.
     expect(await page.locator('#chart-handles .u-legend').innerText()).toContain(XSS);
-    expect(await page.locator('#chart-handles .u-legend').innerText()).toContain('</script><script>window.__pwned = 4</script>');
+    expect(await page.locator('#chart-handles .u-legend').innerText()).toContain(
+      '</script><script>window.__pwned = 4</script>',
+    );
     expect(await page.getAttribute('html', 'data-charts')).toBe('3');
     expect(requests).toHaveLength(1);
     expect(errors).toEqual([]);
@@ -168,7 +182,9 @@ describe('leakwatch view --html', () => {
     fs.writeFileSync(file, JSON.stringify(makeReport({ kind: 'all', samples: 100_000, suspects: 500 })));
     const { page, errors } = await open(file, 'big');
     expect(fs.statSync(path.join(dir, 'big.html')).size).toBeLessThan(3 * 1024 * 1024);
-    const points = await page.evaluate(() => (JSON.parse(document.getElementById('leakwatch-data')!.textContent!) as { t: number[] }).t.length);
+    const points = await page.evaluate(
+      () => (JSON.parse(document.getElementById('leakwatch-data')!.textContent!) as { t: number[] }).t.length,
+    );
     expect(points).toBeLessThanOrEqual(2_000);
     expect(points).toBeGreaterThan(1_000);
     expect(await page.locator('#charts').innerText()).toContain('The report holds 100,000 samples; the charts draw');
@@ -188,20 +204,29 @@ describe('leakwatch view --html', () => {
     const r = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: bin });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    for (let i = 0; i < 200 && !fs.existsSync(log); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    for (let i = 0; i < 200 && !fs.existsSync(log); i++)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     expect(fs.readFileSync(log, 'utf8')).toBe(pathToFileURL(out).href);
 
-    const none = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: path.join(dir, 'empty') });
+    const none = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], {
+      PATH: path.join(dir, 'empty'),
+    });
     expect(none.status).toBe(0);
-    expect(none.stderr).toBe(`leakwatch: could not open a browser (xdg-open: spawn xdg-open ENOENT); open ${pathToFileURL(out).href} yourself\n`);
+    expect(none.stderr).toBe(
+      `leakwatch: could not open a browser (xdg-open: spawn xdg-open ENOENT); open ${pathToFileURL(out).href} yourself\n`,
+    );
 
     // An opener that finds no browser (xdg-open exits 3): said, with the URL.
     const failing = path.join(dir, 'failing-bin');
     fs.mkdirSync(failing, { recursive: true });
     fs.writeFileSync(path.join(failing, 'xdg-open'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
-    const nobrowser = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], { PATH: failing });
+    const nobrowser = runCli(['view', '--html', path.join(FIXTURES, 'timer.json'), '-o', out, '--open'], {
+      PATH: failing,
+    });
     expect(nobrowser.status).toBe(0);
-    expect(nobrowser.stderr).toBe(`leakwatch: could not open a browser (xdg-open exited with 3); open ${pathToFileURL(out).href} yourself\n`);
+    expect(nobrowser.stderr).toBe(
+      `leakwatch: could not open a browser (xdg-open exited with 3); open ${pathToFileURL(out).href} yourself\n`,
+    );
   });
 
   it('writes beside the report by default and to stdout with -o -', () => {

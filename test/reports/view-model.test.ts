@@ -16,7 +16,7 @@ describe('downsampleMinMax', () => {
     expect(d).toEqual({ t: [1, 2, 3], columns: { a: [5, null, 7] }, bucketSize: 1 });
   });
 
-  it('keeps each bucket\'s lowest and highest reading, in the order they happened', () => {
+  it("keeps each bucket's lowest and highest reading, in the order they happened", () => {
     const t = Array.from({ length: 12 }, (_, i) => i * 1000);
     //           bucket 0        bucket 1         bucket 2
     const a = [1, 9, 5, 3, /**/ 8, 2, 4, 4, /**/ null, null, null, null];
@@ -136,7 +136,12 @@ describe('buildViewModel', () => {
     r.profiles = [null];
     r.notes = 'none';
     const m = buildViewModel(r as unknown as LeakReport, 'x.json');
-    expect(m.suspects[0]).toMatchObject({ title: 'timer suspect', site: null, stack: ['7', ''], detail: [['a', 'null']] });
+    expect(m.suspects[0]).toMatchObject({
+      title: 'timer suspect',
+      site: null,
+      stack: ['7', ''],
+      detail: [['a', 'null']],
+    });
     expect(m.signals[0]!.slope).toBe('?');
     expect(m.notes).toEqual([]);
   });
@@ -158,7 +163,14 @@ describe('buildViewModel', () => {
     expect(m.suspects[0]!.shortStack).toEqual([stack[0], stack[3]]);
     expect(m.suspects[0]!.moreFrames).toBe(3);
     // One hidden frame is "1 more frame".
-    (r.suspects[0] as unknown as { stack: string[] }).stack = ['a (/srv/a.js:1:1)', 'b (/srv/b.js:1:1)', 'c (/srv/c.js:1:1)', 'd (/srv/d.js:1:1)', 'e (/srv/e.js:1:1)', 'f (/srv/f.js:1:1)'];
+    (r.suspects[0] as unknown as { stack: string[] }).stack = [
+      'a (/srv/a.js:1:1)',
+      'b (/srv/b.js:1:1)',
+      'c (/srv/c.js:1:1)',
+      'd (/srv/d.js:1:1)',
+      'e (/srv/e.js:1:1)',
+      'f (/srv/f.js:1:1)',
+    ];
     const text = renderReportText(buildViewModel(r, 'x.json'), { color: false });
     expect(text).toContain('… 1 more frame\n');
   });

@@ -90,7 +90,10 @@ describe('leakwatch view <file>, piped', () => {
   it('shows 10 suspects and says how many more; --all shows every one', () => {
     const dir = tmpDir();
     const report = load('timer');
-    const many = { ...report, suspects: Array.from({ length: 14 }, (_, i) => ({ ...report.suspects[0]!, title: `suspect number ${i + 1}` })) };
+    const many = {
+      ...report,
+      suspects: Array.from({ length: 14 }, (_, i) => ({ ...report.suspects[0]!, title: `suspect number ${i + 1}` })),
+    };
     const file = path.join(dir, 'many.json');
     fs.writeFileSync(file, JSON.stringify(many));
     const r = runCli(['view', file]);
@@ -114,7 +117,9 @@ describe('leakwatch view <file>, piped', () => {
   it('--json prints the report without its series, suspects ranked', () => {
     const r = runCli(['view', '--json', fixture('socket')]);
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as Record<string, unknown> & { suspects: { rank: number; kind: string; site: string }[] };
+    const out = JSON.parse(r.stdout) as Record<string, unknown> & {
+      suspects: { rank: number; kind: string; site: string }[];
+    };
     expect(out.series).toBeUndefined();
     expect(out.samples).toBe(300);
     expect(out.file).toBe(fixture('socket'));
@@ -194,7 +199,9 @@ describe('leakwatch view: unreadable reports', () => {
     expect(colorNo.stdout).toBe('');
     expect(colorNo.stderr).toContain('--color takes no value (got --color=no)');
     expect(runCli(['view', '--json=false', fixture('timer')]).status).toBe(2);
-    expect(runCli(['view', '--html', '-o', '-', '--open', fixture('timer')]).stderr).toContain('--open needs a file to open');
+    expect(runCli(['view', '--html', '-o', '-', '--open', fixture('timer')]).stderr).toContain(
+      '--open needs a file to open',
+    );
   });
 
   it.skipIf(process.platform === 'win32')('a FIFO named like a report is refused, not waited on', () => {
@@ -210,11 +217,12 @@ describe('leakwatch view: unreadable reports', () => {
   });
 
   it('--width takes decimal digits only', () => {
-    for (const w of ['0x50', '1e2', '80.0', ' 80']) expect(runCli(['view', '--width', w, fixture('timer')]).status, w).toBe(2);
+    for (const w of ['0x50', '1e2', '80.0', ' 80'])
+      expect(runCli(['view', '--width', w, fixture('timer')]).status, w).toBe(2);
     expect(runCli(['view', '--width', '80', fixture('timer')]).status).toBe(0);
   });
 
-  it("a file that is not JSON: its control characters are escaped in the error, not sent to the terminal", () => {
+  it('a file that is not JSON: its control characters are escaped in the error, not sent to the terminal', () => {
     const file = path.join(tmpDir(), 'ansi.json');
     fs.writeFileSync(file, '\u001b[2J\u001b[31mHACKED\u202e');
     const r = runCli(['view', file]);
@@ -243,7 +251,11 @@ describe('leakwatch: output that cannot be written', () => {
     const full = fs.openSync('/dev/full', 'w');
     try {
       for (const args of [['view', fixture('timer')], ['version'], ['--help']]) {
-        const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: cleanEnv() });
+        const r = spawnSync(process.execPath, [CLI, ...args], {
+          stdio: ['ignore', full, 'pipe'],
+          encoding: 'utf8',
+          env: cleanEnv(),
+        });
         expect(r.status, args.join(' ')).toBe(1);
         expect(r.stderr).toMatch(/^leakwatch: cannot write output \(ENOSPC[^\n]*\)\n$/);
       }
@@ -285,7 +297,9 @@ describe('leakwatch view <dir>', () => {
 
   it('defaults to LEAKWATCH_REPORT_DIR, even when it does not exist yet', () => {
     const dir = tmpDir();
-    expect(runCli(['view'], { LEAKWATCH_REPORT_DIR: dir }).stdout).toBe(`No leak reports in ${dir}: nothing to show.\n`);
+    expect(runCli(['view'], { LEAKWATCH_REPORT_DIR: dir }).stdout).toBe(
+      `No leak reports in ${dir}: nothing to show.\n`,
+    );
     const absent = path.join(dir, 'not-yet');
     const r = runCli(['view'], { LEAKWATCH_REPORT_DIR: absent });
     expect(r.status).toBe(0);
@@ -293,7 +307,9 @@ describe('leakwatch view <dir>', () => {
     // --html has nothing to render: a clear line and a non-zero exit.
     const html = runCli(['view', '--html'], { LEAKWATCH_REPORT_DIR: absent });
     expect(html.status).toBe(1);
-    expect(html.stderr).toBe(`leakwatch: no leak report in ${absent} (no report has been written there yet): nothing to show\n`);
+    expect(html.stderr).toBe(
+      `leakwatch: no leak report in ${absent} (no report has been written there yet): nothing to show\n`,
+    );
   });
 
   it('lists reports newest first with time, pid, service, verdict and top suspect', () => {
@@ -316,19 +332,36 @@ describe('leakwatch view <dir>', () => {
     expect(r.stdout).not.toMatch(ANSI_RE);
     const out = r.stdout;
     expect(out.split('\n')[0]).toBe(`4 reports in ${dir}, newest first`);
-    expect(out).toContain('2026-11-26 10:00:00Z  leaking  checkout  pid 333\n    timer: 412 live intervals of 5s, callback pollUpstream\n');
-    expect(out).toContain('2026-11-20 10:00:00Z  leaking  cart  pid 111\n    socket: 318 open sockets to 127.0.0.1:6379, never closed\n');
+    expect(out).toContain(
+      '2026-11-26 10:00:00Z  leaking  checkout  pid 333\n    timer: 412 live intervals of 5s, callback pollUpstream\n',
+    );
+    expect(out).toContain(
+      '2026-11-20 10:00:00Z  leaking  cart  pid 111\n    socket: 318 open sockets to 127.0.0.1:6379, never closed\n',
+    );
     expect(out).toContain('pid 222\n    handle: 612 active FSReqCallback handles (+600)\n');
-    expect(out).toMatch(/\n2026-11-24 10:00:00Z {2}unreadable {2}pid 444\n {4}the file is not valid JSON .*\n.*\n {4}\S+leakwatch-444-/);
+    expect(out).toMatch(
+      /\n2026-11-24 10:00:00Z {2}unreadable {2}pid 444\n {4}the file is not valid JSON .*\n.*\n {4}\S+leakwatch-444-/,
+    );
     expect(out.indexOf(newest)).toBeLessThan(out.indexOf(middle));
     expect(out.indexOf(middle)).toBeLessThan(out.indexOf(oldest));
     expect(out).not.toContain('notes.json');
     expect(out.split('\n').filter((l) => cells(l) > 80 && !l.includes(dir))).toEqual([]);
 
-    const json = JSON.parse(runCli(['view', '--json', dir]).stdout) as { reports: { file: string; pid: number | null; verdict: string; topSuspect: { kind: string } | null; error: string | null }[] };
+    const json = JSON.parse(runCli(['view', '--json', dir]).stdout) as {
+      reports: {
+        file: string;
+        pid: number | null;
+        verdict: string;
+        topSuspect: { kind: string } | null;
+        error: string | null;
+      }[];
+    };
     expect(json.reports.map((x) => x.pid)).toEqual([333, 444, 222, 111]);
     expect(json.reports.map((x) => x.topSuspect?.kind ?? null)).toEqual(['timer', null, 'handle', 'socket']);
-    expect(json.reports[1]).toMatchObject({ verdict: 'unreadable', error: expect.stringContaining('is not valid JSON') });
+    expect(json.reports[1]).toMatchObject({
+      verdict: 'unreadable',
+      error: expect.stringContaining('is not valid JSON'),
+    });
 
     // A directory given to --html means its newest readable report.
     const html = runCli(['view', '--html', dir, '-o', '-']);

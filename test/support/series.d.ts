@@ -7,4 +7,10 @@ export interface Shape {
   leak: boolean;
 }
 export declare const SHAPES: Shape[];
-export declare function sample(shape: Shape, n: number, sigma: number, seed: number, windowS?: number): { t: Float64Array; v: Float64Array };
+export declare function sample(
+  shape: Shape,
+  n: number,
+  sigma: number,
+  seed: number,
+  windowS?: number,
+): { t: Float64Array; v: Float64Array };

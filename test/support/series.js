@@ -35,10 +35,22 @@ const SHAPES = [
   { name: 'stepwise leak (+8 MB every 40 s)', at: (s) => BASE + 8 * MB * Math.floor(s / 40), leak: true },
   { name: 'GC sawtooth (30 MB, 25 s period)', at: (s) => BASE + ((s % 25) / 25) * 30 * MB, leak: false },
   { name: 'warm-up plateau', at: (s) => BASE + 40 * MB * (1 - Math.exp(-s / 25)), leak: false },
-  { name: 'bounded cache filling until 40% of the window', at: (s, n) => BASE + 0.3 * MB * Math.min(s, 0.4 * n), leak: false },
+  {
+    name: 'bounded cache filling until 40% of the window',
+    at: (s, n) => BASE + 0.3 * MB * Math.min(s, 0.4 * n),
+    leak: false,
+  },
   { name: 'step then flat', at: (s, n) => BASE + (s > n / 4 ? 30 * MB : 0), leak: false },
-  { name: 'late step (a cache loaded at 70% of the window)', at: (s, n) => BASE + (s > 0.7 * n ? 30 * MB : 0), leak: false },
-  { name: 'burst that drains', at: (s, n) => BASE + 30 * MB * Math.max(0, 1 - Math.abs(s - n / 3) / (n / 6)), leak: false },
+  {
+    name: 'late step (a cache loaded at 70% of the window)',
+    at: (s, n) => BASE + (s > 0.7 * n ? 30 * MB : 0),
+    leak: false,
+  },
+  {
+    name: 'burst that drains',
+    at: (s, n) => BASE + 30 * MB * Math.max(0, 1 - Math.abs(s - n / 3) / (n / 6)),
+    leak: false,
+  },
 ];
 
 /**

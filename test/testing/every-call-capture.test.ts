@@ -8,7 +8,12 @@ describe('creation sites for tests (timerSampleMean, onCreate)', () => {
   // Issue 9: the test helpers need every call captured, not 1 in 16.
   it('timerSampleMean: 1 captures a stack for every timer, and onCreate sees each one', () => {
     const seen: [object, CreatedKind][] = [];
-    const sites = armCreationSites({ timers: true, sockets: false, timerSampleMean: 1, onCreate: (h, k) => seen.push([h, k]) });
+    const sites = armCreationSites({
+      timers: true,
+      sockets: false,
+      timerSampleMean: 1,
+      onCreate: (h, k) => seen.push([h, k]),
+    });
     const made: NodeJS.Timeout[] = [];
     try {
       for (let i = 0; i < 200; i++) made.push(setTimeout(() => {}, 60_000));
@@ -37,9 +42,14 @@ describe('creation sites for tests (timerSampleMean, onCreate)', () => {
   });
 
   it('an onCreate that throws never breaks the caller', () => {
-    const sites = armCreationSites({ timers: true, sockets: false, timerSampleMean: 1, onCreate: () => {
-      throw new Error('observer bug');
-    } });
+    const sites = armCreationSites({
+      timers: true,
+      sockets: false,
+      timerSampleMean: 1,
+      onCreate: () => {
+        throw new Error('observer bug');
+      },
+    });
     try {
       const t = setInterval(() => {}, 1000);
       clearInterval(t);
@@ -58,12 +68,15 @@ describe('creation sites for tests (timerSampleMean, onCreate)', () => {
 describe('package exports for the test helpers', () => {
   // Issue 9: the subpaths users put in vitest.config / --import must exist.
   it('./vitest, ./node-test, ./expect-no-leaks and ./why point at built files, types first', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, Record<string, string>>;
+    };
     for (const sub of ['./vitest', './node-test', './expect-no-leaks', './why']) {
       const e = pkg.exports[sub];
       expect(e, sub).toBeDefined();
       expect(Object.keys(e as object)[0]).toBe('types');
-      for (const target of Object.values(e as Record<string, string>)) expect(fs.existsSync(path.join(ROOT, target)), target).toBe(true);
+      for (const target of Object.values(e as Record<string, string>))
+        expect(fs.existsSync(path.join(ROOT, target)), target).toBe(true);
     }
   });
 });

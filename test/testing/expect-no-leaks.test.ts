@@ -43,7 +43,10 @@ describe('expectNoLeaks', () => {
       client = new BuggyClient();
       client.close();
     });
-    cleanup.push(() => client?.close() ?? undefined, () => clearInterval(client?.watch2));
+    cleanup.push(
+      () => client?.close() ?? undefined,
+      () => clearInterval(client?.watch2),
+    );
     expect(err.code).toBe('LEAKWATCH_ERR_LEAKS');
     expect(err.leaks).toHaveLength(1);
     const [leak] = err.leaks;

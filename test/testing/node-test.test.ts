@@ -16,19 +16,23 @@ async function runSuite(preload: '--import' | '--require', env: Record<string, s
 
 describe('leakwatch/node-test', () => {
   // Issue 9: the node:test equivalent of the vitest setup file.
-  it.each(['--import', '--require'] as const)('fails leaking tests with their lines, passes clean ones (%s)', async (preload) => {
-    const { code, out } = await runSuite(preload);
-    expect(code, out).toBe(1);
-    expect(out).toMatch(/^ok \d+ - clean: clears its interval$/m);
-    expect(out).toMatch(/^ok \d+ - clean: closes its server$/m);
-    expect(out).toMatch(/^not ok \d+ - leaky: leaves an interval$/m);
-    expect(out).toMatch(/^not ok \d+ - leaky: leaves a server$/m);
-    expect(out).toContain(`setInterval every 1000ms, created at ${siteOf(SUITE, 'LEAK: interval', 'setInterval')}`);
-    expect(out).toContain(`created at ${siteOf(SUITE, 'LEAK: server', 'srv.listen')}`);
-    expect(out).toContain("code: 'LEAKWATCH_ERR_LEAKS'");
-    // One report: the `--test` orchestrator registers no hooks of its own.
-    expect(out.match(/^# tests /gm)).toHaveLength(1);
-  }, 60_000);
+  it.each(['--import', '--require'] as const)(
+    'fails leaking tests with their lines, passes clean ones (%s)',
+    async (preload) => {
+      const { code, out } = await runSuite(preload);
+      expect(code, out).toBe(1);
+      expect(out).toMatch(/^ok \d+ - clean: clears its interval$/m);
+      expect(out).toMatch(/^ok \d+ - clean: closes its server$/m);
+      expect(out).toMatch(/^not ok \d+ - leaky: leaves an interval$/m);
+      expect(out).toMatch(/^not ok \d+ - leaky: leaves a server$/m);
+      expect(out).toContain(`setInterval every 1000ms, created at ${siteOf(SUITE, 'LEAK: interval', 'setInterval')}`);
+      expect(out).toContain(`created at ${siteOf(SUITE, 'LEAK: server', 'srv.listen')}`);
+      expect(out).toContain("code: 'LEAKWATCH_ERR_LEAKS'");
+      // One report: the `--test` orchestrator registers no hooks of its own.
+      expect(out.match(/^# tests /gm)).toHaveLength(1);
+    },
+    60_000,
+  );
 
   it("an unref'd leak alone fails its test: it is not cancelled for want of anything holding the loop", async () => {
     const file = path.join(FIXTURES, 'testing/node-test/unref-only.js');

@@ -7,7 +7,11 @@ describe('testingFromEnv', () => {
   });
 
   it('reads LEAKWATCH_TEST_SCOPE and LEAKWATCH_WHY_IDLE', () => {
-    expect(testingFromEnv({ LEAKWATCH_TEST_SCOPE: ' file ', LEAKWATCH_WHY_IDLE: '1.5s' })).toEqual({ testScope: 'file', whyIdleMs: 1500, warnings: [] });
+    expect(testingFromEnv({ LEAKWATCH_TEST_SCOPE: ' file ', LEAKWATCH_WHY_IDLE: '1.5s' })).toEqual({
+      testScope: 'file',
+      whyIdleMs: 1500,
+      warnings: [],
+    });
   });
 
   it('a bad value is one warning naming the variable, and the fallback', () => {

@@ -33,7 +33,10 @@ let output: string;
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-vitest-'));
   const out = path.join(tmp, 'results.json');
-  const run = runNode([VITEST, 'run', '--config', CONFIG, '--reporter=json', `--outputFile=${out}`, '--reporter=default'], { preload: false, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const run = runNode(
+    [VITEST, 'run', '--config', CONFIG, '--reporter=json', `--outputFile=${out}`, '--reporter=default'],
+    { preload: false, env: { NO_COLOR: '1', FORCE_COLOR: '0' } },
+  );
   const { code } = await run.exited;
   output = run.stdout() + run.stderr();
   expect(code, output).toBe(1);
@@ -70,7 +73,9 @@ describe('leakwatch/vitest', () => {
     const a = test('leaky.fixture.js', 'leaks a socket');
     expect(a.status).toBe('failed');
     const site = siteOf(path.join(SUITE, 'leaky.fixture.js'), 'LEAK: socket', 'net.connect');
-    expect(a.failureMessages.join('\n')).toMatch(new RegExp(`socket to 127\\.0\\.0\\.1:\\d+, created at ${escape(site)}`));
+    expect(a.failureMessages.join('\n')).toMatch(
+      new RegExp(`socket to 127\\.0\\.0\\.1:\\d+, created at ${escape(site)}`),
+    );
     // Only its own handle: the interval of the previous test is not repeated.
     expect(a.failureMessages.join('\n')).toContain('1 handle created by this test');
   });
@@ -108,21 +113,44 @@ describe('leakwatch/vitest', () => {
 describe('leakwatch/vitest in the threads pool', () => {
   it('gives the same verdicts as in the forks pool', async () => {
     const out = path.join(tmp, 'threads.json');
-    const run = runNode([VITEST, 'run', '--config', CONFIG, '--pool=threads', '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1' } });
+    const run = runNode(
+      [VITEST, 'run', '--config', CONFIG, '--pool=threads', '--reporter=json', `--outputFile=${out}`],
+      { preload: false, env: { NO_COLOR: '1' } },
+    );
     await run.exited;
     const threads = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
     const verdicts = (rs: FileResult[]) =>
-      Object.fromEntries(rs.flatMap((f) => [[path.basename(f.name), f.status], ...f.assertionResults.map((a) => [`${path.basename(f.name)} > ${a.title}`, a.status])]));
+      Object.fromEntries(
+        rs.flatMap((f) => [
+          [path.basename(f.name), f.status],
+          ...f.assertionResults.map((a) => [`${path.basename(f.name)} > ${a.title}`, a.status]),
+        ]),
+      );
     expect(verdicts(threads)).toEqual(verdicts(results));
-    const a = threads.find((f) => f.name.endsWith('leaky.fixture.js'))?.assertionResults.find((t) => t.title === 'leaks an interval');
-    expect(a?.failureMessages.join('\n')).toContain(`created at ${siteOf(path.join(SUITE, 'leaky.fixture.js'), 'LEAK: interval', 'setInterval')}`);
+    const a = threads
+      .find((f) => f.name.endsWith('leaky.fixture.js'))
+      ?.assertionResults.find((t) => t.title === 'leaks an interval');
+    expect(a?.failureMessages.join('\n')).toContain(
+      `created at ${siteOf(path.join(SUITE, 'leaky.fixture.js'), 'LEAK: interval', 'setInterval')}`,
+    );
   }, 120_000);
 });
 
 describe('LEAKWATCH_TEST_SCOPE', () => {
   const runLeaky = async (scope: string) => {
     const out = path.join(tmp, `scope-${scope}.json`);
-    const run = runNode([VITEST, 'run', '--config', CONFIG, path.join(SUITE, 'leaky.fixture.js'), '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1', LEAKWATCH_TEST_SCOPE: scope } });
+    const run = runNode(
+      [
+        VITEST,
+        'run',
+        '--config',
+        CONFIG,
+        path.join(SUITE, 'leaky.fixture.js'),
+        '--reporter=json',
+        `--outputFile=${out}`,
+      ],
+      { preload: false, env: { NO_COLOR: '1', LEAKWATCH_TEST_SCOPE: scope } },
+    );
     const { code } = await run.exited;
     const [f] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
     return { code, f: f as FileResult, stderr: run.stderr() };
@@ -138,7 +166,11 @@ describe('LEAKWATCH_TEST_SCOPE', () => {
   it('a bad value gets one stderr line and the per-test default', async () => {
     const { f, stderr } = await runLeaky('suite');
     expect(stderr).toContain('LEAKWATCH_TEST_SCOPE="suite" is not test or file; using test');
-    expect(f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.title)).toEqual(['leaks an interval', 'leaks a socket', 'leaks a server']);
+    expect(f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.title)).toEqual([
+      'leaks an interval',
+      'leaks a socket',
+      'leaks a server',
+    ]);
   }, 120_000);
 });
 
@@ -147,7 +179,17 @@ describe('leakwatch/vitest options per file', () => {
   // even when the next file runs in the same worker process.
   it('a file that ignores intervals does not make the next file in the same process ignore them', async () => {
     const out = path.join(tmp, 'reset.json');
-    const run = runNode([VITEST, 'run', '--config', path.join(FIXTURES, 'testing/vitest-reset.config.mjs'), '--reporter=json', `--outputFile=${out}`], { preload: false, env: { NO_COLOR: '1' } });
+    const run = runNode(
+      [
+        VITEST,
+        'run',
+        '--config',
+        path.join(FIXTURES, 'testing/vitest-reset.config.mjs'),
+        '--reporter=json',
+        `--outputFile=${out}`,
+      ],
+      { preload: false, env: { NO_COLOR: '1' } },
+    );
     const { code } = await run.exited;
     expect(code, run.stdout() + run.stderr()).toBe(1);
     const files = (JSON.parse(fs.readFileSync(out, 'utf8')) as { testResults: FileResult[] }).testResults;
@@ -157,7 +199,11 @@ describe('leakwatch/vitest options per file', () => {
     expect(b?.status).toBe('failed');
     // One worker process ran both files.
     expect(a?.title.match(/pid (\d+)/)?.[1]).toBe(b?.title.match(/pid (\d+)/)?.[1]);
-    const site = siteOf(path.join(FIXTURES, 'testing/vitest-reset/b-defaults.fixture.js'), 'LEAK: reset interval', 'setInterval');
+    const site = siteOf(
+      path.join(FIXTURES, 'testing/vitest-reset/b-defaults.fixture.js'),
+      'LEAK: reset interval',
+      'setInterval',
+    );
     expect(b?.failureMessages.join('\n')).toContain(`created at ${site}`);
   }, 120_000);
 });

@@ -18,7 +18,11 @@ afterEach(killSurvivors);
 
 function expectBothSites(stderr: string): void {
   expect(stderr).toContain(`setInterval every 1000ms, created at ${siteOf(LEAKY, 'LEAK: interval', 'setInterval')}`);
-  expect(stderr).toMatch(new RegExp(`socket to 127\\.0\\.0\\.1:\\d+, created at ${siteOf(LEAKY, 'LEAK: socket', 'net.connect').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  expect(stderr).toMatch(
+    new RegExp(
+      `socket to 127\\.0\\.0\\.1:\\d+, created at ${siteOf(LEAKY, 'LEAK: socket', 'net.connect').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`,
+    ),
+  );
 }
 
 describe('leakwatch why', () => {
@@ -45,30 +49,45 @@ describe('leakwatch why', () => {
     expectBothSites(run.stderr());
   }, 60_000);
 
-  it.skipIf(process.platform !== 'linux')('SIGTERM or SIGHUP to the CLI (a supervisor, a CI timeout) ends the child too: none is left running; SIGTERM reports first', async () => {
-    for (const [signal, status] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-      const run = runNode([CLI, 'why', '--', process.execPath, LEAKY], { preload: false });
-      await run.waitFor(/done/);
-      const children = fs.readdirSync(`/proc/${run.child.pid}/task`)
-        .flatMap((t) => fs.readFileSync(`/proc/${run.child.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-      expect(children).toHaveLength(1);
-      run.child.kill(signal);
-      const { code } = await run.exited;
-      expect(code, run.stderr()).toBe(status);
-      // A CI timeout is when the report is wanted most; a hang-up is not asked.
-      if (signal === 'SIGTERM') expectBothSites(run.stderr());
-      else expect(run.stderr()).not.toContain('keep process');
-      const alive = (): boolean => {
-        try {
-          process.kill(children[0] as number, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      expect(alive()).toBe(false);
-    }
-  }, 60_000);
+  it.skipIf(process.platform !== 'linux')(
+    'SIGTERM or SIGHUP to the CLI (a supervisor, a CI timeout) ends the child too: none is left running; SIGTERM reports first',
+    async () => {
+      for (const [signal, status] of [
+        ['SIGTERM', 143],
+        ['SIGHUP', 129],
+      ] as const) {
+        const run = runNode([CLI, 'why', '--', process.execPath, LEAKY], { preload: false });
+        await run.waitFor(/done/);
+        const children = fs
+          .readdirSync(`/proc/${run.child.pid}/task`)
+          .flatMap((t) =>
+            fs
+              .readFileSync(`/proc/${run.child.pid}/task/${t}/children`, 'utf8')
+              .trim()
+              .split(/\s+/)
+              .filter(Boolean)
+              .map(Number),
+          );
+        expect(children).toHaveLength(1);
+        run.child.kill(signal);
+        const { code } = await run.exited;
+        expect(code, run.stderr()).toBe(status);
+        // A CI timeout is when the report is wanted most; a hang-up is not asked.
+        if (signal === 'SIGTERM') expectBothSites(run.stderr());
+        else expect(run.stderr()).not.toContain('keep process');
+        const alive = (): boolean => {
+          try {
+            process.kill(children[0] as number, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        expect(alive()).toBe(false);
+      }
+    },
+    60_000,
+  );
 
   it('a process that exits by itself is left alone and its status passed through', async () => {
     const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, CLEAN], { preload: false });
@@ -99,18 +118,27 @@ describe('leakwatch why', () => {
       await run.waitFor(new RegExp(`app got ${signal}`));
       const { code } = await run.exited;
       expect(code, run.stderr()).toBe(0);
-      expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(OWN_SIGNALS, 'LEAK: interval', 'setInterval')}`);
+      expect(run.stderr()).toContain(
+        `setInterval every 1000ms, created at ${siteOf(OWN_SIGNALS, 'LEAK: interval', 'setInterval')}`,
+      );
     }
   }, 60_000);
 
   it('names the .ts line of a compiled TypeScript app through its source map (no --enable-source-maps)', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-why-ts-'));
     try {
-      const tsc = runNode([path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(TS_APP, 'tsconfig.json'), '--outDir', out], { preload: false });
+      const tsc = runNode(
+        [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(TS_APP, 'tsconfig.json'), '--outDir', out],
+        { preload: false },
+      );
       expect((await tsc.exited).code, tsc.stdout()).toBe(0);
-      const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, path.join(out, 'app.js')], { preload: false });
+      const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, path.join(out, 'app.js')], {
+        preload: false,
+      });
       expect((await run.exited).code, run.stderr()).toBe(143);
-      expect(run.stderr()).toContain(`setInterval every 1000ms, created at ${siteOf(path.join(TS_APP, 'src/app.ts'), 'LEAK: ts interval', 'setInterval')}`);
+      expect(run.stderr()).toContain(
+        `setInterval every 1000ms, created at ${siteOf(path.join(TS_APP, 'src/app.ts'), 'LEAK: ts interval', 'setInterval')}`,
+      );
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
@@ -118,12 +146,16 @@ describe('leakwatch why', () => {
 
   it("the child's environment: the preload appended to NODE_OPTIONS (quoted), the idle duration set or removed", () => {
     const pre = '/opt/my app/why-preload.js';
-    expect(whyChildEnv(pre, '2s', { PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=64', LEAKWATCH_WHY_IDLE: '9s' })).toEqual({
+    expect(
+      whyChildEnv(pre, '2s', { PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=64', LEAKWATCH_WHY_IDLE: '9s' }),
+    ).toEqual({
       PATH: '/bin',
       NODE_OPTIONS: '--max-old-space-size=64 --require "/opt/my app/why-preload.js"',
       LEAKWATCH_WHY_IDLE: '2s',
     });
-    expect(whyChildEnv(pre, null, { LEAKWATCH_WHY_IDLE: '9s' })).toEqual({ NODE_OPTIONS: '--require "/opt/my app/why-preload.js"' });
+    expect(whyChildEnv(pre, null, { LEAKWATCH_WHY_IDLE: '9s' })).toEqual({
+      NODE_OPTIONS: '--require "/opt/my app/why-preload.js"',
+    });
   });
 
   it('rejects malformed arguments with status 2', async () => {
@@ -131,7 +163,10 @@ describe('leakwatch why', () => {
     expect(parseWhyArgs(['--idle'])).toMatch(/needs a duration/);
     expect(parseWhyArgs(['--'])).toBe('no command to run');
     expect(parseWhyArgs(['--frob', 'node'])).toBe('unknown option --frob');
-    expect(parseWhyArgs(['--idle=2s', '--', 'node', 'a.js', '--idle'])).toEqual({ idle: '2s', command: ['node', 'a.js', '--idle'] });
+    expect(parseWhyArgs(['--idle=2s', '--', 'node', 'a.js', '--idle'])).toEqual({
+      idle: '2s',
+      command: ['node', 'a.js', '--idle'],
+    });
     expect(parseWhyArgs(['node', 'a.js'])).toEqual({ idle: null, command: ['node', 'a.js'] });
     const run = runNode([CLI, 'why', '--idle', 'soon', '--', process.execPath, CLEAN], { preload: false });
     const { code } = await run.exited;
