@@ -27,6 +27,21 @@ export interface SelfMetrics {
   exportsDroppedByChannel: Record<string, number>;
 }
 
+/** Counters at zero, for a new agent. */
+export function createSelfMetrics(): SelfMetrics {
+  return {
+    ticks: 0,
+    tickCostUs: 0,
+    tickCostTotalUs: 0,
+    evaluations: 0,
+    errors: 0,
+    reportsWritten: 0,
+    reportsSuppressed: 0,
+    exportsDropped: 0,
+    exportsDroppedByChannel: {},
+  };
+}
+
 /** A metrics channel, as `exportsDroppedByChannel` and the drop metrics name it. */
 export type ExportChannel = 'dogstatsd' | 'prometheus' | 'otlp';
 

@@ -2,6 +2,7 @@ import { readCgroupMemoryLimit } from '../probes/process';
 import { readHeapLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
 import { startExporters, type Exporter } from '../reports/exporters';
+import { reportHeadline } from '../reports/report-names';
 import type { Config } from './config';
 import { createDebug, type Debug, writeStderr } from './debug';
 import { History } from './history';
@@ -11,7 +12,7 @@ import { type Judgement, type LeakState, type Machine, initialMachine, step, typ
 import type { Tracking } from './tracking';
 import type { SignalSpec } from './trend';
 import { VERSION } from './version';
-import type { Agent, AgentView, ExportChannel, SelfMetrics } from './agent-view';
+import { type Agent, type AgentView, createSelfMetrics, type ExportChannel, type SelfMetrics } from './agent-view';
 
 /** Evaluate trends every this many ticks (and at least every 5 s). */
 const EVAL_EVERY_MS = 5_000;
@@ -19,17 +20,7 @@ const EVAL_EVERY_MS = 5_000;
 export class LeakwatchAgent implements Agent, AgentView {
   readonly history: History;
   readonly readings: Readings;
-  readonly self: SelfMetrics = {
-    ticks: 0,
-    tickCostUs: 0,
-    tickCostTotalUs: 0,
-    evaluations: 0,
-    errors: 0,
-    reportsWritten: 0,
-    reportsSuppressed: 0,
-    exportsDropped: 0,
-    exportsDroppedByChannel: {},
-  };
+  readonly self: SelfMetrics = createSelfMetrics();
   readonly debug: Debug;
   readonly heapLimitBytes = readHeapLimit();
   readonly cgroupLimitBytes = readCgroupMemoryLimit();
@@ -244,14 +235,8 @@ export class LeakwatchAgent implements Agent, AgentView {
       this.self.reportsWritten++;
       for (const e of this.exporters) e.onReport?.(report, file);
       // A report is the one thing said without debug mode: users must see it.
-      const what =
-        report.suspects[0]?.title ??
-        report.signals
-          .filter((s) => s.leaking)
-          .map((s) => s.name)
-          .join(', ');
       writeStderr(
-        `leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${what || 'no suspect named'}; report ${file}\n`,
+        `leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${reportHeadline(report)}; report ${file}\n`,
       );
       return file;
     } catch (err) {

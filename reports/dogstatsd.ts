@@ -25,6 +25,7 @@ import { udpTransport, unixTransport } from './dogstatsd-transport';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import type { LeakReport } from './report-schema';
+import { reportHeadline } from './report-names';
 
 /** Starts the DogStatsD channel: one unref'd flush timer, one socket. */
 export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter {
@@ -80,14 +81,8 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
     },
     onReport(report: LeakReport, file: string) {
       try {
-        const what =
-          report.suspects[0]?.title ??
-          report.signals
-            .filter((s) => s.leaking)
-            .map((s) => s.name)
-            .join(', ');
         const title = `leakwatch: ${report.verdict === 'leaking' ? 'leak detected' : 'snapshot'} in ${view.config.service}`;
-        const text = `${what || 'no suspect named'}\nreport: ${file}\npid ${process.pid}`;
+        const text = `${reportHeadline(report)}\nreport: ${file}\npid ${process.pid}`;
         batcher.add(
           formatEvent(
             title,

@@ -1,6 +1,6 @@
 /** A hand-filled AgentView for the pure formatting tests (no agent, no timers). */
 import { resolveConfig } from '../../agent/config';
-import type { AgentView, SelfMetrics } from '../../agent/agent-view';
+import { type AgentView, createSelfMetrics, type SelfMetrics } from '../../agent/agent-view';
 import type { LeakState } from '../../agent/state-machine';
 import { createEventLoopReading } from '../../probes/event-loop';
 import { createGcReading, GC_KINDS } from '../../probes/gc';
@@ -32,17 +32,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
   const view = {
     config,
     readings,
-    self: {
-      ticks: 0,
-      tickCostUs: 0,
-      tickCostTotalUs: 0,
-      evaluations: 0,
-      errors: 0,
-      reportsWritten: 0,
-      reportsSuppressed: 0,
-      exportsDropped: 0,
-      exportsDroppedByChannel: {} as Record<string, number>,
-    },
+    self: createSelfMetrics(),
     history: undefined as never,
     state: 'watching' as LeakState,
     heapLimitBytes: 4_000_000_000,
