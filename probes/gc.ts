@@ -86,14 +86,14 @@ export function createGcProbe(): GcProbe {
         } else {
           acc.pausesDropped++;
         }
-        if (kind === 'mark_sweep_compact') sawMajor = true;
+        if (kind === 'mark_sweep_compact') {
+          sawMajor = true;
+          acc.majorTotal++;
+        }
       }
       // The callback runs shortly after the GC: only promotions since then
       // are added to the old generation, so this is a close post-GC floor.
-      if (sawMajor) {
-        acc.floorBytes = readOldGenUsed();
-        acc.majorTotal++;
-      }
+      if (sawMajor) acc.floorBytes = readOldGenUsed();
     } catch {
       // A probe never throws into the host.
     }
