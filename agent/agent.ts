@@ -17,6 +17,11 @@ import { type Agent, type AgentView, createSelfMetrics, type ExportChannel, type
 /** Evaluate trends every this many ticks (and at least every 5 s). */
 const EVAL_EVERY_MS = 5_000;
 
+/**
+ * The running agent: owns the one sampling timer, the history, the state
+ * machine and the exporters, and arms, gathers evidence and reports when
+ * the machine says so. Made by `start()`; `stop()` undoes everything.
+ */
 export class LeakwatchAgent implements Agent, AgentView {
   readonly history: History;
   readonly readings: Readings;

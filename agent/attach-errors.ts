@@ -38,6 +38,7 @@ export const ATTACH_ERRORS = Object.freeze({
   LEAKWATCH_ERR_ATTACH_FAILED: 1,
 });
 
+/** The stable codes of attach errors (`LEAKWATCH_ERR_ATTACH_*`); the CLI maps each to an exit status. */
 export type AttachErrorCode = keyof typeof ATTACH_ERRORS;
 
 /** An error with a stable code; `detail` carries extra facts for `--json`. */

@@ -12,8 +12,10 @@ import { type InspectorAddress, isLoopback, isRunning, listeningPortsOf } from '
 
 const POLL_MS = 25;
 
+/** Evaluates an expression in the target (awaiting a returned promise) and resolves with its value. */
 export type Evaluate = (expression: string) => Promise<unknown>;
 
+/** The error for a target that exited while leakwatch was attaching to it. */
 export function exited(pid: number): AttachError {
   return new AttachError('LEAKWATCH_ERR_ATTACH_TARGET_EXITED', `pid ${pid} exited while leakwatch was attaching`, {
     pid,
@@ -102,6 +104,10 @@ export function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Opens the inspector WebSocket at `url`.
+ * @param timeoutMs how long the handshake may take (ms)
+ */
 export function connect(url: string, timeoutMs: number): Promise<WebSocket> {
   // Loaded only by the CLI, only when attaching.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

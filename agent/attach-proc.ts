@@ -14,8 +14,10 @@ const SIGUSR1_BIT = 1n << 9n;
 const TCP_LISTEN = '0A';
 /** Node's default inspector address (node --help: --inspect-port). */
 export const DEFAULT_INSPECTOR_HOST = '127.0.0.1';
+/** The port Node's inspector opens on after SIGUSR1 unless told otherwise. */
 export const DEFAULT_INSPECTOR_PORT = 9229;
 
+/** What /proc says about a process leakwatch is asked to attach to. */
 export interface TargetInfo {
   pid: number;
   /** The executable (`/proc/<pid>/exe`), or argv[0] when unreadable. */
@@ -107,6 +109,7 @@ export function looksLikeNode(exe: string): boolean {
   return /^node(js)?([-._]?v?\d[\w.-]*)?$/i.test(path.basename(exe));
 }
 
+/** Where a target's inspector listens or will listen, from its command line and `NODE_OPTIONS`. */
 export interface InspectorAddress {
   host: string;
   /** 0 means "a free port, chosen when it opens". */
@@ -176,6 +179,7 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** A listening TCP socket from `/proc/net/tcp*`, matched to a process by its inode. */
 export interface Listener {
   host: string;
   port: number;
@@ -236,6 +240,7 @@ export function listeningPortsOf(pid: number): Listener[] {
   return readListeners().filter((l) => mine.has(l.inode));
 }
 
+/** The process that holds a port the inspector needs. */
 export interface PortOwner {
   /** null when the owner's fds cannot be read (another user's process). */
   pid: number | null;

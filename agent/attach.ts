@@ -43,6 +43,7 @@ import { MIN_NODE_MAJOR } from './version';
 /** The module the target loads (compiled beside this file). */
 export const ENTRY_PATH = path.join(__dirname, 'attach-entry.js');
 
+/** How one inspector session with a target is opened and closed. */
 export interface SessionOptions {
   /** How long to wait for the inspector to open and to close (ms). */
   timeoutMs: number;

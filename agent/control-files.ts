@@ -80,6 +80,10 @@ export function unlinkIfSame(file: string, id: string | undefined): void {
   }
 }
 
+/**
+ * A control socket file: an agent answers on it (`live`), it refuses
+ * connections (`stale`), it is not there, or it could not be told.
+ */
 export type SocketState = 'live' | 'stale' | 'absent' | 'unknown';
 
 /** How long a socket that accepts nothing may take to answer a probe. */

@@ -38,13 +38,16 @@ const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 /** Set by attach-entry: when and how this agent was attached. */
 export const ATTACHED_KEY = Symbol.for('leakwatch.attached');
 
+/** The commands the control socket answers. */
 export type ControlCommand = 'status' | 'snapshot' | 'detach';
 
+/** One request line on the control socket; `v` is the protocol version the client speaks. */
 export interface ControlRequest {
   cmd: ControlCommand;
   v?: number;
 }
 
+/** The one answer line: the command's fields, or a stable error `code` and a message. */
 export type ControlResponse =
   ({ ok: true; v: number } & Record<string, unknown>) | { ok: false; v: number; code: string; message: string };
 
@@ -54,12 +57,17 @@ export type ControlledAgent = Pick<
   'config' | 'state' | 'self' | 'history' | 'readings' | 'startedAt' | 'snapshot' | 'stop' | 'debug' | 'onError'
 >;
 
+/** The agent's listening control socket. */
 export interface ControlServer {
   readonly path: string;
   /** Closes the server and removes the socket file. Idempotent. */
   close(): void;
 }
 
+/**
+ * The process-wide slots (on `globalThis`, under registered symbols) that find
+ * the running agent, its control server and its attach record.
+ */
 export type Holder = { [AGENT_KEY]?: unknown; [CONTROL_KEY]?: ControlServer; [ATTACHED_KEY]?: AttachedMark };
 
 /** What attach-entry records about an attached agent. */

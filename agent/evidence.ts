@@ -58,6 +58,11 @@ function ownEndpoints(view: AgentView): OwnEndpoints {
   return { exact };
 }
 
+/**
+ * Adds the live timers and sockets to `evidence`: grouped by callback or
+ * endpoint, the named filters applied (each exclusion counted and noted),
+ * each group turned into a suspect.
+ */
 export async function gatherHandles(
   view: AgentView,
   insp: InspectorProbe,
@@ -127,6 +132,10 @@ export async function gatherHandles(
   );
 }
 
+/**
+ * Adds the heap sampler's heaviest live allocation sites since arming to
+ * `evidence` as suspects; the rest are counted and stay in the pprof file.
+ */
 export async function gatherHeap(
   view: AgentView,
   heap: HeapProfiler,
@@ -162,6 +171,7 @@ export async function gatherHeap(
   }
 }
 
+/** Writes the guarded `.heapsnapshot` beside the report, or notes why it was not written. */
 export function gatherHeapSnapshot(view: AgentView, evidence: Evidence): void {
   const dir = view.config.reportDir;
   const file = path.join(dir, `${reportBaseName(process.pid, new Date())}.heapsnapshot`);
@@ -182,6 +192,10 @@ export function gatherHeapSnapshot(view: AgentView, evidence: Evidence): void {
   }
 }
 
+/**
+ * Adds the event emitters that passed their listener limit while armed to
+ * `evidence`, with where the listener that crossed the limit was added.
+ */
 export async function gatherListeners(
   capture: ListenerCapture,
   insp: InspectorProbe,

@@ -32,6 +32,7 @@ export interface HeapSite {
   stack: string[];
 }
 
+/** The `@datadog/pprof` heap sampler while armed. */
 export interface HeapProfiler {
   readonly startedAt: number;
   /** Live allocation sites since start, heaviest first. */

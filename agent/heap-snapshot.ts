@@ -20,6 +20,7 @@ export const MEMORY_FACTOR = 10;
 /** No snapshot above this used heap: the pause would be minutes long. */
 export const MAX_HEAP_BYTES = 1024 * 1_048_576;
 
+/** A snapshot written (size in bytes, time in ms), or the reason it was not. */
 export type HeapSnapshotOutcome =
   { written: true; file: string; bytes: number; ms: number } | { written: false; reason: string };
 
@@ -60,7 +61,8 @@ let nearLimitSet = false;
  * Asks Node to write one snapshot when the heap nears its limit, before an
  * out-of-memory crash (into `--diagnostic-dir`, by default the working
  * directory). A no-op when already set, here or by
- * `--heapsnapshot-near-heap-limit`. https://nodejs.org/api/v8.html#v8setheapsnapshotnearheaplimitlimit
+ * `--heapsnapshot-near-heap-limit`.
+ * https://nodejs.org/api/v8.html#v8setheapsnapshotnearheaplimitlimit
  */
 export function armNearHeapLimitSnapshot(): boolean {
   if (nearLimitSet || typeof v8.setHeapSnapshotNearHeapLimit !== 'function') return false;

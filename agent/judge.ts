@@ -49,6 +49,7 @@ export const SUSPECT_PARAMS: TrendParams = {
   tailAlpha: 0.25,
   segments: 0,
 };
+/** The trend test's parameters for every signal; README, How a leak is judged, gives the data behind them. */
 export const LEAK_PARAMS: TrendParams = { buckets: 36, alpha: 0.001, tailFraction: 0.5, tailAlpha: 0.01, segments: 4 };
 
 /** Scratch arrays reused across evaluations (sized to the history). */
@@ -57,6 +58,10 @@ export interface JudgeScratch {
   readonly v: Float64Array;
 }
 
+/**
+ * Scratch arrays for `capacity` history rows, made once per agent.
+ * @param capacity rows the history holds
+ */
 export function createJudgeScratch(capacity: number): JudgeScratch {
   return { t: new Float64Array(capacity), v: new Float64Array(capacity) };
 }

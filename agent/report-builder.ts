@@ -8,6 +8,10 @@ import type { Judgement } from './state-machine';
 import type { Evidence } from './tracking';
 import { VERSION } from './version';
 
+/**
+ * Everything a report is built from: the agent's view, the judgements, the
+ * arming time and the evidence gathered.
+ */
 export interface ReportInput {
   verdict: LeakReport['verdict'];
   agent: AgentView & { readonly startedAt: number };
@@ -64,6 +68,7 @@ export function estimateTimeToOom(
   return candidates.reduce((a, b) => ((b.seconds ?? Infinity) < (a.seconds ?? Infinity) ? b : a));
 }
 
+/** Builds a leak report (pure: no I/O; `now` defaults to the clock). */
 export function buildReport(input: ReportInput): LeakReport {
   const { agent } = input;
   const now = input.now ?? Date.now();

@@ -33,6 +33,7 @@ export const COLUMN = Object.freeze({
 export const spaceColumn = (space: string): string => `space.${space}`;
 /** `handles.Timeout`, ... per active resource type (count). */
 export const handleColumn = (type: string): string => `handles.${type}`;
+/** History columns of handle counts are named `handles.<type>`. */
 export const HANDLE_PREFIX = 'handles.';
 
 const SPACE_COLUMNS = spaceNames.map(spaceColumn);

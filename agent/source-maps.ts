@@ -15,12 +15,14 @@ import { fileURLToPath } from 'node:url';
 const MAX_FILES = 256;
 const MAX_BYTES = 32 * 1024 * 1024;
 
+/** A 1-based location in a file. */
 export interface Located {
   file: string;
   line: number;
   column: number;
 }
 
+/** Maps compiled locations back to sources, with a cap on the maps read. */
 export interface SourceMapper {
   /** The original location of a 1-based compiled one, or null if unmapped. */
   map(loc: Located): Located | null;
@@ -33,6 +35,10 @@ type Payload = ConstructorParameters<typeof Module.SourceMap>[0];
 
 const URL_RE = /\/\/[#@] ?sourceMappingURL=([^\s'"]+)\s*$/;
 
+/**
+ * A mapper over Node's own source-map support (`module.findSourceMap`): maps
+ * the files that carry a map, passes others through.
+ */
 export function createSourceMapper(): SourceMapper {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require('node:module') as typeof Module;

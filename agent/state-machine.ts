@@ -6,6 +6,11 @@
  */
 import type { Trend } from './trend';
 
+/**
+ * Where the agent is in `watching → suspect → leaking → cooldown → watching`:
+ * watching samples only; suspect has tracking armed; leaking writes one report;
+ * cooldown waits one window with everything disarmed.
+ */
 export type LeakState = 'watching' | 'suspect' | 'leaking' | 'cooldown';
 
 /** Numeric codes for metrics (a gauge cannot carry a string). */
@@ -16,6 +21,7 @@ export const STATE_CODE: Readonly<Record<LeakState, number>> = {
   cooldown: 3,
 };
 
+/** The state machine's whole state; `step` returns a new one. */
 export interface Machine {
   readonly state: LeakState;
   /** When the current state was entered (ms since epoch). */
@@ -47,6 +53,7 @@ export interface Judgement {
   readonly informational?: boolean;
 }
 
+/** The bounds the machine works within, from the config (all durations in ms). */
 export interface Limits {
   readonly windowMs: number;
   /** Tracking must have been armed this long before a report. */
@@ -59,11 +66,13 @@ export interface Limits {
   readonly maxReportsPerHour: number;
 }
 
+/** What the agent must do after a step: arm tracking for the named signals, disarm, or write a report. */
 export type Action =
   | { readonly type: 'arm'; readonly signals: readonly string[] }
   | { readonly type: 'disarm' }
   | { readonly type: 'report'; readonly signals: readonly string[] };
 
+/** The result of one transition. */
 export interface Step {
   readonly machine: Machine;
   readonly actions: readonly Action[];
@@ -73,6 +82,10 @@ export interface Step {
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * The machine at start: watching, nothing armed, no report written.
+ * @param now ms since epoch
+ */
 export function initialMachine(now: number): Machine {
   return {
     state: 'watching',

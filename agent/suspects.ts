@@ -27,6 +27,10 @@ export const MAX_SUSPECTS = 25;
 /** Most frames per suspect stack. */
 export const MAX_STACK_FRAMES = 32;
 
+/**
+ * What turning evidence into suspects needs: the arming time, the clock, the
+ * source mapper, and where to count what is dropped.
+ */
 export interface SuspectContext {
   /** When creation-site capture was armed, or null. */
   armedAt: number | null;
@@ -42,6 +46,7 @@ export interface OwnFilter<T> {
   test(x: T): boolean;
 }
 
+/** Adds `by` to `rec[key]` (a drop counter); zero and negative amounts leave it untouched. */
 export function bump(rec: Record<string, number>, key: string, by = 1): void {
   if (by > 0) rec[key] = (rec[key] ?? 0) + by;
 }
@@ -97,6 +102,7 @@ function mapFrame(f: Frame, mapper: SourceMapper | null): Frame {
   return m === null ? f : { fn: f.fn, ...m };
 }
 
+/** A function location as `path:line:column`, mapped to the source when a map knows it. */
 export function mapLocation(loc: FunctionLocation | null, mapper: SourceMapper | null): string | null {
   if (loc === null) return null;
   const m = mapper?.map(loc) ?? null;
@@ -154,6 +160,10 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * A suspect from a group of live timers with the same callback: count, growth
+ * since arming, site and sampled stack.
+ */
 export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
   const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
@@ -194,6 +204,7 @@ const KIND_LABEL: Record<string, string> = {
   unknown: '',
 };
 
+/** A suspect from a group of live sockets or servers with the same kind, role and endpoint. */
 export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
   const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
@@ -236,6 +247,10 @@ export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
   };
 }
 
+/**
+ * A suspect from one heap allocation site of the sampler.
+ * @param since when the sampler started (ms since epoch), for the growth rate
+ */
 export function heapSuspect(h: HeapSite, ctx: SuspectContext, since: number): Suspect {
   const site = mapFrame(h.site, ctx.mapper);
   const secs = (ctx.now - since) / 1_000;

@@ -24,6 +24,7 @@
 /** How a signal's bucket is summarised. */
 export type Reducer = 'min' | 'median';
 
+/** How one history column is judged: its unit, how the window is reduced, and what growth is material. */
 export interface SignalSpec {
   /** History column. */
   readonly name: string;
@@ -40,6 +41,7 @@ export interface SignalSpec {
   readonly informational?: boolean;
 }
 
+/** The trend test's knobs. */
 export interface TrendParams {
   /** Buckets the window is reduced to. */
   readonly buckets: number;
@@ -72,6 +74,11 @@ export function risingSegments(
   return { rises, steps: segments - 1 };
 }
 
+/**
+ * One trend test's result: Mann–Kendall `n` (points), `s`, `z` and p-value,
+ * the Theil–Sen slope, the growth it implies over the window, and the checks
+ * that make it `growing`.
+ */
 export interface Trend {
   readonly n: number;
   readonly s: number;
@@ -146,6 +153,7 @@ export function theilSen(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
   return median(slopes);
 }
 
+/** The median of `values` (0 for none). */
 export function median(values: ArrayLike<number>): number {
   if (values.length === 0) return 0;
   // A typed array sorts numerically without a comparator call per pair:

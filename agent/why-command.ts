@@ -63,6 +63,10 @@ export function parseWhyArgs(args: readonly string[]): WhyArgs | string {
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/**
+ * `leakwatch why`: runs a command with the why preload and prints what kept it alive.
+ * @returns the exit status
+ */
 export async function run(_command: string, args: string[]): Promise<number> {
   if (args[0] === '--help' || args[0] === '-h') {
     process.stdout.write(USAGE);

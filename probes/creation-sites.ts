@@ -57,6 +57,7 @@ export interface SampledCreation {
 /** `1`: created while armed, stack not sampled. */
 export type CreationRecord = SampledCreation | 1;
 
+/** Creation-site tracking while armed: the wrappers' records, looked up by handle. */
 export interface CreationSites {
   readonly armedAt: number;
   /**
@@ -85,6 +86,7 @@ export interface CreationSites {
 /** What a wrapped call created: a timer, a client socket or a server. */
 export type CreatedKind = 'timer' | 'socket' | 'server';
 
+/** What to wrap when arming, and how often to capture a stack. */
 export interface ArmOptions {
   timers: boolean;
   sockets: boolean;
@@ -130,6 +132,7 @@ interface Patch {
   wrapper: AnyFn;
 }
 
+/** Stack capture needs V8's `Error.captureStackTrace`. */
 export function isSupported(): boolean {
   return typeof Error.captureStackTrace === 'function';
 }

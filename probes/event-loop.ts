@@ -41,6 +41,7 @@ export const QUIET_UTILIZATION = 0.3;
 const COARSE_MAX_MS = 100;
 const NS_PER_MS = 1e6;
 
+/** `perf_hooks.monitorEventLoopDelay`, Node 11.10 and later. */
 export function isSupported(): boolean {
   return typeof monitorEventLoopDelay === 'function';
 }
@@ -51,6 +52,7 @@ export interface EventLoopProbe {
   disable(): void;
 }
 
+/** A reading object to pass to the probe's `read` again and again. */
 export function createEventLoopReading(): EventLoopReading {
   return {
     minMs: 0,

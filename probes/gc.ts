@@ -3,6 +3,7 @@ import { readOldGenUsed } from './heap';
 
 /** GC kinds, named as Datadog and prom-client name them. */
 export const GC_KINDS = ['scavenge', 'mark_sweep_compact', 'incremental_marking', 'process_weak_callbacks'] as const;
+/** One of `GC_KINDS`. */
 export type GcKind = (typeof GC_KINDS)[number];
 
 const KIND_BY_FLAG: ReadonlyMap<number, GcKind> = new Map([
@@ -36,6 +37,7 @@ export interface GcReading {
 /** Per-pause detail kept per interval; beyond it, pauses are only summed. */
 const MAX_PAUSES_PER_READ = 1_024;
 
+/** Whether this Node delivers `gc` performance entries. */
 export function isSupported(): boolean {
   return (
     typeof PerformanceObserver === 'function' &&
@@ -43,12 +45,14 @@ export function isSupported(): boolean {
   );
 }
 
+/** The `gc` observer and its accumulated counts. */
 export interface GcProbe {
   /** Moves the counts since the last read into `out` and zeroes them. */
   read(out: GcReading): GcReading;
   disable(): void;
 }
 
+/** A reading object to pass to the probe's `read` again and again. */
 export function createGcReading(): GcReading {
   return {
     count: GC_KINDS.map(() => 0),

@@ -17,10 +17,12 @@ export interface HandlesReading {
   openFds: number;
 }
 
+/** `process.getActiveResourcesInfo()`, Node 17.3 and later. */
 export function isSupported(): boolean {
   return typeof process.getActiveResourcesInfo === 'function';
 }
 
+/** A reading object to pass to `readHandles` again and again. */
 export function createHandlesReading(): HandlesReading {
   return { byType: new Map(), openFds: -1 };
 }

@@ -26,6 +26,7 @@ export interface FunctionLocation {
   column: number;
 }
 
+/** A short-lived in-process inspector session, for snapshots only. */
 export interface InspectorProbe {
   /** Every live object whose prototype chain holds `proto`. */
   queryObjects(proto: object): Promise<unknown[]>;
@@ -61,6 +62,7 @@ interface Properties {
   internalProperties?: PropertyDescriptor[];
 }
 
+/** Whether this Node was built with the inspector. */
 export function isSupported(): boolean {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

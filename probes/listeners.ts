@@ -11,6 +11,7 @@ import type { StackHolder } from './stack-frames';
 /** Warnings kept per arming; more are counted, not stored. */
 export const MAX_LISTENER_WARNINGS = 32;
 
+/** One `MaxListenersExceededWarning` caught while armed. */
 export interface ListenerWarning {
   at: number;
   /** The event name, as the warning gives it. */
@@ -33,6 +34,7 @@ export interface ListenerReading {
   newest: unknown;
 }
 
+/** The warnings caught since arming; `dropped` counts those beyond the cap. */
 export interface ListenerCapture {
   readonly warnings: readonly ListenerWarning[];
   readonly dropped: number;
@@ -55,6 +57,10 @@ const dispatch = (w: MaxListenersWarning): void => {
   for (const f of active) f(w);
 };
 
+/**
+ * Starts catching `MaxListenersExceededWarning`s (with the stack of the code
+ * that added the listener) until `disarm()`.
+ */
 export function armListenerWarnings(): ListenerCapture {
   const warnings: ListenerWarning[] = [];
   let dropped = 0;

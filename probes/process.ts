@@ -6,14 +6,17 @@ export interface ProcessReading {
   cpuSystemPercent: number;
 }
 
+/** `process.cpuUsage()`, available on every supported Node. */
 export function isSupported(): boolean {
   return typeof process.cpuUsage === 'function';
 }
 
+/** CPU since the previous read. */
 export interface ProcessProbe {
   read(out: ProcessReading): ProcessReading;
 }
 
+/** A reading object to pass to the probe's `read` again and again. */
 export function createProcessReading(): ProcessReading {
   return { cpuUserPercent: 0, cpuSystemPercent: 0 };
 }

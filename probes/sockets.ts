@@ -13,6 +13,7 @@ import type { CreationRecord, SampledCreation } from './creation-sites';
 import { type InspectorProbe, yieldToLoop } from './inspector-session';
 import { accountSockets } from './socket-fds';
 
+/** What a socket is, as reports name it. */
 export type SocketKind = 'tcp' | 'tls' | 'pipe' | 'udp' | 'tty' | 'unknown';
 
 /** Live sockets (or servers) with the same kind, role and endpoint. */
@@ -37,6 +38,7 @@ export interface SocketGroup {
   samples: SampledCreation[];
 }
 
+/** The live sockets and servers, grouped, with what was left out. */
 export interface SocketsResult {
   groups: SocketGroup[];
   /** Destroyed or closed objects still referenced (not live handles). */

@@ -77,11 +77,13 @@ export function isModuleLoaderFrameText(text: string): boolean {
   return frame !== undefined && isModuleLoaderFile(frame.file);
 }
 
+/** Whether `file` is one of leakwatch's own (compiled or source) files. */
 export function isOwnFrame(file: string): boolean {
   for (const d of OWN_DIRS) if (file.startsWith(d)) return true;
   return false;
 }
 
+/** Whether `file` is inside a `node_modules` directory. */
 export function isLibraryFrame(file: string): boolean {
   return file.includes(`${path.sep}node_modules${path.sep}`);
 }
@@ -92,6 +94,7 @@ export function formatFrame(f: Frame): string {
   return f.fn === '' ? at : `${f.fn} (${at})`;
 }
 
+/** `file:line:column`, as reports write a site. */
 export function formatLocation(f: Pick<Frame, 'file' | 'line' | 'column'>): string {
   return `${f.file}:${f.line}:${f.column}`;
 }

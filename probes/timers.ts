@@ -39,6 +39,7 @@ export interface TimerGroup {
   samples: SampledCreation[];
 }
 
+/** The live timers, grouped by callback, with what was left out. */
 export interface TimersResult {
   groups: TimerGroup[];
   /** Timer objects found that were no longer live (cleared, fired). */

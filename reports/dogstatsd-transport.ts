@@ -21,6 +21,7 @@ export interface Transport {
   close(): void;
 }
 
+/** A connected UDP socket to the agent: each refused datagram is counted in `refused`, never hidden. Unref'd. */
 export function udpTransport(
   ep: Extract<Endpoint, { protocol: 'udp' }>,
   view: AgentView,
@@ -142,6 +143,7 @@ interface UnixDgramModule {
   createSocket(type: 'unix_dgram'): UnixDgramSocket;
 }
 
+/** A Unix datagram socket through the optional `unix-dgram` module; without it, every send fails with the reason. */
 export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view: AgentView): Transport {
   let mod: UnixDgramModule | null = null;
   let loadError = '';

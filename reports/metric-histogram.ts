@@ -33,6 +33,7 @@ export interface HistogramPoint {
   aMax: number;
 }
 
+/** An empty GC pause histogram for `def`, with the attribute of its kind (or null for all kinds). */
 export function newHistogram(def: MetricDef, attr: Attr | null): HistogramPoint {
   return {
     def,
@@ -55,6 +56,10 @@ export function newHistogram(def: MetricDef, attr: Attr | null): HistogramPoint 
   };
 }
 
+/**
+ * Records one pause.
+ * @param s the pause in seconds
+ */
 export function recordPause(h: HistogramPoint, s: number): void {
   h.count++;
   h.sum += s;

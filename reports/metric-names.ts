@@ -24,6 +24,7 @@ export type MetricKind = 'gauge' | 'counter' | 'histogram';
 /** The attribute a series is split by, if any. */
 export type AttrKind = 'space' | 'handle' | 'gc' | 'channel';
 
+/** One runtime metric: its name on each channel (null where it is not sent), kind, unit and source. */
 export interface MetricDef {
   /** DogStatsD name, or null. */
   readonly dd: string | null;
@@ -96,6 +97,7 @@ export const GC_KIND_NAMES = Object.freeze({
 /** Bucket bounds (s) of GC pause histograms: prom-client's `nodejs_gc_duration_seconds`. */
 export const GC_BUCKETS_S: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 1, 2, 5]);
 
+/** Every metric leakwatch emits. Each entry's comment names the Node API its value comes from. */
 export const METRICS = Object.freeze({
   // process.memoryUsage().heapUsed
   heapUsed: def({
@@ -437,6 +439,7 @@ export const METRICS = Object.freeze({
   }),
 });
 
+/** The key of a metric in `METRICS`. */
 export type MetricKey = keyof typeof METRICS;
 
 /** DogStatsD event title prefix sent when a report is written. */

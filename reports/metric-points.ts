@@ -36,6 +36,7 @@ export interface ScalarPoint {
   sent: number;
 }
 
+/** One metric's points, in a stable order. */
 export interface Series<P> {
   readonly def: MetricDef;
   readonly points: P[];
@@ -59,6 +60,10 @@ const WINDOW_PAUSES = 2_048;
 const MS_PER_S = 1_000;
 const US_PER_S = 1e6;
 
+/**
+ * One channel's metric points: `observe()` folds each tick into the window,
+ * `collect()` fills the points; the channel only formats them.
+ */
 export class MetricPoints {
   /** Gauges and counters, grouped by metric, in a stable order. */
   readonly scalars: Series<ScalarPoint>[] = [];

@@ -6,6 +6,7 @@
 import { GC_BUCKETS_S } from './metric-names';
 import type { MetricPoints } from './metric-points';
 
+/** The Prometheus text exposition format, version 0.0.4. */
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Prometheus float text: Go's ParseFloat reads what JavaScript writes. */

@@ -75,6 +75,7 @@ export interface Series {
   columns: Record<string, (number | null)[]>;
 }
 
+/** A profile written beside a report. */
 export interface ProfileFile {
   kind: 'pprof-heap' | 'heapsnapshot';
   /** Absolute path, beside the report. */
@@ -82,6 +83,10 @@ export interface ProfileFile {
   bytes: number;
 }
 
+/**
+ * A leak report, as written to `leakwatch-<pid>-<time>.json` and read by `leakwatch view`.
+ * README, The leak report, describes every field.
+ */
 export interface LeakReport {
   version: typeof REPORT_VERSION;
   tool: 'leakwatch';
@@ -111,8 +116,10 @@ export interface LeakReport {
 
 /** Error codes are the contract; messages may change. */
 export const ERR_REPORT_CORRUPT = 'LEAKWATCH_ERR_REPORT_CORRUPT';
+/** The code for a report of a version this leakwatch cannot read. */
 export const ERR_REPORT_VERSION = 'LEAKWATCH_ERR_REPORT_VERSION';
 
+/** A report that cannot be read, with a stable code the CLI maps to its message and exit status. */
 export class ReportError extends Error {
   constructor(
     readonly code: typeof ERR_REPORT_CORRUPT | typeof ERR_REPORT_VERSION,

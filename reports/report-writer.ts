@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { REPORT_FILE_RE, reportBaseName } from './report-names';
 import type { LeakReport } from './report-schema';
 
+/** The code for a report refused because the directory holds `LEAKWATCH_MAX_REPORT_FILES` reports. */
 export const ERR_REPORT_CAP = 'LEAKWATCH_ERR_REPORT_CAP';
+/** The code for a report directory that cannot be created or written. */
 export const ERR_REPORT_DIR = 'LEAKWATCH_ERR_REPORT_DIR';
 
 function codeError(code: string, message: string): Error & { code: string } {

@@ -18,6 +18,7 @@ export interface Sparkline {
   first: number | null;
 }
 
+/** How a series is drawn in eight levels. */
 export interface SparklineOptions {
   /**
    * The smallest range the eight levels span (in the values' unit). Without

@@ -36,6 +36,7 @@ export const SHORT_STACK_FRAMES = 5;
  */
 export const LIMIT_HIDE_RATIO = 4;
 
+/** One line of a chart. */
 export interface ChartSeriesView {
   /** History column, or `heap.limit` for the limit line. */
   name: string;
@@ -46,6 +47,7 @@ export interface ChartSeriesView {
   show: boolean;
 }
 
+/** One chart of the HTML page, with the notes that say what it leaves out. */
 export interface ChartView {
   id: 'heap' | 'handles' | 'loop';
   title: string;
@@ -54,6 +56,7 @@ export interface ChartView {
   notes: string[];
 }
 
+/** One judged signal, worded for display. */
 export interface SignalView {
   name: string;
   label: string;
@@ -66,6 +69,7 @@ export interface SignalView {
   pValue: string;
 }
 
+/** One suspect, worded for display. */
 export interface SuspectView {
   rank: number;
   kind: SuspectKind | string;
@@ -82,6 +86,7 @@ export interface SuspectView {
   detail: [string, string][];
 }
 
+/** A report as both viewers show it: every string already worded for display. */
 export interface ViewModel {
   source: string;
   verdict: string;
@@ -115,6 +120,7 @@ export interface ViewModel {
   dropped: [string, number][];
 }
 
+/** How the view model is built. */
 export interface ViewModelOptions {
   /** Points per chart series after downsampling (default 2,000). */
   maxPoints?: number;

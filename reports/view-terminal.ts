@@ -9,6 +9,7 @@ import { formatClock, formatDuration, formatTime, formatValue } from './view-for
 import type { ReportListEntry } from './view-list';
 import type { ChartSeriesView, SuspectView, ViewModel } from './view-model';
 
+/** How the terminal view is rendered. */
 export interface TextOptions {
   /** Emit ANSI colour (only for a TTY, never when NO_COLOR is set). */
   color: boolean;
@@ -18,7 +19,9 @@ export interface TextOptions {
   maxSuspects?: number;
 }
 
+/** Columns when the output is not a terminal. */
 export const DEFAULT_WIDTH = 80;
+/** Suspects shown unless `--all`. */
 export const DEFAULT_MAX_SUSPECTS = 10;
 /** Handle types drawn as sparklines; the HTML page draws more. */
 const MAX_HANDLE_LINES = 6;

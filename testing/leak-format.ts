@@ -24,6 +24,7 @@ const PRINTED_FRAMES = 4;
 /** Default wait for closes still in flight (a socket's FIN, a server's close) before failing. */
 export const DEFAULT_SETTLE_MS = 100;
 
+/** The handle types the test helpers check, as `ignoreTypes` names them. */
 export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp'];
 
 /** Options of the test helpers (`configureLeakCheck`, `leakCheck`, `expectNoLeaks`). */
@@ -57,6 +58,7 @@ export interface ResolvedLeakOptions {
   readonly settleMs: number;
 }
 
+/** The test helpers' options when none are given. */
 export const DEFAULT_LEAK_OPTIONS: ResolvedLeakOptions = Object.freeze({
   ignoreTypes: [],
   ignoreSites: [],

@@ -35,6 +35,7 @@ export interface Leak {
   pooled: boolean;
 }
 
+/** Creation tracking around one test (or file): what was created and is still alive. */
 export interface LeakWindow {
   /** Stops capture (idempotent). Handles created after this are not seen. */
   close(): void;

@@ -14,6 +14,7 @@ import {
 } from './leak-format';
 import type { LeakWindow } from './leak-window';
 
+/** When the runner integrations check: after each test, or once per file. */
 export type LeakScope = 'test' | 'file';
 
 /** Options of the runner integrations: the leak-check options plus the scope. */
@@ -22,6 +23,7 @@ export interface RunnerLeakOptions extends LeakCheckOptions {
   scope?: LeakScope;
 }
 
+/** State shared by every installation of the runner integrations in one process. */
 export interface SharedState {
   options: ResolvedLeakOptions;
   scope: LeakScope;

@@ -28,6 +28,7 @@ export interface AliveHandle extends Leak {
   callback: string | null;
 }
 
+/** What kept a process alive when it should have exited: the ref'd handles with their creation stacks. */
 export interface WhyReport {
   handles: AliveHandle[];
   /** Ref'd handles of other kinds (child processes, watchers), by constructor name. */
