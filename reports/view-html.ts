@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { formatDuration, formatTime } from './view-format';
 import { PAGE_CSS, PAGE_SCRIPT } from './view-html-page';
-import type { ChartView, SuspectView, ViewModel } from './view-model';
+import type { ChartView } from './view-charts';
+import type { SuspectView, ViewModel } from './view-model';
 
 /** The chart library, inlined into the page. */
 export interface ChartAssets {

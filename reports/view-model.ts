@@ -6,6 +6,7 @@
  */
 import type { LeakReport, SignalTrend, SuspectKind } from './report-schema';
 import { isModuleLoaderFrameText } from '../probes/stack-frames';
+import { buildCharts, type ChartView, chartColumns } from './view-charts';
 import { downsampleMinMax } from './view-downsample';
 import {
   columnLabel,
@@ -25,36 +26,8 @@ import {
  * (bench/html-render.js: 100,000 samples → under 1 MB of HTML).
  */
 export const DEFAULT_MAX_POINTS = 2_000;
-/** Handle types charted; the rest are named in a note. */
-export const MAX_HANDLE_SERIES = 10;
 /** Frames shown before "… n more" in the short stack. */
 export const SHORT_STACK_FRAMES = 5;
-/**
- * The heap limit line is hidden at first (one click in the legend shows it)
- * when it is this many times above the largest heap reading: drawn, it would
- * flatten the curves that matter into the bottom pixel rows.
- */
-export const LIMIT_HIDE_RATIO = 4;
-
-/** One line of a chart. */
-export interface ChartSeriesView {
-  /** History column, or `heap.limit` for the limit line. */
-  name: string;
-  label: string;
-  unit: SignalTrend['unit'];
-  values: (number | null)[];
-  /** Shown when the page opens (all series can be toggled). */
-  show: boolean;
-}
-
-/** One chart of the HTML page, with the notes that say what it leaves out. */
-export interface ChartView {
-  id: 'heap' | 'handles' | 'loop';
-  title: string;
-  unit: SignalTrend['unit'];
-  series: ChartSeriesView[];
-  notes: string[];
-}
 
 /** One judged signal, worded for display. */
 export interface SignalView {
@@ -191,100 +164,6 @@ export function buildViewModel(report: LeakReport, source: string, options: View
         ? Object.entries(report.dropped).map(([k, v]) => [k, num(v)])
         : [],
   };
-}
-
-interface WantedColumns {
-  heap: string[];
-  handles: string[];
-  handlesOmitted: string[];
-  loop: string[];
-}
-
-/** Which columns the charts draw; handle types ranked by growth, then size. */
-function chartColumns(columns: Record<string, readonly unknown[]>): WantedColumns {
-  const has = (name: string) => columns[name] !== undefined;
-  const handleTypes = Object.keys(columns)
-    .filter((name) => name.startsWith('handles.'))
-    .map((name) => ({ name, ...range(columns[name] as readonly unknown[]) }))
-    .filter((h) => h.max > 0)
-    .sort((a, b) => b.last - b.first - (a.last - a.first) || b.max - a.max || a.name.localeCompare(b.name));
-  return {
-    heap: ['heap.used', 'heap.floor', 'rss'].filter(has),
-    handles: [...handleTypes.slice(0, MAX_HANDLE_SERIES).map((h) => h.name), ...(has('fds') ? ['fds'] : [])],
-    handlesOmitted: handleTypes.slice(MAX_HANDLE_SERIES).map((h) => h.name),
-    loop: ['loop.p50', 'loop.p99', 'loop.max'].filter(has),
-  };
-}
-
-/** First, last and largest finite reading. */
-function range(values: readonly unknown[]): { first: number; last: number; max: number } {
-  let first = NaN;
-  let last = NaN;
-  let max = -Infinity;
-  for (const v of values) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    if (Number.isNaN(first)) first = v;
-    last = v;
-    if (v > max) max = v;
-  }
-  return { first: Number.isNaN(first) ? 0 : first, last: Number.isNaN(last) ? 0 : last, max };
-}
-
-function buildCharts(
-  columns: Record<string, (number | null)[]>,
-  wanted: WantedColumns,
-  limitBytes: number | null,
-  points: number,
-): ChartView[] {
-  const series = (name: string, show = true): ChartSeriesView => ({
-    name,
-    label: columnLabel(name),
-    unit: columnUnit(name),
-    values: columns[name] ?? [],
-    show,
-  });
-  const heap: ChartView = {
-    id: 'heap',
-    title: 'Heap',
-    unit: 'bytes',
-    series: wanted.heap.map((n) => series(n, n !== 'rss')),
-    notes: [],
-  };
-  if (limitBytes !== null) {
-    const largest = Math.max(0, ...wanted.heap.map((n) => range(columns[n] ?? []).max));
-    const show = limitBytes <= largest * LIMIT_HIDE_RATIO;
-    heap.series.push({
-      name: 'heap.limit',
-      label: 'heap limit',
-      unit: 'bytes',
-      values: new Array(points).fill(limitBytes),
-      show,
-    });
-    if (!show)
-      heap.notes.push(
-        `The heap limit (${formatBytes(limitBytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`,
-      );
-  }
-  const handles: ChartView = {
-    id: 'handles',
-    title: 'Handles by type',
-    unit: 'count',
-    series: wanted.handles.map((n) => series(n)),
-    notes: [],
-  };
-  if (wanted.handlesOmitted.length > 0) {
-    handles.notes.push(
-      `Not drawn (${wanted.handlesOmitted.length} more types, smaller growth): ${wanted.handlesOmitted.map(columnLabel).join(', ')}.`,
-    );
-  }
-  const loop: ChartView = {
-    id: 'loop',
-    title: 'Event-loop lag',
-    unit: 'ms',
-    series: wanted.loop.map((n) => series(n)),
-    notes: [],
-  };
-  return [heap, handles, loop];
 }
 
 function signalView(raw: SignalTrend): SignalView {

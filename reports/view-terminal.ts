@@ -7,7 +7,8 @@ import { sanitizeText } from './safe-text';
 import { drawSparkline } from './sparkline';
 import { formatClock, formatDuration, formatTime, formatValue } from './view-format';
 import type { ReportListEntry } from './view-list';
-import type { ChartSeriesView, SuspectView, ViewModel } from './view-model';
+import type { ChartSeriesView } from './view-charts';
+import type { SuspectView, ViewModel } from './view-model';
 
 /** How the terminal view is rendered. */
 export interface TextOptions {

@@ -4,7 +4,8 @@ import type { LeakReport } from '../../reports/report-schema';
 import { drawSparkline } from '../../reports/sparkline';
 import { downsampleMinMax } from '../../reports/view-downsample';
 import { formatBytes, formatDuration, formatRate } from '../../reports/view-format';
-import { buildViewModel, DEFAULT_MAX_POINTS, MAX_HANDLE_SERIES } from '../../reports/view-model';
+import { MAX_HANDLE_SERIES } from '../../reports/view-charts';
+import { buildViewModel, DEFAULT_MAX_POINTS } from '../../reports/view-model';
 import { sanitizeText } from '../../reports/safe-text';
 import { renderReportText, truncateMiddle, wrap } from '../../reports/view-terminal';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
