@@ -17,17 +17,8 @@ import type { AgentView } from './agent-view';
 import type { HeapProfiler } from './heap-profiler';
 import { writeGuardedHeapSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
-import {
-  type OwnEndpoints,
-  type SuspectContext,
-  TIMER_FILTERS,
-  bump,
-  heapSuspect,
-  mapLocation,
-  socketFilters,
-  socketSuspect,
-  timerSuspect,
-} from './suspects';
+import { type OwnEndpoints, socketFilters, TIMER_FILTERS } from './own-filters';
+import { type SuspectContext, bump, heapSuspect, mapLocation, socketSuspect, timerSuspect } from './suspects';
 import type { Evidence, Tracking } from './tracking';
 
 /** Heap sites listed as suspects (the pprof file has them all). */

@@ -1,23 +1,15 @@
 /**
  * Turns what the snapshot probes found into ranked report suspects: the
  * site (innermost user frame of a sampled creation stack, source-mapped),
- * the stack, growth since arming, and a one-line title. Also the named
- * filters that keep leakwatch's own handles out of its reports.
+ * the stack, growth since arming, and a one-line title. The filters that
+ * keep leakwatch's own handles out are in ./own-filters.
  */
 import type { Suspect } from '../reports/report-schema';
 import { displayName } from '../reports/view-format';
 import { MAX_CAPTURED_FRAMES, type SampledCreation } from '../probes/creation-sites';
 import type { FunctionLocation } from '../probes/inspector-session';
-import type { SocketGroup, SocketMember } from '../probes/sockets';
-import {
-  type Frame,
-  formatFrame,
-  formatLocation,
-  isNodeInternal,
-  isOwnFrame,
-  pickSite,
-  readHolder,
-} from '../probes/stack-frames';
+import type { SocketGroup } from '../probes/sockets';
+import { type Frame, formatFrame, formatLocation, isNodeInternal, pickSite, readHolder } from '../probes/stack-frames';
 import type { TimerGroup } from '../probes/timers';
 import type { HeapSite } from './heap-profiler';
 import type { SourceMapper } from './source-maps';
@@ -39,61 +31,9 @@ export interface SuspectContext {
   dropped: Record<string, number>;
 }
 
-/** A goleak-style named filter: what it leaves out, and why. */
-export interface OwnFilter<T> {
-  name: string;
-  reason: string;
-  test(x: T): boolean;
-}
-
 /** Adds `by` to `rec[key]` (a drop counter); zero and negative amounts leave it untouched. */
 export function bump(rec: Record<string, number>, key: string, by = 1): void {
   if (by > 0) rec[key] = (rec[key] ?? 0) + by;
-}
-
-/** The first frame that is neither Node internals: leakwatch's own? */
-function createdByLeakwatch(frames: readonly Frame[]): boolean {
-  for (const f of frames) {
-    if (isNodeInternal(f.file)) continue;
-    return isOwnFrame(f.file);
-  }
-  return false;
-}
-
-/** Timers leakwatch makes itself. */
-export const TIMER_FILTERS: readonly OwnFilter<TimerGroup>[] = [
-  {
-    name: 'leakwatch-timer',
-    reason: "leakwatch's own sampling and flush timers (callback in leakwatch's code)",
-    test: (g) => g.location !== null && isOwnFrame(g.location.file),
-  },
-  {
-    name: 'leakwatch-created',
-    reason: 'timers leakwatch created while armed (its creation stack starts in leakwatch)',
-    test: (g) => g.samples.length > 0 && g.samples.every((s) => createdByLeakwatch(readHolder(s.holder, 4))),
-  },
-];
-
-/** Endpoints leakwatch owns: exporter peers, its servers, the control socket. */
-export interface OwnEndpoints {
-  exact: ReadonlySet<string>;
-}
-
-/** Sockets and servers leakwatch makes, and the process's stdio. */
-export function socketFilters(own: OwnEndpoints): readonly OwnFilter<SocketMember>[] {
-  return [
-    { name: 'stdio', reason: "the process's stdin, stdout and stderr", test: (m) => m.fd !== null && m.fd <= 2 },
-    {
-      name: 'leakwatch-endpoint',
-      reason: "leakwatch's exporters and control socket (configured addresses)",
-      test: (m) => own.exact.has(m.exact),
-    },
-    {
-      name: 'leakwatch-created',
-      reason: 'sockets leakwatch opened while armed (creation stack starts in leakwatch)',
-      test: (m) => m.record !== undefined && m.record !== 1 && createdByLeakwatch(readHolder(m.record.holder, 4)),
-    },
-  ];
 }
 
 function mapFrame(f: Frame, mapper: SourceMapper | null): Frame {
