@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { createSourceMapper } from '../../agent/source-maps';
+import { tempDir } from '../support/temp';
 
 const SOURCE = [
   'interface Job { id: number }',
@@ -38,7 +38,7 @@ describe('source maps (issue 5)', () => {
     ['an inline data: URL', { inlineSourceMap: true }],
   ] as const) {
     it(`maps a compiled location back to the .ts line through ${name}`, () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-sm-'));
+      const dir = tempDir('lw-sm-');
       const js = compile(dir, options);
       const at = find(fs.readFileSync(js, 'utf8'), 'setInterval(');
       const mapper = createSourceMapper();
@@ -49,7 +49,7 @@ describe('source maps (issue 5)', () => {
   }
 
   it('leaves files without a source map alone', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-sm-'));
+    const dir = tempDir('lw-sm-');
     const js = path.join(dir, 'plain.js');
     fs.writeFileSync(js, 'setInterval(() => {}, 1000);\n');
     expect(createSourceMapper().map({ file: js, line: 1, column: 1 })).toBeNull();

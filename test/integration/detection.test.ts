@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseReport } from '../../reports/report-schema';
+import { tempDir } from '../support/temp';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runScenario } = require('../scenarios/lib/run-scenario.js') as {
   runScenario: (
@@ -23,7 +24,7 @@ describe.concurrent('detection on the scenario corpus', () => {
   // Scenario "founding-story": a metrics client per request whose close()
   // clears one of its two intervals.
   it('founding-story is reported as a Timeout leak', async () => {
-    const r = await runScenario('founding-story');
+    const r = await runScenario('founding-story', { reportDir: tempDir('lw-founding-story-') });
     expect(r.failures).toBe(0);
     expect(r.reported, r.stderr.slice(-3000)).toBe(true);
     const report = parseReport(fs.readFileSync(r.reportFile as string, 'utf8'));
@@ -38,7 +39,7 @@ describe.concurrent('detection on the scenario corpus', () => {
 
   // Scenario "warmup-plateau": lookup tables filled by the first requests.
   it('warmup-plateau is never reported', async () => {
-    const r = await runScenario('warmup-plateau');
+    const r = await runScenario('warmup-plateau', { reportDir: tempDir('lw-warmup-plateau-') });
     expect(r.failures).toBe(0);
     expect(r.reported, r.stderr.slice(-3000)).toBe(false);
     expect(r.stderr).toMatch(/watching: no signal grows/);
@@ -46,7 +47,7 @@ describe.concurrent('detection on the scenario corpus', () => {
 
   // Scenario "gc-sawtooth": 2 MB of garbage per request.
   it('gc-sawtooth is never reported', async () => {
-    const r = await runScenario('gc-sawtooth');
+    const r = await runScenario('gc-sawtooth', { reportDir: tempDir('lw-gc-sawtooth-') });
     expect(r.failures).toBe(0);
     expect(r.reported, r.stderr.slice(-3000)).toBe(false);
   }, 120_000);

@@ -2,10 +2,10 @@
 // socket (and a real Unix datagram socket) on this machine.
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, killSurvivors, runNode } from '../helpers';
+import { tempDir } from '../support/temp';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 const UDP_LIMIT = 1432;
@@ -97,7 +97,7 @@ describe('DogStatsD exporter', () => {
   it('sends runtime.node.* metrics with Datadog names, types and tags; Timeout count equals the timers created', async () => {
     const TIMERS = 7;
     const { port, rx } = await udpReceiver();
-    const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-dd-'));
+    const reportDir = tempDir('lw-dd-');
     const run = runNode(['--expose-gc', FIXTURE], {
       env: {
         TIMERS: String(TIMERS),
@@ -312,7 +312,7 @@ describe('DogStatsD exporter', () => {
     const unixDgram = require('unix-dgram') as {
       createSocket(t: 'unix_dgram', fn: (b: Buffer) => void): { bind(p: string): void; close(): void };
     };
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-uds-'));
+    const dir = tempDir('lw-uds-');
     const sock = path.join(dir, 'dsd.socket');
     const rx = new Receiver();
     const server = unixDgram.createSocket('unix_dgram', (b) => rx.push(b));

@@ -5,10 +5,10 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
+import { tempDir } from '../support/temp';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
 /**
@@ -32,7 +32,7 @@ afterEach(() => {
 });
 
 function hostAliases(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-aliases-'));
+  const dir = tempDir('lw-aliases-');
   const file = path.join(dir, 'aliases');
   fs.writeFileSync(file, `${UNRESOLVABLE_NAME} ${UNRESOLVABLE}\n`);
   closers.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -132,7 +132,7 @@ describe('exporter failures', () => {
   });
 
   it('DogStatsD Unix socket missing: counted, the child runs on', async () => {
-    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-uds-')), 'absent.socket');
+    const sock = path.join(tempDir('lw-uds-'), 'absent.socket');
     const out = await runFor({ LEAKWATCH_DOGSTATSD: `unix://${sock}` });
     expect(out.code).toBe(0);
     const { lines, total } = dropLines(out.stderr, `dogstatsd unix://${sock}`);

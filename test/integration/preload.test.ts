@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, REGISTER, ROOT, killSurvivors, runNode } from '../helpers';
+import { tempDir } from '../support/temp';
 
 afterEach(killSurvivors);
 
@@ -18,7 +18,7 @@ describe('preload', () => {
   });
 
   it('--import on an .mjs file exits by itself with code 0', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-esm-'));
+    const dir = tempDir('lw-esm-');
     const file = path.join(dir, 'app.mjs');
     fs.writeFileSync(
       file,
@@ -82,7 +82,7 @@ describe('hardened hosts', () => {
   // Once armed, the creation-site wrappers run inside the app's own
   // setInterval: a read-only Error must not make it throw.
   it('Error frozen by the app: its timer calls still work, and the report still names the line', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
+    const dir = tempDir('lw-frozen-');
     try {
       const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
       const run = runNode([fixture], {
@@ -115,7 +115,7 @@ describe('hardened hosts', () => {
   });
 
   it('--frozen-intrinsics: the app runs to its end unharmed, and the report names the line', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-frozen-'));
+    const dir = tempDir('lw-frozen-');
     try {
       const fixture = path.join(FIXTURES, 'frozen-error-leak.js');
       const run = runNode(['--frozen-intrinsics', fixture], {

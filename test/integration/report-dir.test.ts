@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reportDirProblem } from '../../agent/report-dir-check';
 import { FIXTURES, ROOT, freeTcpPort, killSurvivors, runNode } from '../helpers';
+import { tempDir } from '../support/temp';
 
 afterEach(killSurvivors);
 
@@ -22,7 +22,7 @@ async function snapshots(env: Record<string, string>, n: number): Promise<{ resu
 // that cannot be written gives one clear line per report and no crash.
 describe('the report directory', () => {
   it('is created when missing', async () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-dir-')), 'a', 'b');
+    const dir = path.join(tempDir('lw-dir-'), 'a', 'b');
     const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: dir }, 1);
     expect(results[0]?.ok).toBe(true);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
@@ -30,7 +30,7 @@ describe('the report directory', () => {
   });
 
   it('never holds more reports than LEAKWATCH_MAX_REPORT_FILES', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-cap-'));
+    const dir = tempDir('lw-cap-');
     const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: dir, LEAKWATCH_MAX_REPORT_FILES: '2' }, 4);
     expect(results.map((r) => r.ok)).toEqual([true, true, false, false]);
     expect(results[2]?.code).toBe('LEAKWATCH_ERR_REPORT_CAP');
@@ -60,7 +60,7 @@ describe('the report directory', () => {
   it('that cannot be created gives one line per report and no crash', async () => {
     // A path below a regular file cannot be a directory, even for root
     // (a chmod'ed directory would not stop root, who runs CI here).
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-ro-')), 'plain-file');
+    const file = path.join(tempDir('lw-ro-'), 'plain-file');
     fs.writeFileSync(file, 'x');
     const { results, stderr } = await snapshots({ LEAKWATCH_REPORT_DIR: path.join(file, 'reports') }, 2);
     expect(results).toEqual([
@@ -85,7 +85,7 @@ const asOtherUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
 /** A directory this test's child cannot write (0555; owned by root when run as root). */
 function unwritableDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-unwritable-'));
+  const dir = tempDir('lw-unwritable-');
   fs.chmodSync(dir, 0o555);
   return dir;
 }
@@ -136,7 +136,7 @@ describe('the report directory, checked at start', () => {
   });
 
   it('the default directory when it cannot be written: one line naming it and the variable', async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-tmpdir-'));
+    const tmp = tempDir('lw-tmpdir-');
     // The default is per user: <tmpdir>/leakwatch-<uid>/reports.
     const own = path.join(tmp, `leakwatch-${process.getuid?.()}`);
     fs.mkdirSync(own, { mode: 0o700 });
@@ -150,7 +150,7 @@ describe('the report directory, checked at start', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'the default directory is per user: a second user on the same TMPDIR gets reports too',
     async () => {
-      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-shared-tmp-'));
+      const tmp = tempDir('lw-shared-tmp-');
       fs.chmodSync(tmp, 0o1777);
       for (const as of [{}, asOtherUser]) {
         const run = runNode([path.join(FIXTURES, 'report-dir.js'), API, '1'], {
@@ -168,7 +168,7 @@ describe('the report directory, checked at start', () => {
   );
 
   it('a missing directory that can be created: no line, and it is not created at start', async () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-lazy-')), 'later');
+    const dir = path.join(tempDir('lw-lazy-'), 'later');
     expect(await start({ LEAKWATCH_REPORT_DIR: dir })).toEqual([]);
     expect(fs.existsSync(dir)).toBe(false);
   });
@@ -213,7 +213,7 @@ describe('the report directory, checked at start', () => {
 
 // Cheap enough to run on every start: no more than a few stat calls.
 it('the start-time check costs microseconds and creates nothing', () => {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-cost-')), 'a', 'b', 'c');
+  const dir = path.join(tempDir('lw-cost-'), 'a', 'b', 'c');
   reportDirProblem(dir);
   const n = 2_000;
   const t0 = process.hrtime.bigint();

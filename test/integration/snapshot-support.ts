@@ -1,10 +1,10 @@
 /** Helpers for the snapshot integration tests (issue 5). */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseReport, type LeakReport, type Suspect } from '../../reports/report-schema';
 import { FIXTURES, ROOT, runNode, type Run } from '../helpers';
+import { tempDir } from '../support/temp';
 
 /** The 1-based line of `file` that carries the comment `// @<marker>`. */
 export function markerLine(file: string, marker: string): number {
@@ -20,7 +20,7 @@ export function at(file: string, line: number): string {
 }
 
 export function reportDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'lw-snap-'));
+  return tempDir('lw-snap-');
 }
 
 export function readReport(file: string): LeakReport {

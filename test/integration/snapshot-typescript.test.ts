@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, killSurvivors, runNode } from '../helpers';
 import { at, describeSuspects, markerLine, readReport, reportDir } from './snapshot-support';
+import { tempDir } from '../support/temp';
 
 afterEach(killSurvivors);
 
@@ -15,7 +15,7 @@ let outDir = '';
 beforeAll(() => {
   // Built as a TypeScript service ships: tsc with source maps, to a dir of
   // its own (the fixture's sources stay untouched).
-  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-ts-'));
+  outDir = tempDir('lw-ts-');
   execFileSync(
     process.execPath,
     [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT, '--outDir', outDir],

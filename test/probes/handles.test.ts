@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandlesReading, isSupported, readHandles, readOpenFds } from '../../probes/handles';
+import { tempDir } from '../support/temp';
 
 const count = (type: string): number => readHandles(createHandlesReading()).byType.get(type) ?? 0;
 /** `/proc/self/fd` has reported its entry count as its size since Linux 6.2. */
@@ -62,12 +63,11 @@ describe('handles probe', () => {
   it.runIf(fdCountKernel)('counts open file descriptors exactly', () => {
     const fdsBefore = readOpenFds();
     expect(fdsBefore).toBeGreaterThan(2);
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-fds-')), 'f');
+    const file = path.join(tempDir('lw-fds-'), 'f');
     fs.writeFileSync(file, '');
     const fds = [fs.openSync(file, 'r'), fs.openSync(file, 'r'), fs.openSync(file, 'r')];
     expect(readOpenFds()).toBe(fdsBefore + 3);
     for (const fd of fds) fs.closeSync(fd);
     expect(readOpenFds()).toBe(fdsBefore);
-    fs.rmSync(path.dirname(file), { recursive: true });
   });
 });

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProcessProbe, createProcessReading, isSupported, readCgroupMemoryLimit } from '../../probes/process';
+import { tempDir } from '../support/temp';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,9 +44,8 @@ describe('process probe: CPU', () => {
 const v2Path = /^0::(.*)$/m.exec(fs.readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
 
 describe.runIf(process.platform === 'linux' && v2Path !== undefined)('process probe: container memory limit', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-cgroup-'));
+  const root = tempDir('lw-cgroup-');
   const dir = path.join(root, v2Path === '/' ? '' : (v2Path ?? ''));
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
   const writeMax = (text: string): void => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'memory.max'), text);
@@ -72,9 +72,8 @@ const v1Path = /^\d+:[^:]*\bmemory\b[^:]*:(.*)$/m.exec(fs.readFileSync('/proc/se
 
 describe.runIf(process.platform === 'linux' && v1Path !== undefined)('process probe: cgroup v1 memory limit', () => {
   // No memory.max under this root, so the v1 controller's file is read.
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-cgroup1-'));
+  const root = tempDir('lw-cgroup1-');
   const file = path.join(root, 'memory', v1Path ?? '', 'memory.limit_in_bytes');
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
   fs.mkdirSync(path.dirname(file), { recursive: true });
 
   it('reads a v1 limit in bytes', () => {

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openInspector } from '../../probes/inspector-session';
 import { readLiveSockets, type ExcludeSocket } from '../../probes/sockets';
+import { tempDir } from '../support/temp';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -86,7 +87,7 @@ describe('readLiveSockets: pipes (issue 5)', () => {
     const { armCreationSites } = await import('../../probes/creation-sites');
     const os = await import('node:os');
     const path = await import('node:path');
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-pipe-')), 'upstream.sock');
+    const file = path.join(tempDir('lw-pipe-'), 'upstream.sock');
     const server = net.createServer((s) => {
       s.on('error', () => {});
       cleanup.push(() => s.destroy());
