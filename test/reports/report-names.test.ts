@@ -1,0 +1,31 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPORT_FILE_RE, reportBaseName, reportHeadline } from '../../reports/report-names';
+import { parseReport, type LeakReport } from '../../reports/report-schema';
+
+const timer = (): LeakReport => {
+  const file = path.join(__dirname, '../fixtures/reports/timer.json');
+  return parseReport(fs.readFileSync(file, 'utf8'), file);
+};
+
+describe('report names', () => {
+  it('names a report file by pid and time, and only such names match', () => {
+    const base = reportBaseName(4242, new Date('2026-11-27T13:05:09.123Z'));
+    expect(base).toBe('leakwatch-4242-2026-11-27T13-05-09-123Z');
+    expect(REPORT_FILE_RE.test(`${base}.json`)).toBe(true);
+    expect(REPORT_FILE_RE.test(`${base}-2.json`)).toBe(true);
+    expect(REPORT_FILE_RE.test(`${base}.heap.pb.gz`)).toBe(false);
+    expect(REPORT_FILE_RE.test('leakwatch-x-2026.json')).toBe(false);
+  });
+
+  // The stderr line and the DogStatsD event both say what a report is about with it.
+  it('heads a report with its top suspect, else its leaking signals, else says no suspect was named', () => {
+    const report = timer();
+    expect(reportHeadline(report)).toBe('412 live intervals of 5s, callback pollUpstream');
+    const noSuspects = { ...report, suspects: [] };
+    expect(reportHeadline(noSuspects)).toBe('heap.floor, handles.Timeout');
+    const nothing = { ...noSuspects, signals: noSuspects.signals.map((s) => ({ ...s, leaking: false })) };
+    expect(reportHeadline(nothing)).toBe('no suspect named');
+  });
+});
