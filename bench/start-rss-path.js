@@ -6,9 +6,10 @@
  * first seconds. Running it touches the compiler's own code in the node
  * binary, pages that then count as the process's RssFile. At start-up the
  * function that gets hot is Node's own `path` normaliser, used by the module
- * loader and by leakwatch's control channel, and its work grows with the
- * length of the paths involved. So the same build, copied into directories
- * whose names differ by a few characters, starts with or without TurboFan.
+ * loader and by leakwatch's control channel, and how much work it does
+ * depends on the lengths of the paths involved. So the same build, copied
+ * into directories whose names differ by a character, starts with or
+ * without TurboFan (not in any simple order of length).
  *
  * Each copy is preloaded into an idle `node -e` for 3 s with `--trace-opt`
  * (which only prints); the child reports RssFile and RssAnon. Rows: install
