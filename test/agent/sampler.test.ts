@@ -1,15 +1,10 @@
 // The sampler against the real probes of the test process: one row per
-// tick, every probe's reading in its column. `gc()` is exposed at run time.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// tick, every probe's reading in its column.
 import { afterEach, describe, expect, it } from 'vitest';
 import { History } from '../../agent/history';
 import { COLUMN, handleColumn, Sampler, spaceColumn } from '../../agent/sampler';
 import { spaceNames } from '../../probes/heap';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const delivered = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+import { gcEntriesDelivered, majorGc } from '../support/gc';
 
 describe('Sampler', () => {
   let sampler: Sampler | null = null;
@@ -22,7 +17,7 @@ describe('Sampler', () => {
     const history = new History(10);
     sampler = new Sampler(history, 1_000);
     const timers = Array.from({ length: 3 }, () => setInterval(() => {}, 60_000));
-    await delivered();
+    await gcEntriesDelivered();
     sampler.sample(1_000);
     for (const t of timers) clearInterval(t);
     const { heap, handles, loop, process: proc } = sampler.readings;
@@ -53,8 +48,8 @@ describe('Sampler', () => {
     sampler.sample(1_000);
     expect(sampler.readings.gc.floorBytes).toBeNaN();
     expect(history.last(COLUMN.heapFloor)).toBe(history.last(COLUMN.heapOld));
-    gc();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     sampler.sample(2_000);
     const floor = sampler.readings.gc.floorBytes;
     expect(floor).toBeGreaterThan(0);
@@ -67,8 +62,8 @@ describe('Sampler', () => {
     const history = new History(10);
     sampler = new Sampler(history, 1_000);
     sampler.stop();
-    gc();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     sampler.sample(1_000);
     expect(history.last(COLUMN.gcCount)).toBe(0);
     expect(sampler.readings.gc.majorTotal).toBe(0);

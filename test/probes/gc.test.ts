@@ -1,21 +1,10 @@
-// The GC probe against real collections in this process: `gc()` is exposed
-// at run time, the way `node --expose-gc` would, so each test forces exactly
-// the collections it counts.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// The GC probe against real collections forced in this process.
 import { afterEach, describe, expect, it } from 'vitest';
+import { gcEntriesDelivered, majorGc, minorGc } from '../support/gc';
 import { createGcProbe, createGcReading, GC_KINDS, type GcProbe, isSupported } from '../../probes/gc';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as (options?: { type: 'minor' }) => void;
-/** A full mark-compact. Node 20's V8 reads any options object as "minor". */
-const major = (): void => gc();
-const minor = (): void => gc({ type: 'minor' });
 
 const SCAVENGE = GC_KINDS.indexOf('scavenge');
 const MAJOR = GC_KINDS.indexOf('mark_sweep_compact');
-/** Node queues `gc` entries and delivers them after the current task. */
-const delivered = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** About 12 MB of small objects that survive while referenced. */
@@ -36,12 +25,12 @@ describe('gc probe', () => {
 
   it('counts each forced collection by kind and moves the counts out on read', async () => {
     probe = createGcProbe();
-    await delivered();
+    await gcEntriesDelivered();
     probe.read(createGcReading());
-    major();
-    major();
-    minor();
-    await delivered();
+    majorGc();
+    majorGc();
+    minorGc();
+    await gcEntriesDelivered();
     const r = probe.read(createGcReading());
     expect(r.count[MAJOR]).toBe(2);
     expect(r.count[SCAVENGE]).toBe(1);
@@ -61,27 +50,27 @@ describe('gc probe', () => {
 
   it('has no floor until the first major GC', async () => {
     probe = createGcProbe();
-    await delivered();
+    await gcEntriesDelivered();
     expect(probe.read(createGcReading()).floorBytes).toBeNaN();
-    major();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     expect(probe.read(createGcReading()).floorBytes).toBeGreaterThan(0);
   });
 
   it('reads the post-GC floor: it rises with what survives and falls when it is released', async () => {
     probe = createGcProbe();
     const r = createGcReading();
-    major();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     const base = probe.read(r).floorBytes;
     let kept: unknown[] | null = retain();
-    major();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     const held = probe.read(r).floorBytes;
     const keptLength = kept.length;
     kept = null;
-    major();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     const released = probe.read(r).floorBytes;
     expect(keptLength).toBe(200_000);
     expect(held - base).toBeGreaterThan(8_000_000);
@@ -90,15 +79,15 @@ describe('gc probe', () => {
 
   it('keeps 1,024 pauses a read and counts the rest as dropped, never losing a count', async () => {
     probe = createGcProbe();
-    await delivered();
+    await gcEntriesDelivered();
     probe.read(createGcReading());
     const forced = 1_100;
     // Several batches: Node delivers up to 32 entries per callback here.
     for (let i = 0; i < forced; i++) {
-      minor();
-      if (i % 100 === 99) await delivered();
+      minorGc();
+      if (i % 100 === 99) await gcEntriesDelivered();
     }
-    await delivered();
+    await gcEntriesDelivered();
     const r = probe.read(createGcReading());
     expect(r.count[SCAVENGE]).toBeGreaterThanOrEqual(forced);
     expect(r.pauses).toHaveLength(1_024);
@@ -108,8 +97,8 @@ describe('gc probe', () => {
   it('stops counting once disabled', async () => {
     probe = createGcProbe();
     probe.disable();
-    major();
-    await delivered();
+    majorGc();
+    await gcEntriesDelivered();
     const r = probe.read(createGcReading());
     expect(sum(r.count)).toBe(0);
     expect(r.majorTotal).toBe(0);

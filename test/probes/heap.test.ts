@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { majorGc } from '../support/gc';
 import { createHeapReading, isSupported, readHeap, readHeapLimit, readOldGenUsed, spaceNames } from '../../probes/heap';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const ROOT = path.resolve(__dirname, '../..');
 const YOUNG = new Set(['new_space', 'new_large_object_space']);
 
@@ -35,13 +33,13 @@ describe('heap probe', () => {
   });
 
   it('sees what survives in the old generation, and not short-lived garbage', () => {
-    gc();
+    majorGc();
     const before = readOldGenUsed();
     for (let i = 0; i < 50; i++) Array.from({ length: 10_000 }, (_, j) => ({ j }));
-    gc();
+    majorGc();
     const afterGarbage = readOldGenUsed();
     const kept = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `item-${i}` }));
-    gc();
+    majorGc();
     const afterKept = readOldGenUsed();
     expect(kept).toHaveLength(200_000);
     expect(afterGarbage - before).toBeLessThan(1_000_000);
