@@ -9,7 +9,11 @@
  * loader and by leakwatch's control channel, and how much work it does
  * depends on the lengths of the paths involved. So the same build, copied
  * into directories whose names differ by a character, starts with or
- * without TurboFan (not in any simple order of length).
+ * without TurboFan (not in any simple order of length). Anything else that
+ * runs at start-up moves the threshold too: the environment (so the child
+ * gets PATH only) and the child's own script (so the RSS is read inside it,
+ * by the script below, rather than by `readMemory` from outside, which
+ * needs a different script that stays alive).
  *
  * Each copy is preloaded into an idle `node -e` for 3 s with `--trace-opt`
  * (which only prints); the child reports RssFile and RssAnon. Rows: install
