@@ -145,7 +145,10 @@ export function startControl(agent: ControlledAgent): ControlServer | null {
   });
   const listen = (): void => {
     if (closed) return;
-    server.listen(file, () => {
+    // exclusive: in a cluster worker a shared listen is made by the
+    // primary, which would then own this process's socket.
+    // https://nodejs.org/api/net.html#serverlistenoptions-callback
+    server.listen({ path: file, exclusive: true }, () => {
       try {
         // The umask may have left group/other bits; the directory is what
         // guards access, this is a second lock.

@@ -67,7 +67,12 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
     );
   });
   server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
-  server.listen(where.port, where.host);
+  // exclusive: in a cluster worker a shared listen is made by the primary
+  // and scrapes are handed round-robin to every worker listening on the
+  // port, so each scrape would read another process. Bound here, the first
+  // process gets the port and the others are told (EADDRINUSE above).
+  // https://nodejs.org/api/net.html#serverlistenoptions-callback
+  server.listen({ port: where.port, host: where.host, exclusive: true });
   server.unref();
 
   return {
