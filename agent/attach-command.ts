@@ -208,7 +208,7 @@ async function runAttach(p: Parsed): Promise<number> {
   }
 }
 
-async function runControl(command: ControlCommand, p: Parsed): Promise<number> {
+async function runControl(command: Exclude<ControlCommand, 'metrics'>, p: Parsed): Promise<number> {
   const { requestControl } = await import('./control-client');
   await checkTarget(p.pid);
   let res: ControlResponse;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { AttachError } from './attach-errors';
 import { targetSocketBase } from './attach-proc';
-import { CONTROL_PROTOCOL, type ControlCommand, type ControlResponse } from './control';
+import { CONTROL_PROTOCOL, type ControlCommand, type ControlRequest, type ControlResponse } from './control';
 import { controlSocketPath, socketIdentity, unlinkIfSame } from './control-files';
 
 /** An answer larger than this is not a control answer. */
@@ -51,6 +51,8 @@ export function socketPathOf(pid: number): string {
 
 /**
  * Sends one command to the agent in `pid` over its control socket.
+ * @param timeoutMs how long to wait for the answer, in milliseconds
+ * @param args the command's own fields (`metrics` takes an `address`)
  * @returns the agent's answer (`ok: false` answers are returned, not thrown)
  * @throws AttachError NO_AGENT when nothing listens there, TIMEOUT, EPERM
  */
@@ -58,6 +60,7 @@ export async function requestControl(
   pid: number,
   cmd: ControlCommand,
   timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS,
+  args: Omit<ControlRequest, 'cmd' | 'v'> = {},
 ): Promise<ControlResponse> {
   const file = socketPathOf(pid);
   // Read before connecting: only the socket that refuses is removed.
@@ -76,7 +79,7 @@ export async function requestControl(
       );
     }, timeoutMs);
     timer.unref();
-    socket.on('connect', () => socket.write(`${JSON.stringify({ cmd, v: CONTROL_PROTOCOL })}\n`));
+    socket.on('connect', () => socket.write(`${JSON.stringify({ ...args, cmd, v: CONTROL_PROTOCOL })}\n`));
     socket.on('data', (d: Buffer) => {
       buf += d.toString('utf8');
       if (buf.length > MAX_RESPONSE_BYTES) socket.destroy(new Error('answer too large'));

@@ -39,12 +39,18 @@ const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 export const ATTACHED_KEY = Symbol.for('leakwatch.attached');
 
 /** The commands the control socket answers. */
-export type ControlCommand = 'status' | 'snapshot' | 'detach';
+export type ControlCommand = 'status' | 'snapshot' | 'detach' | 'metrics';
 
 /** One request line on the control socket; `v` is the protocol version the client speaks. */
 export interface ControlRequest {
   cmd: ControlCommand;
   v?: number;
+  /**
+   * `metrics`: the Prometheus address (`host:port`) the asking agent serves;
+   * answered only by an agent configured for that address that could not
+   * bind it (reports/prometheus-cluster.ts).
+   */
+  address?: string;
 }
 
 /** The one answer line: the command's fields, or a stable error `code` and a message. */
@@ -246,6 +252,14 @@ export async function handleRequest(
         const e = err as Error & { code?: string };
         return { response: fail(e.code ?? 'LEAKWATCH_ERR_SNAPSHOT', e.message) };
       }
+    case 'metrics': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readExposition } = require('../reports/exporters') as typeof import('../reports/exporters');
+      const text = typeof req.address === 'string' ? readExposition(agent, req.address) : null;
+      return text === null
+        ? { response: fail('LEAKWATCH_ERR_NOT_SERVED', 'this agent serves no Prometheus metrics for that address') }
+        : { response: { ok: true, v: CONTROL_PROTOCOL, pid: process.pid, text } };
+    }
     case 'detach':
       return {
         response: { ok: true, v: CONTROL_PROTOCOL, detached: true, pid: process.pid },

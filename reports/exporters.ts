@@ -15,6 +15,12 @@ export interface Exporter {
   onReport?(report: LeakReport, file: string): void;
   /** Flushes what is pending and releases sockets and servers. */
   stop(): Promise<void>;
+  /**
+   * Prometheus only: this process's `/metrics` text, for the process of
+   * its cluster that holds `address`; null when this channel serves another
+   * address or holds the port itself.
+   */
+  exposition?(address: string): string | null;
 }
 
 /**
@@ -90,6 +96,20 @@ export function startExporters(view: AgentView): Exporter[] {
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
   return [hub];
+}
+
+/**
+ * This agent's Prometheus text for a cluster peer that holds `address`
+ * (the control channel's `metrics` command); null when it has none to give.
+ */
+export function readExposition(view: object, address: string): string | null {
+  const hub = hubs.get(view);
+  if (hub === undefined) return null;
+  for (const c of hub.channels) {
+    const text = c.exposition?.(address);
+    if (text !== undefined && text !== null) return text;
+  }
+  return null;
 }
 
 /**

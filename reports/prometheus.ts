@@ -15,7 +15,9 @@ import type { Exporter } from './exporters';
 import { GC_BUCKETS_S } from './metric-names';
 import { type HistogramPoint, MetricPoints, type ScalarPoint, type Series } from './metric-points';
 import { readPromClientDefaultNames } from './prom-client-names';
+import { findFamilyAgents, readPeerExpositions } from './prometheus-cluster';
 import { CONTENT_TYPE, formatExposition } from './prometheus-format';
+import { mergeExpositions } from './prometheus-merge';
 
 /** Serves `/metrics` on config.prometheus; unref'd, never in the host's way. */
 export function createPrometheusExporter(view: AgentView, where: { host: string; port: number }): Exporter {
@@ -36,20 +38,44 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
         res.end('/metrics answers GET and HEAD\n');
         return;
       }
-      points.collect();
-      const body = formatExposition(points);
-      res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      servePeers().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (err: unknown) => fail(res, err),
+      );
     } catch (err) {
-      view.onError('prometheus scrape', err);
-      try {
-        res.writeHead(500);
-        res.end();
-      } catch {
-        // The response was already under way.
-      }
+      fail(res, err);
     }
   });
+  const fail = (res: http.ServerResponse, err: unknown): void => {
+    view.onError('prometheus scrape', err);
+    try {
+      res.writeHead(500);
+      res.end();
+    } catch {
+      // The response was already under way.
+    }
+  };
+  // Once this process has served a peer, its own samples keep their pid
+  // label even in a scrape no peer answered: a series never changes identity.
+  let clustered = false;
+  /**
+   * This process's text, or with its cluster peers' (reports/prometheus-cluster.ts).
+   * Its own points are collected after the peers answered, so peers left out
+   * are already in this scrape's drop counters.
+   */
+  const servePeers = async (): Promise<string> => {
+    // With the control channel off none of its modules is loaded, here too.
+    const peers = view.config.control ? await readPeerExpositions(addr) : { parts: [], missed: 0 };
+    if (peers.missed > 0) view.onDrop('prometheus', `prometheus ${addr}`, peers.missed, 'cluster peers not answering');
+    points.collect();
+    const own = formatExposition(points);
+    if (peers.parts.length > 0) clustered = true;
+    if (!clustered) return own;
+    return mergeExpositions([{ pid: process.pid, text: own }, ...peers.parts]);
+  };
   // Scrapers keep connections alive: those sockets must not hold the host.
   server.on('connection', (socket) => {
     socket.unref();
@@ -61,9 +87,16 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
   });
   server.on('error', (err: NodeJS.ErrnoException) => {
     // One line; the host keeps running without the endpoint.
+    const taken = err.code === 'EADDRINUSE';
+    // In a cluster the port is taken by design: one process serves them all.
+    const peer = taken && view.config.control && findFamilyAgents().length > 0;
     view.onChannelDown(
       'prometheus',
-      `${err.code ?? err.message}: cannot serve /metrics on ${addr}${err.code === 'EADDRINUSE' ? ' (port already taken)' : ''}; Prometheus endpoint off`,
+      `${err.code ?? err.message}: cannot serve /metrics on ${addr}${taken ? ' (port already taken)' : ''}; ${
+        peer
+          ? `the leakwatch of this cluster that holds it serves this process's metrics, labelled pid="${process.pid}"`
+          : 'Prometheus endpoint off'
+      }`,
     );
   });
   server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
@@ -79,6 +112,12 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
     name: 'prometheus',
     onTick() {
       points.observe();
+    },
+    exposition(address) {
+      // Given only by a process that could not bind the address its peer holds.
+      if (address !== addr || server.listening) return null;
+      points.collect();
+      return formatExposition(points);
     },
     stop() {
       return new Promise<void>((resolve) => {

@@ -1,50 +1,24 @@
 // Issue 3: the Prometheus endpoint of a preloaded child, scraped by a real
 // Prometheus server (Debian's package), queried through its HTTP API; and
 // the prom-client registry integration.
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
+import { PROMETHEUS, type PrometheusServer, startPrometheus } from '../support/prometheus';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
-const PROMETHEUS = '/usr/bin/prometheus';
 
-let prom: ChildProcess | null = null;
-let promDir: string | null = null;
+let prom: PrometheusServer | null = null;
 afterEach(async () => {
   killSurvivors();
-  const p = prom;
+  await prom?.stop();
   prom = null;
-  if (p !== null && p.exitCode === null) {
-    p.kill('SIGKILL');
-    await new Promise((resolve) => p.once('exit', resolve));
-  }
-  if (promDir !== null) fs.rmSync(promDir, { recursive: true, force: true });
-  promDir = null;
 });
 
 async function getText(url: string): Promise<string> {
   const res = await fetch(url);
   return res.text();
-}
-
-/** Queries Prometheus's HTTP API: the instant vector's values by label set. */
-async function query(
-  promPort: number,
-  q: string,
-): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await res.json()) as {
-      status: string;
-      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
-    };
-    return body.status === 'success' ? (body.data?.result ?? []) : [];
-  } catch {
-    return []; // not up yet
-  }
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
@@ -85,53 +59,30 @@ describe('Prometheus exporter', () => {
     const head = await fetch(`http://127.0.0.1:${appPort}/metrics`, { method: 'HEAD' });
     expect([head.status, await head.text()]).toEqual([200, '']);
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-prom-'));
-    promDir = dir;
-    const promPort = await freeTcpPort();
-    fs.writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: leakwatch',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${appPort}']`,
-        '',
-      ].join('\n'),
-    );
-    prom = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    prom = await startPrometheus('leakwatch', `127.0.0.1:${appPort}`);
+    const query = (q: string) => (prom as PrometheusServer).query(q);
 
     const handles = await until('nodejs_active_handles in Prometheus', async () => {
-      const r = await query(promPort, 'nodejs_active_handles{job="leakwatch",type="Timeout"}');
+      const r = await query('nodejs_active_handles{job="leakwatch",type="Timeout"}');
       return r.length > 0 ? r : undefined;
     });
     expect(Number(handles[0]?.value[1])).toBe(TIMERS);
-    const used = await query(promPort, 'nodejs_heap_size_used_bytes{job="leakwatch"}');
-    const total = await query(promPort, 'nodejs_heap_size_total_bytes{job="leakwatch"}');
+    const used = await query('nodejs_heap_size_used_bytes{job="leakwatch"}');
+    const total = await query('nodejs_heap_size_total_bytes{job="leakwatch"}');
     expect(Number(used[0]?.value[1])).toBeGreaterThan(1_000_000);
     expect(Number(used[0]?.value[1])).toBeLessThanOrEqual(Number(total[0]?.value[1]));
-    const spaces = await query(promPort, 'nodejs_heap_space_size_used_bytes{job="leakwatch"}');
+    const spaces = await query('nodejs_heap_space_size_used_bytes{job="leakwatch"}');
     expect(spaces.map((s) => s.metric.space)).toEqual(expect.arrayContaining(['old', 'new', 'code']));
-    const state = await query(promPort, 'leakwatch_state{job="leakwatch"}');
+    const state = await query('leakwatch_state{job="leakwatch"}');
     expect(state[0]?.value[1]).toBe('0');
     // Prometheus parsed the histogram: a +Inf bucket equal to the count.
     const inf = await until('GC histogram', async () => {
-      const r = await query(promPort, 'nodejs_gc_duration_seconds_bucket{job="leakwatch",kind="major",le="+Inf"}');
+      const r = await query('nodejs_gc_duration_seconds_bucket{job="leakwatch",kind="major",le="+Inf"}');
       return r.length > 0 && Number(r[0]?.value[1]) > 0 ? r : undefined;
     });
-    const count = await query(promPort, 'nodejs_gc_duration_seconds_count{job="leakwatch",kind="major"}');
+    const count = await query('nodejs_gc_duration_seconds_count{job="leakwatch",kind="major"}');
     expect(Number(inf[0]?.value[1])).toBeLessThanOrEqual(Number(count[0]?.value[1]));
-    const up = await query(promPort, 'up{job="leakwatch"}');
+    const up = await query('up{job="leakwatch"}');
     expect(up[0]?.value[1]).toBe('1');
   });
 
