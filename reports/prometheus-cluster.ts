@@ -40,6 +40,13 @@ export function readParentPid(pid: number): number | undefined {
   }
 }
 
+/** This user's control-socket directory. */
+function defaultControlDir(): string {
+  // Required here: with the control channel off, none of its modules is loaded.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../agent/control-files') as typeof import('../agent/control-files')).controlDir();
+}
+
 /**
  * The pids, other than this one, that have a control socket and are this
  * process's parent, children or siblings. Siblings count only under a real
@@ -50,10 +57,7 @@ export function findFamilyAgents(dir?: string): number[] {
   if (process.platform !== 'linux') return [];
   let names: string[];
   try {
-    // Required here: with the control channel off, none of its modules is loaded.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const files = require('../agent/control-files') as typeof import('../agent/control-files');
-    names = fs.readdirSync(dir ?? files.controlDir());
+    names = fs.readdirSync(dir ?? defaultControlDir());
   } catch {
     return [];
   }
