@@ -65,6 +65,11 @@ export interface AgentView {
    * mode: the metric that counts it may be served by that very channel.
    */
   onChannelDown(where: string, message: string): void;
+  /**
+   * Says once, in one line on stderr whatever the debug mode, that a channel
+   * changed what it sends (not a failure: nothing is counted).
+   */
+  onNotice(where: string, message: string): void;
 }
 
 /** The public handle returned by `start()`. */

@@ -287,6 +287,11 @@ export class LeakwatchAgent implements Agent, AgentView {
     else writeStderr(`leakwatch: ${where}: ${message}\n`);
   }
 
+  onNotice(where: string, message: string): void {
+    if (this.debug.enabled) this.debug(`${where}: ${message}`);
+    else writeStderr(`leakwatch: ${where}: ${message}\n`);
+  }
+
   onDrop(channel: ExportChannel, where: string, count: number, why: string): void {
     this.self.exportsDropped += count;
     const by = this.self.exportsDroppedByChannel;

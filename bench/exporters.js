@@ -117,6 +117,40 @@ function hotPathCosts() {
   return agent.stop();
 }
 
+/**
+ * The DogStatsD channel's look for dd-trace's runtime metrics, in the case
+ * it repeats at every flush: dd-trace loaded, its runtime metrics off (so
+ * the whole module cache is scanned each time). In a fresh process.
+ */
+function ddTraceCheckCost() {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `
+      process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = 'false';
+      process.env.DD_REMOTE_CONFIGURATION_ENABLED = 'false';
+      require('dd-trace').init({ plugins: false, runtimeMetrics: false });
+      const { isDdTraceRuntimeMetricsOn } = require(${JSON.stringify(path.join(DIST, 'reports/dd-trace-names.js'))});
+      const t = [];
+      for (let i = 0; i < 2000; i++) {
+        const t0 = process.hrtime.bigint();
+        isDdTraceRuntimeMetricsOn();
+        t.push(Number(process.hrtime.bigint() - t0));
+      }
+      t.sort((a, b) => a - b);
+      console.log(JSON.stringify({ ns: t[1000], modules: Object.keys(require.cache).length, on: isDdTraceRuntimeMetricsOn() }));
+      process.exit(0);
+    `,
+    ],
+    { cwd: ROOT },
+  ).toString();
+  const r = JSON.parse(out.trim().split('\n').pop());
+  console.log(
+    `flush DogStatsD: is dd-trace's runtime metrics on?  ${(r.ns / 1000).toFixed(1).padStart(7)} µs (median of 2000; dd-trace loaded with them off, ${r.modules} modules in require.cache; answer ${r.on})`,
+  );
+}
+
 /** hot-shots against a dead UDP port: how many failures does it report? */
 async function hotShotsDeadPeer() {
   const HotShots = require(path.join(PEERS, 'hot-shots'));
@@ -176,6 +210,7 @@ function hotShotsUdsKeepsAlive() {
 (async () => {
   console.log(`node ${process.version}, ${os.cpus().length} cores`);
   await hotPathCosts();
+  ddTraceCheckCost();
   // leakwatch's channels load into a running agent: time what they add.
   const agent = `require(${JSON.stringify(path.join(DIST, 'agent/agent.js'))});`;
   loadCost(

@@ -61,19 +61,27 @@ function line(name: string, value: number, type: 'g' | 'c', attrTag: string | nu
  * counters as the increase since the previous call (the agent sums them),
  * GC pauses as dd-trace's aggregated histogram: `.min .max .avg .median
  * .95percentile` gauges and `.sum .total .count` counters, in nanoseconds.
+ * Names in `skip` are not sent (their counters still move on, so a name
+ * sent again later carries only what is new).
  */
-export function formatPoints(points: MetricPoints, tags: string, emit: (line: string) => void): void {
+export function formatPoints(
+  points: MetricPoints,
+  tags: string,
+  emit: (line: string) => void,
+  skip: ReadonlySet<string> | null = null,
+): void {
   for (const series of points.scalars) {
     const def = series.def;
     if (def.dd === null) continue;
+    const skipped = skip !== null && skip.has(def.dd);
     for (const p of series.points) {
       if (!p.present) continue;
       const tag = p.attr === null ? null : p.attr.dd;
       if (def.kind === 'counter') {
         const delta = p.value - p.sent;
         p.sent = p.value;
-        emit(line(def.dd, delta, 'c', tag, tags));
-      } else {
+        if (!skipped) emit(line(def.dd, delta, 'c', tag, tags));
+      } else if (!skipped) {
         const v = def.ddOffset === 0 ? p.value : Math.max(0, p.value - def.ddOffset);
         emit(line(def.dd, v * def.ddScale, 'g', tag, tags));
       }
@@ -82,12 +90,13 @@ export function formatPoints(points: MetricPoints, tags: string, emit: (line: st
   for (const series of points.histograms) {
     const def = series.def;
     if (def.dd === null) continue;
+    const skipped = skip !== null && skip.has(`${def.dd}.count`);
     for (const h of series.points) {
       const count = h.count - h.sentCount;
       const sum = h.sum - h.sentSum;
       h.sentCount = h.count;
       h.sentSum = h.sum;
-      if (count === 0) continue;
+      if (count === 0 || skipped) continue;
       const tag = h.attr === null ? null : h.attr.dd;
       const k = def.ddScale;
       emit(line(`${def.dd}.min`, h.wMin * k, 'g', tag, tags));

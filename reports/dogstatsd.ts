@@ -22,6 +22,7 @@ import {
   UDS_MAX_DATAGRAM,
 } from './dogstatsd-format';
 import { udpTransport, unixTransport } from './dogstatsd-transport';
+import { DD_TRACE_RUNTIME_NAMES, isDdTraceRuntimeMetricsOn } from './dd-trace-names';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import type { LeakReport } from './report-schema';
@@ -53,14 +54,24 @@ export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter
     });
   };
 
+  // Once dd-trace's runtime metrics are seen, for the rest of the process.
+  let leftToDdTrace = false;
   const flush = () => {
     try {
       if (refused.n > 0) {
         view.onDrop('dogstatsd', where, refused.n, `ECONNREFUSED: nothing listens on ${formatEndpoint(ep)}`);
         refused.n = 0;
       }
+      if (!leftToDdTrace && isDdTraceRuntimeMetricsOn()) {
+        leftToDdTrace = true;
+        // Said once, without debug mode: dashboards now read dd-trace's values.
+        view.onNotice(
+          'dogstatsd',
+          `dd-trace's runtime metrics run in this process; leaving their ${DD_TRACE_RUNTIME_NAMES.size} runtime.node.* names to dd-trace, sending leakwatch.* and runtime.node.handles.*`,
+        );
+      }
       points.collect();
-      formatPoints(points, tags, emit);
+      formatPoints(points, tags, emit, leftToDdTrace ? DD_TRACE_RUNTIME_NAMES : null);
       batcher.flush();
       sendQueue();
     } catch (err) {

@@ -9,12 +9,13 @@ import {
   formatValue,
   UDP_MAX_DATAGRAM,
 } from '../../reports/dogstatsd-format';
+import { DD_TRACE_RUNTIME_NAMES } from '../../reports/dd-trace-names';
 import { MetricPoints } from '../../reports/metric-points';
 import { fillTick, testView } from './metric-view';
 
-function lines(p: MetricPoints, tags = 'service:svc'): string[] {
+function lines(p: MetricPoints, tags = 'service:svc', skip: ReadonlySet<string> | null = null): string[] {
   const out: string[] = [];
-  formatPoints(p, tags, (l) => out.push(l));
+  formatPoints(p, tags, (l) => out.push(l), skip);
   return out;
 }
 
@@ -38,6 +39,26 @@ describe('DogStatsD formatting', () => {
     expect(out).toContain('runtime.node.event_loop.delay.min:0|g|#service:svc');
     expect(out).toContain('runtime.node.cpu.total:15|g|#service:svc');
     expect(out).toContain('leakwatch.agent.ticks:1|c|#service:svc');
+  });
+
+  it("leaves out the names in skip (dd-trace's), GC histograms included, and keeps counting", () => {
+    const v = testView();
+    const p = new MetricPoints(v);
+    fillTick(v, { timers: 2, pausesMs: [['minor', 2]] });
+    p.observe();
+    p.collect();
+    const out = lines(p, 'service:svc', DD_TRACE_RUNTIME_NAMES);
+    const names = new Set(out.map((l) => l.slice(0, l.indexOf(':'))));
+    expect([...names].filter((n) => DD_TRACE_RUNTIME_NAMES.has(n))).toEqual([]);
+    expect([...names].filter((n) => n.startsWith('runtime.node.gc.'))).toEqual([]);
+    expect(names).toContain('runtime.node.handles.by.type');
+    expect(names).toContain('leakwatch.heap.floor');
+    expect(names).toContain('leakwatch.agent.ticks');
+    // The GC histogram's window was consumed: sent again later, it starts afresh.
+    fillTick(v, { pausesMs: [['minor', 3]] });
+    p.observe();
+    p.collect();
+    expect(lines(p)).toContain('runtime.node.gc.pause.count:1|c|#service:svc');
   });
 
   it('sends counters as the increase since the previous flush', () => {

@@ -40,6 +40,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
     debug: Object.assign((_m: string) => {}, { enabled: false as const }),
     onError() {},
     onChannelDown() {},
+    onNotice() {},
     onDrop(_channel: string, where: string, count: number, why: string) {
       drops.push({ where, count, why });
     },
