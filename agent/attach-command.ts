@@ -11,7 +11,7 @@ import { formatDuration, parseDuration } from './duration';
 const USAGE = `usage:
   leakwatch attach <pid> [--window 5m] [--interval 1s] [--report-dir dir]
                          [--duration 30m] [--debug] [--timeout 10s] [--any-executable] [--json]
-  leakwatch status <pid> [--json] [--inspector]
+  leakwatch status [<pid>] [--json] [--inspector]     (no pid: every agent of this user)
   leakwatch snapshot <pid> [--json] [--inspector]
   leakwatch detach <pid> [--json] [--inspector]
 `;
@@ -34,6 +34,9 @@ export async function run(command: string, args: string[]): Promise<number> {
   }
   let parsed: Parsed | null = null;
   try {
+    if (command === 'status' && args.every((a) => a === '--json')) {
+      return await (await import('./status-list')).printAgentList(args.length > 0);
+    }
     parsed = parseArgs(command, args);
     switch (command) {
       case 'attach':

@@ -46,6 +46,9 @@ export async function describeAgent(agent: ControlledAgent): Promise<Record<stri
   return {
     version: VERSION,
     pid: process.pid,
+    // The script and its arguments (empty for `node -e`): what `leakwatch
+    // status` lists the process as.
+    argv: process.argv.slice(1),
     node: process.version,
     mode: modeOf(agent),
     attachedAt: mark?.at ?? null,

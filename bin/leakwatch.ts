@@ -10,7 +10,7 @@ const USAGE = `usage: leakwatch <command> [options]
 commands:
   view [file|dir] [--json] [--html [-o out.html]]   show leak reports
   attach <pid> [--window 5m] [--report-dir dir]    start watching a running process
-  status <pid> | snapshot <pid> | detach <pid>     talk to an agent
+  status [pid] | snapshot <pid> | detach <pid>     talk to an agent (status: all of them)
   why -- node app.js                               what keeps a process alive
   version                                          print the version
 `;
