@@ -50,6 +50,12 @@ export interface MetricDef {
    * sent as a non-monotonic cumulative Sum rather than a Gauge.
    */
   readonly otelUpDown: boolean;
+  /**
+   * prom-client's `AggregatorRegistry` only (a cluster's workers merged into
+   * one series): how this metric combines, as prom-client's own metrics say
+   * it (`sum` for sizes and counts, `average` for ratios and means).
+   */
+  readonly promAggregator: 'sum' | 'max' | 'average';
   readonly help: string;
   /** The Node API (or agent field) the value comes from. */
   readonly source: string;
@@ -68,6 +74,7 @@ function def(d: Partial<MetricDef> & Pick<MetricDef, 'kind' | 'unit' | 'help' | 
     ddOffset: 0,
     attr: null,
     otelUpDown: false,
+    promAggregator: 'sum',
     ...d,
   });
 }
@@ -295,6 +302,7 @@ export const METRICS = Object.freeze({
     otel: 'nodejs.eventloop.utilization',
     kind: 'gauge',
     unit: '1',
+    promAggregator: 'average',
     help: 'Event-loop utilization (0 idle, 1 busy).',
     source: 'performance.eventLoopUtilization()',
   }),
@@ -359,6 +367,8 @@ export const METRICS = Object.freeze({
     otel: 'leakwatch.agent.state',
     kind: 'gauge',
     unit: '1',
+    // A cluster reads as its most advanced worker: a sum of codes means nothing.
+    promAggregator: 'max',
     help: 'Leak state: 0 watching, 1 suspect, 2 leaking, 3 cooldown.',
     source: 'agent state machine (STATE_CODE)',
   }),
@@ -369,6 +379,7 @@ export const METRICS = Object.freeze({
     kind: 'gauge',
     unit: 's',
     ddScale: NS_PER_S,
+    promAggregator: 'average',
     help: 'Mean cost of one sampling tick over the window.',
     source: 'process.hrtime.bigint() around each tick',
   }),

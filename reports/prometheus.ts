@@ -12,7 +12,7 @@
 import type * as http from 'node:http';
 import type { AgentView } from '../agent/agent-view';
 import type { Exporter } from './exporters';
-import { GC_BUCKETS_S } from './metric-names';
+import { GC_BUCKETS_S, type MetricDef } from './metric-names';
 import { type HistogramPoint, MetricPoints, type ScalarPoint, type Series } from './metric-points';
 import { readPromClientDefaultNames } from './prom-client-names';
 import { findFamilyAgents, readPeerExpositions } from './prometheus-cluster';
@@ -191,7 +191,13 @@ export function registerIntoRegistry(
   const registered: string[] = [];
   const skipped: string[] = [];
   const taken: string[] = [];
-  const add = (name: string, help: string, type: string, values: () => PromValue[]) => {
+  const add = (
+    name: string,
+    help: string,
+    type: string,
+    aggregator: MetricDef['promAggregator'],
+    values: () => PromValue[],
+  ) => {
     if (promClientNames.has(name)) {
       skipped.push(name);
       return;
@@ -208,14 +214,14 @@ export function registerIntoRegistry(
       name,
       help,
       type,
-      aggregator: 'sum',
+      aggregator,
       get: async () => {
         try {
           collect();
-          return { name: metric.name, help, type, aggregator: 'sum', values: values() };
+          return { name: metric.name, help, type, aggregator, values: values() };
         } catch (err) {
           view.onError('prometheus registry', err);
-          return { name: metric.name, help, type, aggregator: 'sum', values: [] };
+          return { name: metric.name, help, type, aggregator, values: [] };
         }
       },
       reset: () => {},
@@ -227,7 +233,7 @@ export function registerIntoRegistry(
     const name = series.def.prom;
     if (name === null) continue;
     const s: Series<ScalarPoint> = series;
-    add(name, series.def.help, series.def.kind, () =>
+    add(name, series.def.help, series.def.kind, series.def.promAggregator, () =>
       s.points.filter((p) => p.present).map((p) => ({ value: p.value, labels: labels(p) })),
     );
   }
@@ -237,7 +243,7 @@ export function registerIntoRegistry(
     const name = series.def.prom;
     if (name === null) continue;
     const s: Series<HistogramPoint> = series;
-    add(name, series.def.help, 'histogram', () => {
+    add(name, series.def.help, 'histogram', series.def.promAggregator, () => {
       const values: PromValue[] = [];
       for (const h of s.points) {
         const base = labels(h);

@@ -80,6 +80,32 @@ describe('prom-client registry integration', () => {
     await hub?.stop();
   });
 
+  // A cluster through prom-client's AggregatorRegistry: its aggregate() is
+  // what the primary runs over the workers' getMetricsAsJSON().
+  it("merges a cluster's workers as prom-client's AggregatorRegistry does: sizes summed, state at its most advanced, ratios averaged", async () => {
+    const workers = [testView(), testView()];
+    const hubs = workers.map((v) => startExporters(v)[0]);
+    const registries = workers.map((v) => {
+      const r = new client.Registry();
+      registerIntoPromRegistry(v, r);
+      return r;
+    });
+    workers.forEach((v, i) => {
+      fillTick(v);
+      v.readings.loop.utilization = i === 0 ? 0.25 : 0.75;
+      v.state = i === 0 ? 'suspect' : 'leaking';
+      hubs[i]?.onTick();
+    });
+    const merged = client.AggregatorRegistry.aggregate(await Promise.all(registries.map((r) => r.getMetricsAsJSON())));
+    const text = await merged.metrics();
+    expect(text).toMatch(/^leakwatch_state 2$/m);
+    expect(text).toMatch(/^leakwatch_heap_floor_bytes 14000000$/m);
+    expect(text).toMatch(/^nodejs_eventloop_utilization_ratio 0\.5$/m);
+    expect(text).toMatch(/^leakwatch_ticks_total 2$/m);
+    checkScrape(text);
+    await Promise.all(hubs.map((h) => h?.stop()));
+  });
+
   it('works with an OpenMetrics registry: counters keep one _total', async () => {
     const view = testView();
     const [hub] = startExporters(view);
