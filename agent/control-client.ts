@@ -53,6 +53,7 @@ export function socketPathOf(pid: number): string {
  * Sends one command to the agent in `pid` over its control socket.
  * @param timeoutMs how long to wait for the answer, in milliseconds
  * @param args the command's own fields (`metrics` takes an `address`)
+ * @param options `unref`: the connection does not keep the process alive
  * @returns the agent's answer (`ok: false` answers are returned, not thrown)
  * @throws AttachError NO_AGENT when nothing listens there, TIMEOUT, EPERM
  */
@@ -61,12 +62,16 @@ export async function requestControl(
   cmd: ControlCommand,
   timeoutMs: number = DEFAULT_CONTROL_TIMEOUT_MS,
   args: Omit<ControlRequest, 'cmd' | 'v'> = {},
+  options: { unref?: boolean } = {},
 ): Promise<ControlResponse> {
   const file = socketPathOf(pid);
   // Read before connecting: only the socket that refuses is removed.
   const id = socketIdentity(file);
   const line = await new Promise<string>((resolve, reject) => {
     const socket = net.connect(file);
+    // An agent asking a peer (reports/prometheus-cluster.ts) must not hold
+    // its host open for the answer; the CLI waits for it.
+    if (options.unref === true) socket.unref();
     let buf = '';
     const timer = setTimeout(() => {
       socket.destroy();

@@ -94,7 +94,7 @@ export async function readPeerExpositions(address: string): Promise<PeerExpositi
   const { requestControl } = require('../agent/control-client') as typeof import('../agent/control-client');
   const answers = await Promise.all(
     asked.map((pid) =>
-      requestControl(pid, 'metrics', PEER_TIMEOUT_MS, { address }).then(
+      requestControl(pid, 'metrics', PEER_TIMEOUT_MS, { address }, { unref: true }).then(
         (res) => ({ pid, res }),
         () => ({ pid, res: null }),
       ),

@@ -5,11 +5,13 @@
 // holds the port and serves every process's metrics, labelled by pid.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freeTcpPort, killSurvivors, REGISTER, type Run, runNode } from '../helpers';
+import { tempDir } from '../support/temp';
 import { PROMETHEUS, startPrometheus } from '../support/prometheus';
-import { controlSocketPath } from '../../agent/control-files';
+import { controlSocketPath, currentUid } from '../../agent/control-files';
 
 const FIXTURE = path.join(FIXTURES, 'cluster-service.js');
 const PROMTOOL_BIN = '/usr/bin/promtool';
@@ -153,6 +155,33 @@ describe('Prometheus endpoint in a cluster', () => {
     expect(listensOn(w2, ownPort)).toBe(true);
   });
 
+  // What this pins: the request to a peer was a ref'd socket, so a process
+  // whose own work had ended stayed alive until the peer's 2 s timeout to
+  // answer a scrape.
+  it('does not keep a finished process alive while it waits for a peer', async () => {
+    const tmp = tempDir('lw-holder-');
+    const metricsPort = await freeTcpPort();
+    const run = runNode([path.join(FIXTURES, 'cluster-holder-exit.js')], {
+      env: {
+        TMPDIR: tmp,
+        CONTROL_DIR: path.dirname(controlSocketPath(0, currentUid(), tmp)),
+        LEAKWATCH_PROMETHEUS: `127.0.0.1:${metricsPort}`,
+      },
+    });
+    await run.waitFor(/^peer up$/m);
+    // The port accepts (a TCP probe: a scrape would ask the peer already).
+    await until('the endpoint', () => tcpAccepts(metricsPort));
+    const scrape = fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+      (r) => r.status,
+      () => 'no answer',
+    );
+    await run.waitFor(/^asked$/m);
+    run.child.kill('SIGUSR2');
+    // It exits with the scrape still waiting on the silent peer.
+    expect((await run.exited).code).toBe(0);
+    expect(await scrape).toBe('no answer');
+  });
+
   // .ci/run installs Debian's prometheus package: no skip when it is missing.
   it('is read by a real Prometheus as one series per worker', async () => {
     expect(fs.existsSync(PROMETHEUS), `${PROMETHEUS} (apt-get install prometheus)`).toBe(true);
@@ -212,4 +241,16 @@ function holdsUnixSocket(pid: number, file: string): boolean {
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
     .some((f) => f[7] === file && own.has(f[6] as string));
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`; undefined if not. */
+function tcpAccepts(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(undefined));
+  });
 }
