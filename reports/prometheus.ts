@@ -19,6 +19,12 @@ import { findFamilyAgents, readPeerExpositions } from './prometheus-cluster';
 import { CONTENT_TYPE, formatExposition } from './prometheus-format';
 import { mergeExpositions } from './prometheus-merge';
 
+/**
+ * How often a process of a cluster that could not bind the port tries again,
+ * so that another one takes over when the one that held it exits.
+ */
+const TAKEOVER_RETRY_MS = 10_000;
+
 /** Serves `/metrics` on config.prometheus; unref'd, never in the host's way. */
 export function createPrometheusExporter(view: AgentView, where: { host: string; port: number }): Exporter {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -85,11 +91,30 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
     view.onDrop('prometheus', `prometheus ${addr}`, 1, 'malformed scrape request');
     socket.destroy();
   });
+  // A process of a cluster that could not bind keeps trying, so that the
+  // port is served again when the process that held it is gone.
+  let takeover = false;
+  let retrying = false;
+  let ticksToRetry = 0;
+  const retryEveryTicks = Math.max(1, Math.ceil(TAKEOVER_RETRY_MS / view.config.intervalMs));
   server.on('error', (err: NodeJS.ErrnoException) => {
-    // One line; the host keeps running without the endpoint.
     const taken = err.code === 'EADDRINUSE';
+    if (retrying) {
+      retrying = false;
+      // Still held: said once already. Anything else ends the retries.
+      if (taken) {
+        if (view.debug.enabled) view.debug(`prometheus: ${addr} is still held by a peer`);
+        return;
+      }
+      takeover = false;
+    }
+    // One line; the host keeps running without the endpoint.
     // In a cluster the port is taken by design: one process serves them all.
     const peer = taken && view.config.control && findFamilyAgents().length > 0;
+    if (peer) {
+      takeover = true;
+      ticksToRetry = retryEveryTicks;
+    }
     view.onChannelDown(
       'prometheus',
       `${err.code ?? err.message}: cannot serve /metrics on ${addr}${taken ? ' (port already taken)' : ''}; ${
@@ -99,23 +124,40 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
       }`,
     );
   });
-  server.on('listening', () => view.debug(`prometheus: serving http://${addr}/metrics`));
+  server.on('listening', () => {
+    if (retrying) {
+      retrying = false;
+      takeover = false;
+      // It was served as a peer: its series keep their pid label.
+      clustered = true;
+      view.onNotice('prometheus', `now serving /metrics on ${addr}, with its peers: the process that held it is gone`);
+      return;
+    }
+    view.debug(`prometheus: serving http://${addr}/metrics`);
+  });
   // exclusive: in a cluster worker a shared listen is made by the primary
   // and scrapes are handed round-robin to every worker listening on the
   // port, so each scrape would read another process. Bound here, the first
   // process gets the port and the others are told (EADDRINUSE above).
   // https://nodejs.org/api/net.html#serverlistenoptions-callback
-  server.listen({ port: where.port, host: where.host, exclusive: true });
+  const listen = () => server.listen({ port: where.port, host: where.host, exclusive: true });
+  listen();
   server.unref();
 
   return {
     name: 'prometheus',
     onTick() {
       points.observe();
+      if (takeover && !retrying && --ticksToRetry <= 0) {
+        ticksToRetry = retryEveryTicks;
+        retrying = true;
+        listen();
+      }
     },
     exposition(address) {
       // Given only by a process that could not bind the address its peer holds.
       if (address !== addr || server.listening) return null;
+      clustered = true;
       points.collect();
       return formatExposition(points);
     },

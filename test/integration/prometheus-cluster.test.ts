@@ -155,6 +155,31 @@ describe('Prometheus endpoint in a cluster', () => {
     expect(listensOn(w2, ownPort)).toBe(true);
   });
 
+  it('is served again by another worker when the one that held the port is gone', async () => {
+    const { run, workers, metricsPort } = await startCluster({ WORKERS: '2' }, true);
+    await until('both workers', async () => {
+      const t = await scrape(metricsPort);
+      return byPid(t, 'nodejs_heap_size_used_bytes').size === 2 ? t : undefined;
+    });
+    const holder = workers.find((p) => listensOn(p, metricsPort)) as number;
+    const survivor = workers.find((p) => p !== holder) as number;
+    process.kill(holder, 'SIGKILL');
+    // The survivor tries again every 10 s; its series keep their pid label.
+    const t = await until(
+      'the survivor serving',
+      async () => {
+        const text = await scrape(metricsPort);
+        return byPid(text, 'nodejs_heap_size_used_bytes').has(survivor) ? text : undefined;
+      },
+      40_000,
+    );
+    expect([...byPid(t, 'nodejs_heap_size_used_bytes').keys()]).toEqual([survivor]);
+    expect(listensOn(survivor, metricsPort)).toBe(true);
+    await run.waitFor(/prometheus: now serving \/metrics on 127\.0\.0\.1:\d+, with its peers/, 'stderr');
+    // Its tries while the port was held said nothing more.
+    expect(run.stderr().match(/EADDRINUSE/g)).toHaveLength(1);
+  }, 60_000);
+
   // What this pins: the request to a peer was a ref'd socket, so a process
   // whose own work had ended stayed alive until the peer's 2 s timeout to
   // answer a scrape.
