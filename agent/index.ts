@@ -6,7 +6,7 @@ import type { Agent } from './agent-view';
 import { type StartOptions, resolveConfig } from './config';
 import { writeStderr } from './debug';
 import { noopAgent } from './noop';
-import type { PromRegistry, PrometheusRegistration } from '../reports/prometheus';
+import type { PromRegistry, PrometheusRegistration } from '../reports/prometheus-registry';
 
 /**
  * Starts an agent in this process. Options override `LEAKWATCH_*`
@@ -47,5 +47,5 @@ export type { Agent } from './agent-view';
 export type { Config, StartOptions } from './config';
 export type { DurationString, Milliseconds } from './duration';
 export type { LeakState } from './state-machine';
-export type { PromRegistry, PrometheusRegistration } from '../reports/prometheus';
+export type { PromRegistry, PrometheusRegistration } from '../reports/prometheus-registry';
 export type { LeakReport, ProfileFile, SignalTrend, Suspect, SuspectKind, TimeToOom } from '../reports/report-schema';

@@ -4,7 +4,7 @@
  */
 import type { AgentView } from '../agent/agent-view';
 import type { LeakReport } from './report-schema';
-import type { PromRegistry, PrometheusRegistration } from './prometheus';
+import type { PromRegistry, PrometheusRegistration } from './prometheus-registry';
 
 /** A metric channel driven by the agent's tick. */
 export interface Exporter {
@@ -133,7 +133,7 @@ export function registerIntoPromRegistry(view: AgentView | undefined, registry: 
   const hub = view === undefined || view === null ? undefined : hubs.get(view);
   if (view === undefined || view === null || hub === undefined) return { registered: [], skipped: [] };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const prom = require('./prometheus') as typeof import('./prometheus');
+  const prom = require('./prometheus-registry') as typeof import('./prometheus-registry');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { MetricPoints } = require('./metric-points') as typeof import('./metric-points');
   const points = new MetricPoints(view);
