@@ -11,7 +11,8 @@ import { formatDuration, parseDuration } from './duration';
 const USAGE = `usage:
   leakwatch attach <pid> [--window 5m] [--interval 1s] [--report-dir dir]
                          [--duration 30m] [--debug] [--timeout 10s] [--any-executable] [--json]
-  leakwatch status [<pid>] [--json] [--inspector]     (no pid: every agent of this user)
+  leakwatch status [<pid>] [--json] [--inspector]     (no pid: every agent of this user;
+                                                      --timeout, 2s, for each to answer)
   leakwatch snapshot <pid> [--json] [--inspector]
   leakwatch detach <pid> [--json] [--inspector]
 `;
@@ -23,6 +24,8 @@ interface Parsed {
   inspector: boolean;
   anyExecutable: boolean;
   timeoutMs: number;
+  /** Whether --timeout was given (the list of agents has its own default). */
+  timeoutGiven: boolean;
   entry: EntryOptions;
 }
 
@@ -34,10 +37,12 @@ export async function run(command: string, args: string[]): Promise<number> {
   }
   let parsed: Parsed | null = null;
   try {
-    if (command === 'status' && args.every((a) => a === '--json')) {
-      return await (await import('./status-list')).printAgentList(args.length > 0);
-    }
     parsed = parseArgs(command, args);
+    if (command === 'status' && parsed.pid === 0) {
+      if (parsed.inspector) throw new AttachError('LEAKWATCH_ERR_USAGE', `status --inspector needs a pid\n${USAGE}`);
+      const { printAgentList } = await import('./status-list');
+      return await printAgentList(parsed.json, parsed.timeoutGiven ? parsed.timeoutMs : undefined);
+    }
     switch (command) {
       case 'attach':
         return await runAttach(parsed);
@@ -62,6 +67,7 @@ function parseArgs(command: string, args: string[]): Parsed {
     inspector: false,
     anyExecutable: false,
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    timeoutGiven: false,
     entry: {},
   };
   const usage = (why: string) => new AttachError('LEAKWATCH_ERR_USAGE', `${why}\n${USAGE}`);
@@ -107,6 +113,7 @@ function parseArgs(command: string, args: string[]): Parsed {
         break;
       case '--timeout':
         out.timeoutMs = parseDuration(duration(value(i, a), a)) as number;
+        out.timeoutGiven = true;
         i++;
         break;
       case '--window':
@@ -134,7 +141,11 @@ function parseArgs(command: string, args: string[]): Parsed {
         pidText = a;
     }
   }
-  if (pidText === undefined) throw usage(`${command} needs a pid`);
+  if (pidText === undefined) {
+    // `status` alone lists every agent (./status-list).
+    if (command === 'status') return out;
+    throw usage(`${command} needs a pid`);
+  }
   if (!/^\d{1,10}$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > 4_194_304)
     throw usage(`${JSON.stringify(pidText)} is not a pid`);
   out.pid = Number(pidText);

@@ -11,7 +11,7 @@ import { requestControl } from './control-client';
 import { controlDir, currentUid } from './control-files';
 import type { ControlResponse } from './control';
 
-/** An agent that has not answered by then is listed as not answering. */
+/** An agent that has not answered by then is listed as not answering (`--timeout`). */
 const ANSWER_TIMEOUT_MS = 2_000;
 /** The command line is cut to this many characters in the table. */
 const MAX_COMMAND_CHARS = 60;
@@ -40,8 +40,14 @@ export function listControlDirs(): string[] {
   }
 }
 
-/** Asks every agent with a socket in `dirs`; stale sockets (no listener) are left out. */
-export async function listAgents(dirs: string[] = listControlDirs()): Promise<Listed[]> {
+/**
+ * Asks every agent with a socket in `dirs`; stale sockets (no listener) are left out.
+ * @param timeoutMs how long each agent has to answer, in milliseconds
+ */
+export async function listAgents(
+  dirs: string[] = listControlDirs(),
+  timeoutMs: number = ANSWER_TIMEOUT_MS,
+): Promise<Listed[]> {
   const pids = new Set<number>();
   for (const dir of dirs) {
     let names: string[] = [];
@@ -59,7 +65,7 @@ export async function listAgents(dirs: string[] = listControlDirs()): Promise<Li
     [...pids].map(async (pid): Promise<Listed | null> => {
       const command = readCommand(pid);
       try {
-        const res: ControlResponse = await requestControl(pid, 'status', ANSWER_TIMEOUT_MS);
+        const res: ControlResponse = await requestControl(pid, 'status', timeoutMs);
         if (res.ok) {
           // The script and its arguments, as the agent knows them; else the
           // whole command line (node's own options come first there).
@@ -150,11 +156,13 @@ function formatUptime(ms: number): string {
 
 /**
  * `leakwatch status` without a pid: one line per agent found, or with
- * `json` their answers as one JSON array. @returns the exit status, 0
+ * `json` their answers as one JSON array.
+ * @param timeoutMs how long each agent has to answer, in milliseconds
+ * @returns the exit status, 0
  */
-export async function printAgentList(json: boolean): Promise<number> {
+export async function printAgentList(json: boolean, timeoutMs: number = ANSWER_TIMEOUT_MS): Promise<number> {
   const dirs = listControlDirs();
-  const rows = await listAgents(dirs);
+  const rows = await listAgents(dirs, timeoutMs);
   process.stdout.write(json ? `${JSON.stringify(rows)}\n` : formatAgentList(rows, dirs));
   return 0;
 }

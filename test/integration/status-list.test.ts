@@ -52,7 +52,8 @@ describe('leakwatch status (every agent)', () => {
     await new Promise((r) => holder.once('exit', r));
     expect(fs.existsSync(stalePath)).toBe(true);
 
-    const text = await cli(tmp);
+    // A generous --timeout: every agent here answers, however loaded the machine.
+    const text = await cli(tmp, '--timeout', '20s');
     expect(text.code).toBe(0);
     const lines = text.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^PID\s+STATE\s+MODE\s+UP\s+HEAP MB\s+FLOOR MB\s+RSS MB\s+HANDLES\s+REPORTS\s+COMMAND$/);
@@ -63,7 +64,7 @@ describe('leakwatch status (every agent)', () => {
     for (const r of rows) expect(r.slice(1, 3)).toEqual(['watching', 'preloaded']);
     expect(fs.existsSync(stalePath)).toBe(false);
 
-    const json = await cli(tmp, '--json');
+    const json = await cli(tmp, '--json', '--timeout', '20s');
     const listed = JSON.parse(json.stdout) as { pid: number; ok: boolean; status: { argv: string[]; state: string } }[];
     expect(listed.map((r) => [r.pid, r.ok, r.status.state, r.status.argv])).toEqual(
       [a, b]
@@ -75,9 +76,9 @@ describe('leakwatch status (every agent)', () => {
   it('says when an agent does not answer, and lists the others', async () => {
     const tmp = tempDir('lw-list-');
     const ok = agentChild(tmp, 1);
-    const blocked = agentChild(tmp, 1, 8_000);
+    const blocked = agentChild(tmp, 1, 30_000);
     await Promise.all([ok.waitFor(/^ready$/m), blocked.waitFor(/^ready$/m)]);
-    const { code, stdout } = await cli(tmp);
+    const { code, stdout } = await cli(tmp, '--timeout', '5s');
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^${ok.child.pid}\\s+watching\\s`, 'm'));
     expect(stdout).toMatch(new RegExp(`^${blocked.child.pid}\\s+no answer\\s`, 'm'));
@@ -88,5 +89,8 @@ describe('leakwatch status (every agent)', () => {
     const { code, stdout } = await cli(tmp);
     expect(code).toBe(0);
     expect(stdout).toBe(`leakwatch: no agent found (looked in ${path.join(tmp, `leakwatch-${currentUid()}`)})\n`);
+    // --inspector asks one process: without a pid it is a usage error.
+    const inspector = await cli(tmp, '--inspector');
+    expect([inspector.code, inspector.stderr]).toEqual([2, expect.stringContaining('status --inspector needs a pid')]);
   });
 });
