@@ -113,13 +113,14 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
       takenPending = true;
       return;
     }
-    down(err.code ?? err.message, false);
+    down(err.code ?? err.message);
   });
   let takenPending = false;
   /** One line; the host keeps running without the endpoint. */
-  const down = (code: string, taken: boolean): void => {
+  const down = (code: string): void => {
+    const taken = code === 'EADDRINUSE';
     // In a cluster the port is taken by design: one process serves them all.
-    const peer = taken && findFamilyAgents().length > 0;
+    const peer = taken && view.config.control && findFamilyAgents().length > 0;
     if (peer) {
       takeover = true;
       ticksToRetry = retryEveryTicks;
@@ -159,7 +160,7 @@ export function createPrometheusExporter(view: AgentView, where: { host: string;
       points.observe();
       if (takenPending) {
         takenPending = false;
-        down('EADDRINUSE', true);
+        down('EADDRINUSE');
       }
       if (takeover && !retrying && --ticksToRetry <= 0) {
         ticksToRetry = retryEveryTicks;

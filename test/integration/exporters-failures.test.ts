@@ -172,6 +172,22 @@ describe('exporter failures', () => {
     expect(out.self.errors).toBe(1);
   });
 
+  // What this pins: with the control channel off, the line lost its
+  // "(port already taken)" when the cluster verdict moved to the next tick.
+  it('Prometheus port already taken with LEAKWATCH_CONTROL=false: the same line', async () => {
+    const port = await takenPort();
+    const out = await runFor({
+      LEAKWATCH_PROMETHEUS: `127.0.0.1:${port}`,
+      LEAKWATCH_DEBUG: '0',
+      LEAKWATCH_CONTROL: 'false',
+    });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(
+      `leakwatch: prometheus: EADDRINUSE: cannot serve /metrics on 127.0.0.1:${port} (port already taken); Prometheus endpoint off\n`,
+    );
+    expect(out.self.errors).toBe(1);
+  });
+
   it('OTLP receiver down: each failed export is counted', async () => {
     const port = await freeTcpPort();
     const url = `http://127.0.0.1:${port}/v1/metrics`;
