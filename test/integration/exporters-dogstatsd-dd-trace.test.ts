@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DD_TRACE_RUNTIME_NAMES } from '../../reports/dd-trace-names';
 import { FIXTURES, killSurvivors, runNode } from '../helpers';
+import { until } from '../support/until';
 
 const FIXTURE = path.join(FIXTURES, 'dd-trace-runtime.js');
 
@@ -71,12 +72,9 @@ function ddTraceEnv(agentPort: number, statsdPort: number, rm: boolean): Record<
   };
 }
 
-async function until(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits until `pred` holds (checked every 200 ms, at most 30 s). */
+function waitFor(what: string, pred: () => boolean): Promise<true> {
+  return until(what, async () => (pred() ? true : undefined));
 }
 
 describe('DogStatsD beside dd-trace runtime metrics', () => {
@@ -88,13 +86,13 @@ describe('DogStatsD beside dd-trace runtime metrics', () => {
     // Flushes before dd-trace started may hold its names: only later ones count.
     await new Promise((r) => setTimeout(r, 500));
     udp.names.splice(0);
-    await until('two flushes of leakwatch', () => udp.names.filter((n) => n === 'leakwatch.agent.state').length >= 2);
+    await waitFor('two flushes of leakwatch', () => udp.names.filter((n) => n === 'leakwatch.agent.state').length >= 2);
     expect(udp.names.filter((n) => DD_TRACE_RUNTIME_NAMES.has(n))).toEqual([]);
     expect(udp.names).toEqual(
       expect.arrayContaining(['leakwatch.heap.floor', 'runtime.node.handles.by.type', 'runtime.node.handles.total']),
     );
     // dd-trace itself sends the names leakwatch left to it.
-    await until('dd-trace runtime metrics at the agent', () =>
+    await waitFor('dd-trace runtime metrics at the agent', () =>
       agent.bodies.some((b) => b.includes('runtime.node.mem.heap_used')),
     );
     expect(run.stderr().match(/leaving their/g)).toHaveLength(1);
@@ -105,7 +103,10 @@ describe('DogStatsD beside dd-trace runtime metrics', () => {
     const agent = await agentSink();
     const run = runNode([FIXTURE], { env: ddTraceEnv(agent.port, udp.port, false) });
     await run.waitFor(/^ready$/m);
-    await until('leakwatch runtime metrics', () => udp.names.filter((n) => n === 'leakwatch.agent.state').length >= 3);
+    await waitFor(
+      'leakwatch runtime metrics',
+      () => udp.names.filter((n) => n === 'leakwatch.agent.state').length >= 3,
+    );
     expect(udp.names).toEqual(
       expect.arrayContaining(['runtime.node.mem.heap_used', 'runtime.node.heap.total_heap_size']),
     );

@@ -6,8 +6,11 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
 import { PROMETHEUS, type PrometheusServer, startPrometheus } from '../support/prometheus';
+import { until } from '../support/until';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
+/** How long the child's endpoint and the Prometheus server get to show a value. */
+const WAIT_MS = 45_000;
 
 let prom: PrometheusServer | null = null;
 afterEach(async () => {
@@ -21,16 +24,6 @@ async function getText(url: string): Promise<string> {
   return res.text();
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('Prometheus exporter', () => {
   // .ci/run installs Debian's prometheus package: no skip when it is missing.
   it('is scraped by a real Prometheus: nodejs_active_handles and heap metrics arrive', async () => {
@@ -42,14 +35,14 @@ describe('Prometheus exporter', () => {
     });
     await run.waitFor(/ready/);
     // The endpoint itself answers in the exposition format.
-    const text = await until('the /metrics endpoint', async () => {
-      try {
+    const text = await until(
+      'the /metrics endpoint',
+      async () => {
         const t = await getText(`http://127.0.0.1:${appPort}/metrics`);
         return t.includes('nodejs_active_handles{type="Timeout"}') ? t : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+      },
+      WAIT_MS,
+    );
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
     expect(text).toContain('# TYPE leakwatch_reports_written_total counter');
     expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
@@ -62,10 +55,14 @@ describe('Prometheus exporter', () => {
     prom = await startPrometheus('leakwatch', `127.0.0.1:${appPort}`);
     const query = (q: string) => (prom as PrometheusServer).query(q);
 
-    const handles = await until('nodejs_active_handles in Prometheus', async () => {
-      const r = await query('nodejs_active_handles{job="leakwatch",type="Timeout"}');
-      return r.length > 0 ? r : undefined;
-    });
+    const handles = await until(
+      'nodejs_active_handles in Prometheus',
+      async () => {
+        const r = await query('nodejs_active_handles{job="leakwatch",type="Timeout"}');
+        return r.length > 0 ? r : undefined;
+      },
+      WAIT_MS,
+    );
     expect(Number(handles[0]?.value[1])).toBe(TIMERS);
     const used = await query('nodejs_heap_size_used_bytes{job="leakwatch"}');
     const total = await query('nodejs_heap_size_total_bytes{job="leakwatch"}');
@@ -76,10 +73,14 @@ describe('Prometheus exporter', () => {
     const state = await query('leakwatch_state{job="leakwatch"}');
     expect(state[0]?.value[1]).toBe('0');
     // Prometheus parsed the histogram: a +Inf bucket equal to the count.
-    const inf = await until('GC histogram', async () => {
-      const r = await query('nodejs_gc_duration_seconds_bucket{job="leakwatch",kind="major",le="+Inf"}');
-      return r.length > 0 && Number(r[0]?.value[1]) > 0 ? r : undefined;
-    });
+    const inf = await until(
+      'GC histogram',
+      async () => {
+        const r = await query('nodejs_gc_duration_seconds_bucket{job="leakwatch",kind="major",le="+Inf"}');
+        return r.length > 0 && Number(r[0]?.value[1]) > 0 ? r : undefined;
+      },
+      WAIT_MS,
+    );
     const count = await query('nodejs_gc_duration_seconds_count{job="leakwatch",kind="major"}');
     expect(Number(inf[0]?.value[1])).toBeLessThanOrEqual(Number(count[0]?.value[1]));
     const up = await query('up{job="leakwatch"}');

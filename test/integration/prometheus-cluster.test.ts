@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, freeTcpPort, killSurvivors, REGISTER, type Run, runNode } from '../helpers';
 import { tempDir } from '../support/temp';
+import { until } from '../support/until';
 import { PROMETHEUS, startPrometheus } from '../support/prometheus';
+import { listeningPortsOf, socketInodesOf } from '../../agent/attach-proc';
 import { controlSocketPath, currentUid } from '../../agent/control-files';
 
 const FIXTURE = path.join(FIXTURES, 'cluster-service.js');
@@ -33,16 +35,6 @@ function byPid(text: string, name: string, labels = ''): Map<number, number> {
   const re = new RegExp(`^${name}\\{pid="(\\d+)"${labels}\\} (\\S+)$`, 'gm');
   for (const m of text.matchAll(re)) out.set(Number(m[1]), Number(m[2]));
   return out;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function startCluster(
@@ -237,38 +229,14 @@ describe('Prometheus endpoint in a cluster', () => {
   }, 60_000);
 });
 
-/** The socket inodes among `pid`'s open fds. */
-function socketInodes(pid: number): Set<string> {
-  const out = new Set<string>();
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m !== null) out.add(m[1] as string);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
-
-/** Whether `pid` itself holds the listening TCP socket on `port` (/proc/net/tcp). */
+/** Whether `pid` itself holds the listening TCP socket on `port`. */
 function listensOn(pid: number, port: number): boolean {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const own = socketInodes(pid);
-  return (
-    fs
-      .readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      // local address "0100007F:PORT", state 0A = LISTEN, inode in field 9.
-      .some((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && own.has(f[9] as string))
-  );
+  return listeningPortsOf(pid).some((l) => l.port === port);
 }
 
 /** Whether `pid` itself holds the listening Unix socket bound at `file` (/proc/net/unix). */
 function holdsUnixSocket(pid: number, file: string): boolean {
-  const own = socketInodes(pid);
+  const own = socketInodesOf(pid);
   return fs
     .readFileSync('/proc/net/unix', 'utf8')
     .split('\n')
