@@ -93,7 +93,8 @@ export function isRunning(pid: number): boolean {
   return readTarget(pid)?.alive ?? false;
 }
 
-function readNulList(file: string): string[] {
+/** A NUL-separated /proc file (cmdline, environ) as its entries; empty when unreadable. */
+export function readNulList(file: string): string[] {
   try {
     return fs
       .readFileSync(file, 'utf8')

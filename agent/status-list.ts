@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sanitizeText } from '../reports/safe-text';
 import type { AttachError } from './attach-errors';
+import { readNulList } from './attach-proc';
 import { requestControl } from './control-client';
 import { controlDir, currentUid } from './control-files';
 import type { ControlResponse } from './control';
@@ -86,11 +88,7 @@ export async function listAgents(
 
 /** The process's command line from /proc, or '' where there is none. */
 function readCommand(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-  } catch {
-    return '';
-  }
+  return readNulList(`/proc/${pid}/cmdline`).join(' ');
 }
 
 /** The table `leakwatch status` prints. */
@@ -101,7 +99,9 @@ export function formatAgentList(rows: Listed[], dirs: string[]): string {
     ['PID', 'STATE', 'MODE', 'UP', 'HEAP MB', 'FLOOR MB', 'RSS MB', 'HANDLES', 'REPORTS', 'COMMAND'],
   ];
   for (const r of rows) {
-    const command = r.command.length > MAX_COMMAND_CHARS ? `${r.command.slice(0, MAX_COMMAND_CHARS - 1)}…` : r.command;
+    // Another process's arguments: control characters are shown, never sent to the terminal.
+    const text = sanitizeText(r.command);
+    const command = text.length > MAX_COMMAND_CHARS ? `${text.slice(0, MAX_COMMAND_CHARS - 1)}…` : text;
     if (!r.ok) {
       table.push([
         String(r.pid),
