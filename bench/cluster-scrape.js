@@ -18,6 +18,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { option, numberOption } = require('./lib/args');
 const { runMain } = require('./lib/main');
+const { killGroup } = require('./lib/proc');
 const { quantile, markdownTable } = require('./lib/stats');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -42,14 +43,6 @@ process.on('exit', () => {
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => process.exit(130));
-}
-
-function killGroup(pid) {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
 }
 
 async function startCluster(workers) {
