@@ -21,7 +21,7 @@ export interface StartOptions {
   dogstatsd?: string | false;
   /** `LEAKWATCH_PROMETHEUS`: `host:port`, a port, or `true` (127.0.0.1:9464) to serve `/metrics`. */
   prometheus?: string | false;
-  /** `LEAKWATCH_OTLP`: an OTLP/HTTP metrics endpoint URL. */
+  /** `LEAKWATCH_OTLP`: an OTLP/HTTP metrics endpoint URL, or `true` for the process's `OTEL_EXPORTER_OTLP_*` settings. */
   otlp?: string | false;
   /** `LEAKWATCH_FLUSH_INTERVAL`: how often push exporters send (10s). */
   flushInterval?: DurationString | Milliseconds;
@@ -40,6 +40,17 @@ export interface StartOptions {
   tags?: readonly string[];
 }
 
+/** Where the OTLP channel sends, and as whom (agent/otel-env.ts). */
+export interface OtlpTarget {
+  readonly url: string;
+  /** Request headers: `OTEL_EXPORTER_OTLP_(METRICS_)HEADERS` when `LEAKWATCH_OTLP=true`, else none. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Those header variables when set but not sent: `LEAKWATCH_OTLP` named a URL of its own. */
+  readonly headersNotSent: readonly string[];
+  /** Resource attributes naming the process: `service.name`, `OTEL_RESOURCE_ATTRIBUTES`, … */
+  readonly resource: Readonly<Record<string, string>>;
+}
+
 /** The fully resolved configuration: no field is ever undefined. */
 export interface Config {
   readonly enabled: boolean;
@@ -49,7 +60,7 @@ export interface Config {
   readonly debug: boolean;
   readonly dogstatsd: Endpoint | null;
   readonly prometheus: { readonly host: string; readonly port: number } | null;
-  readonly otlp: string | null;
+  readonly otlp: OtlpTarget | null;
   readonly flushIntervalMs: Milliseconds;
   readonly maxReportsPerHour: number;
   readonly maxReportFiles: number;

@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { type DurationString, type Milliseconds, formatDuration, parseDuration } from './duration';
 import { type Endpoint, PROMETHEUS_DEFAULT, TRUE_WORDS, parseEndpoint, parseHostPort } from './endpoint';
 
-import type { Config, StartOptions } from './config-types';
+import type { Config, OtlpTarget, StartOptions } from './config-types';
+import { resolveOtlp } from './otel-env';
 import { reportDirProblem } from './report-dir-check';
 
-export type { Config, StartOptions };
+export type { Config, OtlpTarget, StartOptions };
 
 /** The one source of defaults. */
 export const DEFAULTS = Object.freeze({
@@ -262,16 +263,10 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
   }
 
   const otlpRaw = str('otlp', options.otlp);
-  let otlp: string | null = null;
-  if (otlpRaw !== undefined && !FALSE_WORDS.has(otlpRaw.toLowerCase())) {
-    if (/^https?:\/\/[^\s]+$/.test(otlpRaw) && URL.canParse(otlpRaw)) {
-      otlp = otlpRaw;
-    } else {
-      if (options.otlp !== undefined)
-        throw new TypeError(`leakwatch: option otlp must be an http(s) URL (got ${quote(otlpRaw)})`);
-      bad('LEAKWATCH_OTLP', otlpRaw, 'a URL (expected e.g. http://127.0.0.1:4318/v1/metrics)', 'OTLP export disabled');
-    }
-  }
+  const otlp =
+    otlpRaw === undefined || FALSE_WORDS.has(otlpRaw.toLowerCase())
+      ? null
+      : resolveOtlp(otlpRaw, options, env, (line) => warnings.push(line), defaultService());
 
   const tags = options.tags ?? (env.DD_TAGS ?? '').split(/[,\s]+/).filter((t) => t.length > 0);
 

@@ -38,7 +38,7 @@ function ownEndpoints(view: AgentView): OwnEndpoints {
   if (c.prometheus !== null) exact.add(`${c.prometheus.host}:${c.prometheus.port}`);
   if (c.otlp !== null) {
     try {
-      const u = new URL(c.otlp);
+      const u = new URL(c.otlp.url);
       exact.add(`${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`);
     } catch {
       // Config validated it; nothing to add otherwise.

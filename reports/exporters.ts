@@ -91,8 +91,8 @@ export function startExporters(view: AgentView): Exporter[] {
     );
   }
   if (config.otlp !== null) {
-    const url = config.otlp;
-    start('otlp', () => (require('./otlp') as typeof import('./otlp')).createOtlpExporter(view, url));
+    const target = config.otlp;
+    start('otlp', () => (require('./otlp') as typeof import('./otlp')).createOtlpExporter(view, target));
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
   return [hub];

@@ -3,7 +3,6 @@
  * metric points, written by a minimal protobuf writer.
  * https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/metrics/v1/metrics.proto
  */
-import type { AgentView } from '../agent/agent-view';
 import { VERSION } from '../agent/version';
 import { GC_BUCKETS_S } from './metric-names';
 import type { Attr, MetricPoints } from './metric-points';
@@ -213,11 +212,14 @@ export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAtt
   return root.finish();
 }
 
-/** Resource attributes: who is sending (semantic-convention keys). */
-export function buildResource(view: Pick<AgentView, 'config'>): ResourceAttrs {
-  const c = view.config;
-  const r: Record<string, string | number> = {
-    'service.name': c.service,
+/**
+ * Resource attributes: who is sending. The configured ones (service.name,
+ * OTEL_RESOURCE_ATTRIBUTES, …), then the process and SDK facts, which no
+ * variable overrides.
+ */
+export function buildResource(configured: Readonly<Record<string, string>>): ResourceAttrs {
+  return {
+    ...configured,
     'process.pid': process.pid,
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
@@ -225,7 +227,4 @@ export function buildResource(view: Pick<AgentView, 'config'>): ResourceAttrs {
     'telemetry.sdk.language': 'nodejs',
     'telemetry.sdk.version': VERSION,
   };
-  if (c.env !== '') r['deployment.environment.name'] = c.env;
-  if (c.version !== '') r['service.version'] = c.version;
-  return r;
 }

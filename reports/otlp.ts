@@ -12,6 +12,7 @@
  */
 import type * as http from 'node:http';
 import type { AgentView } from '../agent/agent-view';
+import type { OtlpTarget } from '../agent/config';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import { buildResource, encodeMetricsRequest } from './otlp-encode';
@@ -39,15 +40,17 @@ export function redactUrl(url: string): string {
 }
 
 /** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
-export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
-  const target = new URL(rawUrl);
+export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter {
+  const target = new URL(otlp.url);
   // Every line and drop reason names it without its credentials.
-  const url = redactUrl(rawUrl);
+  const url = redactUrl(otlp.url);
   // Only the module the endpoint's scheme needs is loaded.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod: typeof http = target.protocol === 'https:' ? require('node:https') : require('node:http');
   const points = new MetricPoints(view);
-  const resource = buildResource(view);
+  const resource = buildResource(otlp.resource);
+  // Ours last: the body is protobuf of this length, whatever a variable says.
+  const headers = { ...otlp.headers, 'content-type': 'application/x-protobuf' };
   const where = `otlp ${url}`;
   const timeoutMs = Math.min(MAX_EXPORT_MS, view.config.flushIntervalMs);
   // Under half the flush interval, so that a connect cut short leaves the
@@ -85,7 +88,7 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
           {
             method: 'POST',
             agent: false,
-            headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+            headers: { ...headers, 'content-length': body.length },
           },
           (res) => {
             res.on('error', () => {});
@@ -142,7 +145,15 @@ export function createOtlpExporter(view: AgentView, rawUrl: string): Exporter {
     void flush();
   }, view.config.flushIntervalMs);
   timer.unref();
-  view.debug(`otlp: exporting to ${url} every ${view.config.flushIntervalMs}ms`);
+  const names = Object.keys(otlp.headers);
+  view.debug(
+    `otlp: exporting to ${url} every ${view.config.flushIntervalMs}ms${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
+  );
+  if (otlp.headersNotSent.length > 0) {
+    view.debug(
+      `otlp: ${otlp.headersNotSent.join(' and ')} not sent: LEAKWATCH_OTLP names its own URL (LEAKWATCH_OTLP=true sends to the OTEL_EXPORTER_OTLP_* endpoint, with them)`,
+    );
+  }
 
   return {
     name: 'otlp',

@@ -54,7 +54,8 @@ describe('resolveConfig from the environment', () => {
     expect(config.debug).toBe(true);
     expect(config.dogstatsd).toEqual({ protocol: 'udp', host: '127.0.0.1', port: 8125 });
     expect(config.prometheus).toEqual({ host: '127.0.0.1', port: 9464 });
-    expect(config.otlp).toBe('http://127.0.0.1:4318/v1/metrics');
+    expect(config.otlp?.url).toBe('http://127.0.0.1:4318/v1/metrics');
+    expect(config.otlp?.headers).toEqual({});
   });
 
   it("honours Datadog's variables for LEAKWATCH_DOGSTATSD=true", () => {

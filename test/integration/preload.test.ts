@@ -47,6 +47,7 @@ describe('preload', () => {
       'agent/endpoint.js',
       'agent/index.js',
       'agent/noop.js',
+      'agent/otel-env.js',
       'agent/register.js',
       'agent/report-dir-check.js',
       'agent/version.js',

@@ -25,7 +25,7 @@ describe('OTLP encoding', () => {
   });
 
   it('encodes every OpenTelemetry-named point into one ExportMetricsServiceRequest', () => {
-    const v = testView();
+    const v = testView({ otlp: 'http://127.0.0.1:4318/v1/metrics' });
     const p = new MetricPoints(v, 1_000);
     fillTick(v, {
       timers: 2,
@@ -36,7 +36,7 @@ describe('OTLP encoding', () => {
     });
     p.observe();
     p.collect();
-    const body = encodeMetricsRequest(p, buildResource(v), 61_000);
+    const body = encodeMetricsRequest(p, buildResource(v.config.otlp?.resource ?? {}), 61_000);
     const req = Request.toObject(Request.decode(body), { longs: String, arrays: true });
     const rm = req.resourceMetrics[0];
     const resource = Object.fromEntries(

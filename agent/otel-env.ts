@@ -1,0 +1,237 @@
+/**
+ * The OTLP channel's configuration: `LEAKWATCH_OTLP`, and OpenTelemetry's own
+ * environment variables read as its SDKs read them. `LEAKWATCH_OTLP=true`
+ * sends where the process's OTel metrics exporter is configured to send (its
+ * endpoint and headers), and the resource names the process as the OTel SDK
+ * would (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`). Pure: the
+ * environment comes in as a value.
+ * https://opentelemetry.io/docs/specs/otel/protocol/exporter/
+ * https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
+ */
+import type { Env } from './config';
+import type { OtlpTarget, StartOptions } from './config-types';
+import { TRUE_WORDS } from './endpoint';
+
+/** Where a bad value's line goes. */
+type Warn = (line: string) => void;
+
+/** Where OTLP/HTTP metrics go when no variable says otherwise (the spec's default). */
+export const OTLP_DEFAULT_URL = 'http://localhost:4318/v1/metrics';
+
+/** The variables that carry the OTLP exporter's request headers, generic first. */
+export const OTEL_HEADER_VARS: readonly string[] = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_METRICS_HEADERS'];
+
+/** A header name: an HTTP token (RFC 9110 §5.6.2). */
+const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What Node accepts in a header value (its own check, `checkInvalidHeaderChar`). */
+const HEADER_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Set by leakwatch for the protobuf body; an entry naming one is left out. */
+const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length']);
+
+/** Where `LEAKWATCH_OTLP=true` sends, and with which headers. */
+export interface OtelTarget {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A value as the spec reads it: trimmed, and empty means unset. */
+function read(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function quote(v: string): string {
+  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+}
+
+/** An absolute http(s) URL without white space. */
+export function isHttpUrl(text: string): boolean {
+  return /^https?:\/\/[^\s]+$/.test(text) && URL.canParse(text);
+}
+
+/** The metrics URL for a base endpoint: `v1/metrics` appended after one slash. */
+export function metricsUrl(base: string): string {
+  return `${base.endsWith('/') ? base : `${base}/`}v1/metrics`;
+}
+
+/** One `key=value` entry of a W3C-baggage-style list, or why it is not one. */
+type Entry = { key: string; value: string; named: string } | { bad: string };
+
+/**
+ * Splits `key1=value1,key2=value2` (W3C baggage without properties, the form
+ * of OTel's header and resource variables): entries and their parts trimmed,
+ * values percent-decoded, empty entries skipped. An entry is bad when it has
+ * no `=`, a key that is not a token (baggage keys are), or a value that does
+ * not decode. `named` and `bad` name an entry by its key when it has one
+ * that is a token, else by position, and never hold its value (headers
+ * carry credentials).
+ */
+export function parseEntries(text: string): Entry[] {
+  const out: Entry[] = [];
+  const parts = text.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const part = (parts[i] as string).trim();
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+    // An entry without `=` may be a bare credential: named by position.
+    const named = eq >= 0 && TOKEN_RE.test(key) ? quote(key) : `entry ${i + 1}`;
+    if (eq < 0 || !TOKEN_RE.test(key)) {
+      out.push({ bad: named });
+      continue;
+    }
+    try {
+      out.push({ key, value: decodeURIComponent(part.slice(eq + 1).trim()), named });
+    } catch {
+      out.push({ bad: named });
+    }
+  }
+  return out;
+}
+
+/**
+ * Request headers from `OTEL_EXPORTER_OTLP_HEADERS`, overridden key by key by
+ * `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. A bad entry is left out, and one line
+ * per variable names it (its key, never its value).
+ */
+export function otelHeaders(env: Env, warn: Warn): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of OTEL_HEADER_VARS) {
+    const raw = read(env, name);
+    if (raw === undefined) continue;
+    const left: string[] = [];
+    for (const e of parseEntries(raw)) {
+      if ('bad' in e) left.push(e.bad);
+      else if (!HEADER_VALUE_RE.test(e.value)) left.push(e.named);
+      else if (OWN_HEADERS.has(e.key.toLowerCase())) left.push(`${e.named} (leakwatch sets it)`);
+      else headers[e.key.toLowerCase()] = e.value;
+    }
+    if (left.length > 0) {
+      warn(
+        `leakwatch: ${name} has entries that are not header=value (expected e.g. api-key=abc123,x-team=core, values percent-encoded); left out: ${left.join(', ')}`,
+      );
+    }
+  }
+  return headers;
+}
+
+/**
+ * The target of `LEAKWATCH_OTLP=true`: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
+ * as it is, else `OTEL_EXPORTER_OTLP_ENDPOINT` with `v1/metrics` appended,
+ * else http://localhost:4318/v1/metrics, each as the OTel SDKs take them; a
+ * bad one is named and the next is used. Null when the protocol variable
+ * asks for gRPC, which leakwatch does not speak (its endpoint would be a
+ * gRPC port).
+ */
+export function otelTarget(env: Env, warn: Warn): OtelTarget | null {
+  const protocolVar =
+    read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
+      ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = read(env, protocolVar);
+  if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    warn(
+      `leakwatch: ${protocolVar}=${quote(protocol)} is not a protocol leakwatch sends (expected http/protobuf or http/json: leakwatch speaks OTLP over HTTP, not gRPC); OTLP export disabled (set LEAKWATCH_OTLP to the collector's OTLP/HTTP URL, e.g. http://localhost:4318/v1/metrics)`,
+    );
+    return null;
+  }
+  const bad: string[] = [];
+  let url: string | undefined;
+  const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  if (specific !== undefined) {
+    if (isHttpUrl(specific)) url = specific;
+    else bad.push(`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=${quote(specific)}`);
+  }
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (url === undefined && base !== undefined) {
+    if (isHttpUrl(base)) url = metricsUrl(base);
+    else bad.push(`OTEL_EXPORTER_OTLP_ENDPOINT=${quote(base)}`);
+  }
+  url ??= OTLP_DEFAULT_URL;
+  for (const b of bad) {
+    warn(`leakwatch: ${b} is not an http(s) URL (expected e.g. http://collector:4318); sending to ${url}`);
+  }
+  if (protocol === 'http/json') {
+    warn(
+      `leakwatch: ${protocolVar}="http/json": leakwatch sends OTLP/HTTP as protobuf, which every OTLP/HTTP receiver takes; sending protobuf to ${url}`,
+    );
+  }
+  return { url, headers: otelHeaders(env, warn) };
+}
+
+/**
+ * Resource attributes from `OTEL_RESOURCE_ATTRIBUTES`, with
+ * `OTEL_SERVICE_NAME` as `service.name` over it. As in the OTel SDKs, a value
+ * with a bad entry is discarded whole, with one line.
+ */
+export function otelResource(env: Env, warn: Warn): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  const raw = read(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  if (raw !== undefined) {
+    const entries = parseEntries(raw);
+    const bad = entries.flatMap((e) => ('bad' in e ? [e.bad] : []));
+    if (bad.length > 0) {
+      warn(
+        `leakwatch: OTEL_RESOURCE_ATTRIBUTES=${quote(raw)} is not a list of key=value (expected e.g. k8s.pod.name=api-7,team=core, values percent-encoded; bad: ${bad.join(', ')}); none of it is used`,
+      );
+    } else {
+      for (const e of entries) if (!('bad' in e)) attrs[e.key] = e.value;
+    }
+  }
+  const service = read(env, 'OTEL_SERVICE_NAME');
+  if (service !== undefined) attrs['service.name'] = service;
+  return attrs;
+}
+
+/**
+ * The OTLP resource: `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` over
+ * Datadog's `DD_SERVICE`/`DD_ENV`/`DD_VERSION`, `start()` options over both.
+ */
+function resource(options: StartOptions, env: Env, warn: Warn, scriptName: string): Record<string, string> {
+  const r = otelResource(env, warn);
+  const pick = (opt: string | undefined, key: string, dd: string | undefined): void => {
+    const v = opt ?? r[key] ?? dd;
+    if (v !== undefined && v !== '') r[key] = v;
+  };
+  pick(options.service, 'service.name', env.DD_SERVICE ?? scriptName);
+  pick(options.env, 'deployment.environment.name', env.DD_ENV);
+  pick(options.version, 'service.version', env.DD_VERSION);
+  return r;
+}
+
+/**
+ * Resolves an `LEAKWATCH_OTLP` (or `otlp` option) value that is not an off
+ * word: `true` reads the OTel variables, a URL is used as it is. A bad value
+ * is one line and null; a bad `start()` option throws a TypeError.
+ */
+export function resolveOtlp(
+  raw: string,
+  options: StartOptions,
+  env: Env,
+  warn: Warn,
+  scriptName: string,
+): OtlpTarget | null {
+  let target: OtelTarget | null;
+  let headersNotSent: string[] = [];
+  if (TRUE_WORDS.has(raw.toLowerCase())) {
+    target = otelTarget(env, warn);
+  } else if (isHttpUrl(raw)) {
+    // The process's OTel credentials go only where its OTel config sends.
+    target = { url: raw, headers: {} };
+    headersNotSent = OTEL_HEADER_VARS.filter((name) => read(env, name) !== undefined);
+  } else {
+    if (options.otlp !== undefined)
+      throw new TypeError(`leakwatch: option otlp must be an http(s) URL or true (got ${quote(raw)})`);
+    warn(
+      `leakwatch: LEAKWATCH_OTLP=${quote(raw)} is not a URL (expected e.g. http://127.0.0.1:4318/v1/metrics, or true for the OTEL_EXPORTER_OTLP_* settings); OTLP export disabled`,
+    );
+    return null;
+  }
+  if (target === null) return null;
+  return Object.freeze({
+    url: target.url,
+    headers: Object.freeze({ ...target.headers }),
+    headersNotSent: Object.freeze(headersNotSent),
+    resource: Object.freeze(resource(options, env, warn, scriptName)),
+  });
+}

@@ -1,0 +1,207 @@
+// OpenTelemetry's environment variables for the OTLP channel, as the OTel
+// SDKs read them: LEAKWATCH_OTLP=true sends where the process's OTel metrics
+// exporter sends, and the resource names the process as the SDK would.
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../agent/config';
+import { metricsUrl, otelResource, otelTarget, parseEntries } from '../../agent/otel-env';
+
+function target(env: Record<string, string>) {
+  const lines: string[] = [];
+  return { target: otelTarget(env, (l) => lines.push(l)), lines };
+}
+
+describe('the OTLP endpoint for LEAKWATCH_OTLP=true', () => {
+  it('is the spec default when nothing is set', () => {
+    expect(target({})).toEqual({ target: { url: 'http://localhost:4318/v1/metrics', headers: {} }, lines: [] });
+  });
+
+  it('appends v1/metrics to OTEL_EXPORTER_OTLP_ENDPOINT, with or without a path or slash', () => {
+    expect(metricsUrl('http://collector:4318')).toBe('http://collector:4318/v1/metrics');
+    expect(metricsUrl('http://collector:4318/')).toBe('http://collector:4318/v1/metrics');
+    expect(metricsUrl('https://gw.example/otlp/')).toBe('https://gw.example/otlp/v1/metrics');
+    expect(target({ OTEL_EXPORTER_OTLP_ENDPOINT: ' http://10.0.0.5:4318 ' }).target?.url).toBe(
+      'http://10.0.0.5:4318/v1/metrics',
+    );
+  });
+
+  it('takes OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as it is, over the generic one', () => {
+    const { target: t, lines } = target({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://b:443/custom/path',
+    });
+    expect(t?.url).toBe('https://b:443/custom/path');
+    expect(lines).toEqual([]);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(target({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: '  ', OTEL_EXPORTER_OTLP_ENDPOINT: '' }).target?.url).toBe(
+      'http://localhost:4318/v1/metrics',
+    );
+  });
+
+  it('names a bad endpoint and falls back to the next one', () => {
+    const a = target({
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c',
+    });
+    expect(a.target?.url).toBe('http://c/v1/metrics');
+    expect(a.lines).toEqual([
+      'leakwatch: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="collector:4318" is not an http(s) URL (expected e.g. http://collector:4318); sending to http://c/v1/metrics',
+    ]);
+    const b = target({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c:4317' });
+    expect(b.target?.url).toBe('http://localhost:4318/v1/metrics');
+    expect(b.lines).toHaveLength(1);
+    expect(b.lines[0]).toMatch(/^leakwatch: OTEL_EXPORTER_OTLP_ENDPOINT="grpc:\/\/c:4317" is not an http\(s\) URL/);
+  });
+
+  it('is off, with one line, when the protocol is gRPC; protobuf is sent for http/json', () => {
+    const grpc = target({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' });
+    expect(grpc.target).toBeNull();
+    expect(grpc.lines).toHaveLength(1);
+    expect(grpc.lines[0]).toMatch(
+      /^leakwatch: OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is not a protocol leakwatch sends \(expected http\/protobuf or http\/json.*; OTLP export disabled/,
+    );
+    // The metrics-specific protocol wins over the generic one.
+    expect(
+      target({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' }).target,
+    ).not.toBeNull();
+    const json = target({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' });
+    expect(json.target?.url).toBe('http://localhost:4318/v1/metrics');
+    expect(json.lines).toEqual([
+      'leakwatch: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="http/json": leakwatch sends OTLP/HTTP as protobuf, which every OTLP/HTTP receiver takes; sending protobuf to http://localhost:4318/v1/metrics',
+    ]);
+  });
+});
+
+describe('the OTLP request headers', () => {
+  it('are read as W3C baggage: trimmed, percent-decoded, the metrics variable overriding key by key', () => {
+    const { target: t, lines } = target({
+      OTEL_EXPORTER_OTLP_HEADERS: ' Authorization=Bearer%20abc%3D%3D , x-team = core,,x-region=eu',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-team=metrics',
+    });
+    expect(lines).toEqual([]);
+    expect(t?.headers).toEqual({ authorization: 'Bearer abc==', 'x-team': 'metrics', 'x-region': 'eu' });
+  });
+
+  it('leave out a bad entry, naming it by key or position and never by value', () => {
+    const { target: t, lines } = target({
+      OTEL_EXPORTER_OTLP_HEADERS:
+        'api-key=ok,sekr3tToken,bad key=x,x-broken=%E0%A4%A,x-crlf=a%0D%0Ab,content-type=text/plain,x-euro=%E2%82%AC',
+    });
+    expect(t?.headers).toEqual({ 'api-key': 'ok' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      'leakwatch: OTEL_EXPORTER_OTLP_HEADERS has entries that are not header=value (expected e.g. api-key=abc123,x-team=core, values percent-encoded); left out: entry 2, entry 3, "x-broken", "x-crlf", "content-type" (leakwatch sets it), "x-euro"',
+    );
+    expect(lines[0]).not.toContain('sekr3t');
+  });
+});
+
+describe('entries', () => {
+  it('split on commas and the first =, so a value may hold =', () => {
+    expect(parseEntries('a=1=2, b = x y ')).toEqual([
+      { key: 'a', value: '1=2', named: '"a"' },
+      { key: 'b', value: 'x y', named: '"b"' },
+    ]);
+    expect(parseEntries('=v,k')).toEqual([{ bad: 'entry 1' }, { bad: 'entry 2' }]);
+  });
+});
+
+describe('the OTLP resource', () => {
+  function resource(env: Record<string, string>) {
+    const lines: string[] = [];
+    return { attrs: otelResource(env, (l) => lines.push(l)), lines };
+  }
+
+  it('reads OTEL_RESOURCE_ATTRIBUTES, with OTEL_SERVICE_NAME as service.name over it', () => {
+    expect(
+      resource({
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,k8s.pod.name=api-7,note=a%2Cb',
+        OTEL_SERVICE_NAME: 'checkout',
+      }),
+    ).toEqual({ attrs: { 'service.name': 'checkout', 'k8s.pod.name': 'api-7', note: 'a,b' }, lines: [] });
+  });
+
+  it('discards a list with a bad entry whole, with one line', () => {
+    const { attrs, lines } = resource({ OTEL_RESOURCE_ATTRIBUTES: 'team=core,oops', OTEL_SERVICE_NAME: 'svc' });
+    expect(attrs).toEqual({ 'service.name': 'svc' });
+    expect(lines).toEqual([
+      'leakwatch: OTEL_RESOURCE_ATTRIBUTES="team=core,oops" is not a list of key=value (expected e.g. k8s.pod.name=api-7,team=core, values percent-encoded; bad: entry 2); none of it is used',
+    ]);
+  });
+});
+
+describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
+  const OTEL = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    OTEL_EXPORTER_OTLP_HEADERS: 'api-key=abc',
+    OTEL_SERVICE_NAME: 'checkout',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging,k8s.pod.name=api-7',
+  };
+
+  it('LEAKWATCH_OTLP=true sends to the OTel endpoint with its headers', () => {
+    const { config, warnings } = resolveConfig({}, { LEAKWATCH_OTLP: 'true', ...OTEL });
+    expect(warnings).toEqual([]);
+    expect(config.otlp).toEqual({
+      url: 'http://collector:4318/v1/metrics',
+      headers: { 'api-key': 'abc' },
+      headersNotSent: [],
+      resource: { 'service.name': 'checkout', 'deployment.environment.name': 'staging', 'k8s.pod.name': 'api-7' },
+    });
+    expect(Object.isFrozen(config.otlp?.headers)).toBe(true);
+    expect(resolveConfig({ otlp: 'true' }, OTEL).config.otlp?.url).toBe('http://collector:4318/v1/metrics');
+  });
+
+  it('a URL of its own gets the resource but not the OTel headers, and says which were not sent', () => {
+    const { config } = resolveConfig({}, { LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics', ...OTEL });
+    expect(config.otlp?.url).toBe('http://127.0.0.1:4318/v1/metrics');
+    expect(config.otlp?.headers).toEqual({});
+    expect(config.otlp?.headersNotSent).toEqual(['OTEL_EXPORTER_OTLP_HEADERS']);
+    expect(config.otlp?.resource['service.name']).toBe('checkout');
+  });
+
+  it('orders the names: start() options, then OTel, then Datadog, then the script', () => {
+    const dd = { LEAKWATCH_OTLP: 'true', DD_SERVICE: 'dd-svc', DD_ENV: 'dd-env', DD_VERSION: '2.0.0' };
+    expect(resolveConfig({}, dd).config.otlp?.resource).toEqual({
+      'service.name': 'dd-svc',
+      'deployment.environment.name': 'dd-env',
+      'service.version': '2.0.0',
+    });
+    const both = { ...dd, OTEL_SERVICE_NAME: 'otel-svc', OTEL_RESOURCE_ATTRIBUTES: 'service.version=3.0.0' };
+    expect(resolveConfig({}, both).config.otlp?.resource).toEqual({
+      'service.name': 'otel-svc',
+      'deployment.environment.name': 'dd-env',
+      'service.version': '3.0.0',
+    });
+    // DogStatsD keeps Datadog's names.
+    expect(resolveConfig({}, both).config.service).toBe('dd-svc');
+    expect(resolveConfig({ service: 'opt', version: '9' }, both).config.otlp?.resource).toMatchObject({
+      'service.name': 'opt',
+      'service.version': '9',
+    });
+    expect(resolveConfig({}, { LEAKWATCH_OTLP: 'true' }).config.otlp?.resource['service.name']).toBe(
+      resolveConfig({}, {}).config.service,
+    );
+  });
+
+  it('gRPC leaves the channel off with one line; a bad LEAKWATCH_OTLP names the true form', () => {
+    const grpc = resolveConfig({}, { LEAKWATCH_OTLP: 'on', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    expect(grpc.config.otlp).toBeNull();
+    expect(grpc.warnings).toHaveLength(1);
+    const bad = resolveConfig({}, { LEAKWATCH_OTLP: 'collector:4318' });
+    expect(bad.config.otlp).toBeNull();
+    expect(bad.warnings).toEqual([
+      'leakwatch: LEAKWATCH_OTLP="collector:4318" is not a URL (expected e.g. http://127.0.0.1:4318/v1/metrics, or true for the OTEL_EXPORTER_OTLP_* settings); OTLP export disabled',
+    ]);
+    expect(() => resolveConfig({ otlp: 'collector:4318' }, {})).toThrow(/must be an http\(s\) URL or true/);
+  });
+
+  it('reads no OTel variable while the channel is off', () => {
+    const { config, warnings } = resolveConfig(
+      {},
+      { OTEL_RESOURCE_ATTRIBUTES: 'broken', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    );
+    expect(config.otlp).toBeNull();
+    expect(warnings).toEqual([]);
+  });
+});
