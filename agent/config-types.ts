@@ -70,6 +70,8 @@ export interface Config {
   readonly env: string;
   readonly version: string;
   readonly tags: readonly string[];
+  /** `DD_ENTITY_ID` (set by Datadog's Kubernetes admission controller): tagged `dd.internal.entity_id` for the agent's container tags. */
+  readonly ddEntityId: string;
   /** Rows kept in the sample history (derived from window and interval). */
   readonly historySize: number;
 }

@@ -290,6 +290,7 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
     env: options.env ?? env.DD_ENV ?? '',
     version: options.version ?? env.DD_VERSION ?? '',
     tags: Object.freeze([...tags]),
+    ddEntityId: (env.DD_ENTITY_ID ?? '').trim(),
     historySize,
   });
   return { config, warnings };

@@ -20,12 +20,12 @@ export const UDS_MAX_DATAGRAM = 8_192;
 const clean = (v: string): string => v.replace(/[^\p{L}\p{N}_:./-]/gu, '_');
 
 /**
- * Global tags: service, env, version, pid, then `DD_TAGS`, each stripped to
+ * Global tags: service, env, version, pid, `DD_ENTITY_ID`, then `DD_TAGS`, each stripped to
  * the characters Datadog allows; a `DD_TAGS` entry with an empty key or
  * value is left out.
  */
 export function buildGlobalTags(
-  config: Pick<Config, 'service' | 'env' | 'version' | 'tags'>,
+  config: Pick<Config, 'service' | 'env' | 'version' | 'tags' | 'ddEntityId'>,
   pid = process.pid,
 ): string {
   const tags: string[] = [];
@@ -36,6 +36,9 @@ export function buildGlobalTags(
   add('env', config.env);
   add('version', config.version);
   add('pid', String(pid));
+  // As Datadog's own DogStatsD clients do: the agent adds the pod's and
+  // container's tags to metrics that carry it.
+  add('dd.internal.entity_id', config.ddEntityId);
   for (const t of config.tags) {
     // `key:value` or a bare `value`; an empty key or value says nothing.
     const tag = clean(t.trim());

@@ -237,6 +237,7 @@ describe('DogStatsD exporter', () => {
         LEAKWATCH_DOGSTATSD: 'true',
         DD_AGENT_HOST: '127.0.0.1',
         DD_DOGSTATSD_PORT: String(port),
+        DD_ENTITY_ID: 'e6b2f0a1-5c3d-4e2f-9a7b-1c2d3e4f5a6b',
         LEAKWATCH_INTERVAL: '100ms',
         LEAKWATCH_FLUSH_INTERVAL: '200ms',
       },
@@ -247,6 +248,10 @@ describe('DogStatsD exporter', () => {
       'handles via DD_AGENT_HOST',
     );
     expect(last(rx.metrics(), 'runtime.node.handles.by.type', 'handle_type:Timeout')?.value).toBe(2);
+    // Every line carries DD_ENTITY_ID, as Datadog's own clients send it.
+    const metrics = rx.metrics();
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const l of metrics) expect(l.tags).toContain('dd.internal.entity_id:e6b2f0a1-5c3d-4e2f-9a7b-1c2d3e4f5a6b');
   });
 
   // A typo in DD_DOGSTATSD_URL or DD_AGENT_HOST is named in one line and

@@ -122,13 +122,26 @@ describe('DogStatsD formatting', () => {
   });
 
   it('builds global tags from service, env, version, pid and DD_TAGS, stripped as Datadog allows', () => {
-    expect(buildGlobalTags({ service: 'my svc', env: 'prod', version: '', tags: ['team:a', 'x,y'] }, 42)).toBe(
-      'service:my_svc,env:prod,pid:42,team:a,x_y',
-    );
+    expect(
+      buildGlobalTags({ service: 'my svc', env: 'prod', version: '', tags: ['team:a', 'x,y'], ddEntityId: '' }, 42),
+    ).toBe('service:my_svc,env:prod,pid:42,team:a,x_y');
+    // DD_ENTITY_ID as Datadog's clients send it, for the agent's container tags.
+    expect(
+      buildGlobalTags(
+        { service: 's', env: '', version: '', tags: [], ddEntityId: '04652bb7-19b7-11e9-9cc6-42010a9c016d' },
+        42,
+      ),
+    ).toBe('service:s,pid:42,dd.internal.entity_id:04652bb7-19b7-11e9-9cc6-42010a9c016d');
     // Letters of any script stay; an empty key or value says nothing.
     expect(
       buildGlobalTags(
-        { service: 'My Service/é', env: '', version: '', tags: ['team:', ' foo@bar ', ':x', '', 'zone:eu-west-1'] },
+        {
+          service: 'My Service/é',
+          env: '',
+          version: '',
+          tags: ['team:', ' foo@bar ', ':x', '', 'zone:eu-west-1'],
+          ddEntityId: '',
+        },
         7,
       ),
     ).toBe('service:My_Service/é,pid:7,foo_bar,zone:eu-west-1');
