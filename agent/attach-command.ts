@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { ATTACH_ERRORS, AttachError, exitStatusOf } from './attach-errors';
 import type { EntryOptions } from './attach-entry';
 import type { ControlCommand, ControlResponse } from './control';
-import { formatDuration, parseDuration } from './duration';
+import { parseDuration } from './duration';
+import { formatStatus, ms } from './status-format';
 
 const USAGE = `usage:
   leakwatch attach <pid> [--window 5m] [--interval 1s] [--report-dir dir]
@@ -261,43 +262,6 @@ async function runControl(command: Exclude<ControlCommand, 'metrics'>, p: Parsed
         `leakwatch: detached from pid ${p.pid} (via ${via}): the agent stopped and released what it had armed\n`,
       );
   }
-}
-
-function formatStatus(s: Record<string, unknown>): string {
-  const samples = (s.samples ?? {}) as Record<string, number | null>;
-  const config = (s.config ?? {}) as { intervalMs?: number; windowMs?: number };
-  const handles =
-    Object.entries((s.handles ?? {}) as Record<string, number>)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ') || 'none';
-  const mb = (x: number | null | undefined) => (typeof x === 'number' ? `${(x / 1048576).toFixed(1)} MB` : 'n/a');
-  const reports = (s.reports ?? []) as string[];
-  const since = typeof s.startedAt === 'number' ? `${Math.round((Date.now() - s.startedAt) / 1000)} s` : '?';
-  return (
-    `leakwatch ${String(s.version)} in pid ${String(s.pid)} (Node.js ${String(s.node)}, ${String(s.mode)}, running ${since}): state ${String(s.state)}\n` +
-    `  interval ${ms(config.intervalMs)}, window ${ms(config.windowMs)}, ${String(s.ticks)} samples, ${String(s.errors)} errors${ownCost(s)}\n` +
-    `  heap ${mb(samples['heap.used'])} (floor ${mb(samples['heap.floor'])}), rss ${mb(samples.rss)}, loop p99 ${typeof samples['loop.p99'] === 'number' ? `${samples['loop.p99'].toFixed(1)} ms` : 'n/a'}, fds ${samples.fds ?? 'n/a'}\n` +
-    `  handles ${handles}\n` +
-    `  reports written ${String(s.reportsWritten)} (suppressed ${String(s.reportsSuppressed)}) in ${String(s.reportDir)}\n` +
-    reports.map((r) => `    ${r}\n`).join('')
-  );
-}
-
-/**
- * `, own cost 48 µs a tick on average, 41 µs the latest`: the agent's own
- * time, as it timed it.
- */
-function ownCost(s: Record<string, unknown>): string {
-  const ticks = s.ticks;
-  const total = s.tickCostTotalUs;
-  if (typeof ticks !== 'number' || typeof total !== 'number' || ticks <= 0) return '';
-  const last = s.lastTickCostUs;
-  const latest = typeof last === 'number' ? `, ${Math.round(last)} µs the latest` : '';
-  return `, own cost ${Math.round(total / ticks)} µs a tick on average${latest}`;
-}
-
-function ms(x: number | undefined): string {
-  return typeof x === 'number' ? formatDuration(x) : '?';
 }
 
 function done(p: Parsed, result: unknown, text: string): number {

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import type { Agent } from './agent-view';
-import type { StartOptions } from './config';
+import { publicConfig, type StartOptions } from './config';
 import { ATTACHED_KEY, type AttachedMark, type ControlCommand, type ControlledAgent } from './control';
 import { VERSION } from './version';
 
@@ -48,7 +48,7 @@ export function attach(options: EntryOptions = {}): EntryAnswer {
     return {
       ...base,
       outcome: 'already-running',
-      config: running.config,
+      config: publicConfig(running.config),
       controlSocket: controlPathOf(running),
       message: 'a leakwatch agent already runs in this process; nothing was changed',
     };
@@ -66,7 +66,7 @@ export function attach(options: EntryOptions = {}): EntryAnswer {
       return {
         ...base,
         outcome: 'disabled',
-        config: agent.config,
+        config: publicConfig(agent.config),
         message: "LEAKWATCH_ENABLED=false in the target's environment; nothing started",
       };
     }
@@ -81,7 +81,7 @@ export function attach(options: EntryOptions = {}): EntryAnswer {
       }, options.duration);
       mark.timer.unref();
     }
-    return { ...base, outcome: 'started', config: agent.config, controlSocket: controlPathOf(agent) };
+    return { ...base, outcome: 'started', config: publicConfig(agent.config), controlSocket: controlPathOf(agent) };
   } catch (err) {
     const e = err as Error & { code?: string };
     return { ...base, outcome: 'failed', message: e?.message ?? String(err), ...(e?.code ? { code: e.code } : {}) };

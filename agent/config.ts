@@ -5,7 +5,7 @@ import { type DurationString, type Milliseconds, formatDuration, parseDuration }
 import { type Endpoint, PROMETHEUS_DEFAULT, TRUE_WORDS, parseEndpoint, parseHostPort } from './endpoint';
 
 import type { Config, OtlpTarget, StartOptions } from './config-types';
-import { resolveOtlp } from './otel-env';
+import { redactTarget, resolveOtlp } from './otel-env';
 import { reportDirProblem } from './report-dir-check';
 
 export type { Config, OtlpTarget, StartOptions };
@@ -294,6 +294,14 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
     historySize,
   });
   return { config, warnings };
+}
+
+/**
+ * The config as answers leaving the process show it (`leakwatch status`,
+ * `attach`): OTLP credentials, in the URL or the headers, become `***`.
+ */
+export function publicConfig(config: Config): Config {
+  return config.otlp === null ? config : Object.freeze({ ...config, otlp: redactTarget(config.otlp) });
 }
 
 /** True when `p` exists and is not a directory (a missing one is created later). */

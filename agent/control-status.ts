@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { reportBaseName } from '../reports/report-names';
+import { publicConfig } from './config';
 import type { AttachedMark, ControlledAgent } from './control';
 import { COLUMN, HANDLE_PREFIX } from './sampler';
 import { VERSION } from './version';
@@ -54,7 +55,7 @@ export async function describeAgent(agent: ControlledAgent): Promise<Record<stri
     attachedAt: mark?.at ?? null,
     startedAt: agent.startedAt,
     state: agent.state,
-    config: agent.config,
+    config: publicConfig(agent.config),
     reportDir: agent.config.reportDir,
     samples,
     handles,
@@ -69,6 +70,8 @@ export async function describeAgent(agent: ControlledAgent): Promise<Record<stri
     evaluations: agent.self.evaluations,
     loopTimerMs: agent.readings.loop.resolutionMs,
     errors: agent.self.errors,
+    // Sends lost, by channel (`dogstatsd`, `prometheus`, `otlp`).
+    exportsDropped: agent.self.exportsDroppedByChannel,
     reportsWritten: agent.self.reportsWritten,
     reportsSuppressed: agent.self.reportsSuppressed,
     reports: await listReports(agent.config.reportDir),

@@ -34,6 +34,27 @@ export interface OtelTarget {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The URL as lines and answers may show it: a user name or password becomes `***`. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return url;
+  if (u.username !== '') u.username = '***';
+  if (u.password !== '') u.password = '***';
+  return u.href;
+}
+
+/**
+ * The target as `leakwatch status` and `attach` show it: the URL's
+ * credentials and every header value replaced by `***`.
+ */
+export function redactTarget(t: OtlpTarget): OtlpTarget {
+  return Object.freeze({
+    ...t,
+    url: redactUrl(t.url),
+    headers: Object.freeze(Object.fromEntries(Object.keys(t.headers).map((k) => [k, '***']))),
+  });
+}
+
 /** A value as the spec reads it: trimmed, and empty means unset. */
 function read(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();

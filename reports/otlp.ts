@@ -13,6 +13,7 @@
 import type * as http from 'node:http';
 import type { AgentView } from '../agent/agent-view';
 import type { OtlpTarget } from '../agent/config';
+import { redactUrl } from '../agent/otel-env';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import { buildResource, encodeMetricsRequest } from './otlp-encode';
@@ -29,15 +30,6 @@ const MAX_EXPORT_MS = 10_000;
  * a connection is counted as a drop.
  */
 const MAX_CONNECT_MS = 2_000;
-
-/** The URL as lines may show it: a user name or password becomes `***`. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.username === '' && u.password === '') return url;
-  if (u.username !== '') u.username = '***';
-  if (u.password !== '') u.password = '***';
-  return u.href;
-}
 
 /** Starts the OTLP channel: one unref'd flush timer, one request at a time. */
 export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter {

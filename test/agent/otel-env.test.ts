@@ -2,7 +2,7 @@
 // SDKs read them: LEAKWATCH_OTLP=true sends where the process's OTel metrics
 // exporter sends, and the resource names the process as the SDK would.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../agent/config';
+import { publicConfig, resolveConfig } from '../../agent/config';
 import { metricsUrl, otelResource, otelTarget, parseEntries } from '../../agent/otel-env';
 
 function target(env: Record<string, string>) {
@@ -203,5 +203,26 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
     );
     expect(config.otlp).toBeNull();
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('publicConfig: the config as status and attach answers show it', () => {
+  it('replaces the OTLP credentials, in the URL and the header values, by ***', () => {
+    const { config } = resolveConfig(
+      {},
+      {
+        LEAKWATCH_OTLP: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:s3cret@collector:4318',
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0ken',
+      },
+    );
+    const shown = publicConfig(config);
+    expect(shown.otlp?.url).toBe('https://***:***@collector:4318/v1/metrics');
+    expect(shown.otlp?.headers).toEqual({ authorization: '***' });
+    expect(JSON.stringify(shown)).not.toMatch(/s3cret|t0ken/);
+    // The running config keeps them.
+    expect(config.otlp?.headers).toEqual({ authorization: 'Bearer t0ken' });
+    const plain = resolveConfig({}, {}).config;
+    expect(publicConfig(plain)).toBe(plain);
   });
 });

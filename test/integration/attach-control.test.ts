@@ -5,13 +5,14 @@
  * directory is the test's own.
  */
 import { spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseReport } from '../../reports/report-schema';
-import { killSurvivors, runNode } from '../helpers';
+import { freeTcpPort, killSurvivors, runNode } from '../helpers';
 import { get, killCliChildren, runCli, startTarget, waitUntil } from './attach-helpers';
 
 const uid = process.getuid?.() ?? -1;
@@ -98,6 +99,9 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     expect(human.stdout).toMatch(new RegExp(`leakwatch .* in pid ${t.pid} .*preloaded.*: state watching`));
     expect(human.stdout).toMatch(/samples, 0 errors, own cost \d+ µs a tick on average, \d+ µs the latest\n/);
     expect(human.stdout).toContain('handles TCPServerWrap=1');
+    expect(human.stdout).toContain(
+      'metrics not sent (no LEAKWATCH_DOGSTATSD, LEAKWATCH_PROMETHEUS or LEAKWATCH_OTLP)\n',
+    );
 
     const snap = await runCli(['snapshot', String(t.pid), '--json'], { env });
     expect(snap.code).toBe(0);
@@ -117,6 +121,54 @@ describe.skipIf(uid < 0)('control channel of a preloaded agent', () => {
     expect((await get(t.port, '/ok')).status).toBe(200);
     // Never through the inspector.
     expect(t.stderr()).not.toContain('Debugger listening');
+  });
+
+  it('status names where metrics go and what each channel dropped, never a credential', async () => {
+    const tmp = tmpDir();
+    const env = { TMPDIR: tmp };
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const ddPort = udp.address().port;
+    const [promPort, closedPort] = [await freeTcpPort(), await freeTcpPort()];
+    try {
+      const t = await startTarget('attach-server.js', {
+        preload: true,
+        env: {
+          ...env,
+          LEAKWATCH_INTERVAL: '100ms',
+          LEAKWATCH_FLUSH_INTERVAL: '200ms',
+          LEAKWATCH_DOGSTATSD: `udp://127.0.0.1:${ddPort}`,
+          LEAKWATCH_PROMETHEUS: String(promPort),
+          // Nothing listens there: every export is dropped and counted.
+          LEAKWATCH_OTLP: 'true',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://collector:s3cret@127.0.0.1:${closedPort}`,
+          OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0ken',
+        },
+      });
+      const json = await waitUntil(
+        'an OTLP export dropped',
+        async () => {
+          const r = await runCli(['status', String(t.pid), '--json'], { env });
+          return ((r.json?.exportsDropped as Record<string, number> | undefined)?.otlp ?? 0) > 0 ? r : null;
+        },
+        15_000,
+        100,
+      );
+      expect(json.stdout).not.toMatch(/s3cret|t0ken/);
+      expect(json.json?.config).toMatchObject({
+        otlp: { url: `http://***:***@127.0.0.1:${closedPort}/v1/metrics`, headers: { authorization: '***' } },
+      });
+      expect(json.json?.exportsDropped).not.toHaveProperty('dogstatsd');
+      const human = await runCli(['status', String(t.pid)], { env });
+      expect(human.stdout).not.toMatch(/s3cret|t0ken/);
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `\\n  metrics dogstatsd udp://127\\.0\\.0\\.1:${ddPort}, prometheus http://127\\.0\\.0\\.1:${promPort}/metrics, otlp http://\\*\\*\\*:\\*\\*\\*@127\\.0\\.0\\.1:${closedPort}/v1/metrics \\(\\d+ sends? dropped\\)\\n`,
+        ),
+      );
+    } finally {
+      udp.close();
+    }
   });
 
   it('the socket is removed when the process exits, and a stale one is cleaned up', async () => {

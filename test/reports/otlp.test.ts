@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MetricPoints } from '../../reports/metric-points';
 import { buildResource, encodeMetricsRequest, ProtoWriter } from '../../reports/otlp-encode';
 import { fillTick, testView } from './metric-view';
-import { redactUrl } from '../../reports/otlp';
+import { redactUrl } from '../../agent/otel-env';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root');
