@@ -140,11 +140,19 @@ export function otelHeaders(env: Env, warn: Warn): Record<string, string> {
  * The target of `LEAKWATCH_OTLP=true`: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
  * as it is, else `OTEL_EXPORTER_OTLP_ENDPOINT` with `v1/metrics` appended,
  * else http://localhost:4318/v1/metrics, each as the OTel SDKs take them; a
- * bad one is named and the next is used. Null when the protocol variable
- * asks for gRPC, which leakwatch does not speak (its endpoint would be a
- * gRPC port).
+ * bad one is named and the next is used. Null, with one line, when
+ * `OTEL_SDK_DISABLED=true`, or when the protocol variable asks for gRPC,
+ * which leakwatch does not speak (its endpoint would be a gRPC port).
  */
 export function otelTarget(env: Env, warn: Warn): OtelTarget | null {
+  // The process's OpenTelemetry is switched off (as in many local and test
+  // setups): following its settings means not exporting either.
+  if (read(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') {
+    warn(
+      'leakwatch: OTEL_SDK_DISABLED=true and LEAKWATCH_OTLP=true, which follows the OpenTelemetry settings; OTLP export disabled (give LEAKWATCH_OTLP a URL to export anyway)',
+    );
+    return null;
+  }
   const protocolVar =
     read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
       ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'

@@ -54,6 +54,21 @@ describe('the OTLP endpoint for LEAKWATCH_OTLP=true', () => {
     expect(b.lines[0]).toMatch(/^leakwatch: OTEL_EXPORTER_OTLP_ENDPOINT="grpc:\/\/c:4317" is not an http\(s\) URL/);
   });
 
+  it('is off, with one line, when OTEL_SDK_DISABLED=true', () => {
+    expect(target({ OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toEqual({
+      target: null,
+      lines: [
+        'leakwatch: OTEL_SDK_DISABLED=true and LEAKWATCH_OTLP=true, which follows the OpenTelemetry settings; OTLP export disabled (give LEAKWATCH_OTLP a URL to export anyway)',
+      ],
+    });
+    expect(target({ OTEL_SDK_DISABLED: 'false' }).target?.url).toBe('http://localhost:4318/v1/metrics');
+    // A URL of its own is not the OpenTelemetry settings: it exports.
+    expect(
+      resolveConfig({}, { LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics', OTEL_SDK_DISABLED: 'true' }).config.otlp
+        ?.url,
+    ).toBe('http://127.0.0.1:4318/v1/metrics');
+  });
+
   it('is off, with one line, when the protocol is gRPC; protobuf is sent for http/json', () => {
     const grpc = target({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' });
     expect(grpc.target).toBeNull();

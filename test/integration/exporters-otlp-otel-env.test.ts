@@ -32,6 +32,7 @@ const NO_OTEL: Record<string, string> = Object.fromEntries(
     'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
     'OTEL_SERVICE_NAME',
     'OTEL_RESOURCE_ATTRIBUTES',
+    'OTEL_SDK_DISABLED',
   ].map((k) => [k, '']),
 );
 
