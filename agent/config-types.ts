@@ -40,6 +40,13 @@ export interface StartOptions {
   tags?: readonly string[];
 }
 
+/**
+ * How OTLP sends counters and histograms (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`):
+ * `cumulative` totals since start; `delta` counters and histograms as
+ * changes since the last export; `lowmemory` histograms as changes.
+ */
+export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
+
 /** Where the OTLP channel sends, and as whom (agent/otel-env.ts). */
 export interface OtlpTarget {
   readonly url: string;
@@ -49,6 +56,7 @@ export interface OtlpTarget {
   readonly headersNotSent: readonly string[];
   /** Resource attributes naming the process: `service.name`, `OTEL_RESOURCE_ATTRIBUTES`, … */
   readonly resource: Readonly<Record<string, string>>;
+  readonly temporality: Temporality;
 }
 
 /** The fully resolved configuration: no field is ever undefined. */

@@ -9,7 +9,7 @@
  * https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
  */
 import type { Env } from './config';
-import type { OtlpTarget, StartOptions } from './config-types';
+import type { OtlpTarget, StartOptions, Temporality } from './config-types';
 import { TRUE_WORDS } from './endpoint';
 
 /** Where a bad value's line goes. */
@@ -212,6 +212,23 @@ export function otelResource(env: Env, warn: Warn): Record<string, string> {
   return attrs;
 }
 
+const TEMPORALITIES: ReadonlySet<string> = new Set(['cumulative', 'delta', 'lowmemory']);
+
+/**
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, case-insensitive as
+ * the spec has it; unset or bad (one line) is `cumulative`, the default.
+ */
+export function otelTemporality(env: Env, warn: Warn): Temporality {
+  const raw = read(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
+  if (raw === undefined) return 'cumulative';
+  const v = raw.toLowerCase();
+  if (TEMPORALITIES.has(v)) return v as Temporality;
+  warn(
+    `leakwatch: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${quote(raw)} is not a temporality (expected cumulative, delta or lowmemory); using cumulative`,
+  );
+  return 'cumulative';
+}
+
 /**
  * The OTLP resource: `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` over
  * Datadog's `DD_SERVICE`/`DD_ENV`/`DD_VERSION`, `start()` options over both.
@@ -262,5 +279,6 @@ export function resolveOtlp(
     headers: Object.freeze({ ...target.headers }),
     headersNotSent: Object.freeze(headersNotSent),
     resource: Object.freeze(resource(options, env, warn, scriptName)),
+    temporality: otelTemporality(env, warn),
   });
 }

@@ -23,9 +23,11 @@ export interface HistogramPoint {
   wMax: number;
   wP50: number;
   wP95: number;
-  /** Channel-private: totals last sent, for DogStatsD deltas. */
+  /** Channel-private: totals last sent, for DogStatsD and OTLP deltas. */
   sentCount: number;
   sentSum: number;
+  /** Channel-private: buckets last sent, for OTLP deltas. */
+  readonly sentBuckets: Float64Array;
   /** The open window's accumulators, published into w* by collect. */
   aCount: number;
   aSum: number;
@@ -49,6 +51,7 @@ export function newHistogram(def: MetricDef, attr: Attr | null): HistogramPoint 
     wP95: 0,
     sentCount: 0,
     sentSum: 0,
+    sentBuckets: new Float64Array(GC_BUCKETS_S.length + 1),
     aCount: 0,
     aSum: 0,
     aMin: Infinity,

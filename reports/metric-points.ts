@@ -32,7 +32,7 @@ export interface ScalarPoint {
   value: number;
   /** False when there is no value yet (e.g. no major GC so far). */
   present: boolean;
-  /** Channel-private: the total last sent, for DogStatsD deltas. */
+  /** Channel-private: the total last sent, for DogStatsD and OTLP deltas. */
   sent: number;
 }
 

@@ -3,6 +3,7 @@
  * metric points, written by a minimal protobuf writer.
  * https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/metrics/v1/metrics.proto
  */
+import type { Temporality } from '../agent/config-types';
 import { VERSION } from '../agent/version';
 import { GC_BUCKETS_S } from './metric-names';
 import type { Attr, MetricPoints } from './metric-points';
@@ -132,18 +133,39 @@ function msToNs(ms: number): bigint {
   return BigInt(Math.round(ms)) * 1_000_000n;
 }
 
-/** Aggregation temporality: cumulative (totals since the start time). */
+/** Aggregation temporality: changes since the previous export, or totals since the start time. */
+const DELTA = 1;
 const CUMULATIVE = 2;
+
+/** How an export sends its sums and histograms. */
+export interface EncodeOptions {
+  readonly temporality: Temporality;
+  /** Deltas cover the time since this (ms since epoch): the last export the collector took. */
+  readonly sinceMs: number;
+}
+
+const ALL_CUMULATIVE: EncodeOptions = { temporality: 'cumulative', sinceMs: 0 };
 
 /**
  * Encodes an `ExportMetricsServiceRequest` with every point that has an
  * OpenTelemetry name. Gauges are Gauge (UpDownCounters per the semantic
- * conventions a non-monotonic Sum), counters monotonic cumulative Sum,
- * GC pauses a cumulative explicit-bucket Histogram.
+ * conventions a non-monotonic Sum, always cumulative), counters monotonic
+ * Sum, GC pauses an explicit-bucket Histogram. As the OTel SDK reads the
+ * temporality preference: `delta` sends counters and histograms as what
+ * changed since `sinceMs` (the counters are observed totals, asynchronous
+ * counters in OTel's terms), `lowmemory` only the histograms.
  */
-export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAttrs, nowMs: number): Uint8Array {
+export function encodeMetricsRequest(
+  points: MetricPoints,
+  resource: ResourceAttrs,
+  nowMs: number,
+  opts: EncodeOptions = ALL_CUMULATIVE,
+): Uint8Array {
   const start = msToNs(points.startTimeMs);
+  const since = msToNs(opts.sinceMs);
   const now = msToNs(nowMs);
+  const counterDelta = opts.temporality === 'delta';
+  const histogramDelta = opts.temporality !== 'cumulative';
   const attrs = (w: ProtoWriter, field: number, a: Attr | null) => {
     if (a !== null) keyValue(w, field, a.otelKey, a.otelValue);
   };
@@ -168,17 +190,18 @@ export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAtt
           m.string(3, def.unit);
           // Counters: monotonic Sum; UpDownCounters: non-monotonic Sum; else Gauge.
           const sum = def.kind === 'counter' || def.otelUpDown;
+          const delta = counterDelta && def.kind === 'counter';
           m.message(sum ? 7 : 5, (data) => {
             for (const p of present) {
               data.message(1, (dp) => {
-                if (sum) dp.fixed64(2, start);
+                if (sum) dp.fixed64(2, delta ? since : start);
                 dp.fixed64(3, now);
-                dp.double(4, p.value);
+                dp.double(4, delta ? p.value - p.sent : p.value);
                 attrs(dp, 7, p.attr);
               });
             }
             if (sum) {
-              data.uint(2, CUMULATIVE);
+              data.uint(2, delta ? DELTA : CUMULATIVE);
               data.bool(3, def.kind === 'counter');
             }
           });
@@ -194,22 +217,47 @@ export function encodeMetricsRequest(points: MetricPoints, resource: ResourceAtt
           m.message(9, (data) => {
             for (const h of series.points) {
               data.message(1, (dp) => {
-                dp.fixed64(2, start);
+                dp.fixed64(2, histogramDelta ? since : start);
                 dp.fixed64(3, now);
-                dp.fixed64(4, BigInt(h.count));
-                dp.double(5, h.sum);
-                dp.packedFixed64(6, Array.from(h.buckets));
+                if (histogramDelta) {
+                  dp.fixed64(4, BigInt(h.count - h.sentCount));
+                  dp.double(5, h.sum - h.sentSum);
+                  dp.packedFixed64(
+                    6,
+                    Array.from(h.buckets, (n, i) => n - (h.sentBuckets[i] as number)),
+                  );
+                } else {
+                  dp.fixed64(4, BigInt(h.count));
+                  dp.double(5, h.sum);
+                  dp.packedFixed64(6, Array.from(h.buckets));
+                }
                 dp.packedDouble(7, GC_BUCKETS_S);
                 attrs(dp, 9, h.attr);
               });
             }
-            data.uint(2, CUMULATIVE);
+            data.uint(2, histogramDelta ? DELTA : CUMULATIVE);
           });
         });
       }
     });
   });
   return root.finish();
+}
+
+/**
+ * After the collector took an export: the next deltas start from the totals
+ * it carried. An export that was dropped commits nothing, so the next one
+ * carries its changes too, from the same start time: a delta is never lost.
+ */
+export function commitExport(points: MetricPoints): void {
+  for (const series of points.scalars) for (const p of series.points) p.sent = p.value;
+  for (const series of points.histograms) {
+    for (const h of series.points) {
+      h.sentCount = h.count;
+      h.sentSum = h.sum;
+      h.sentBuckets.set(h.buckets);
+    }
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ import type { OtlpTarget } from '../agent/config';
 import { redactUrl } from '../agent/otel-env';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
-import { buildResource, encodeMetricsRequest } from './otlp-encode';
+import { buildResource, commitExport, encodeMetricsRequest } from './otlp-encode';
 
 /** Export deadline: an export never outlives its flush interval (max 10 s). */
 const MAX_EXPORT_MS = 10_000;
@@ -49,6 +49,8 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
   // loop free before the next flush starts another.
   const connectMs = Math.min(MAX_CONNECT_MS, Math.floor(view.config.flushIntervalMs / 2));
   let inFlight: Promise<boolean> | null = null;
+  /** The time of the last export the collector took: where deltas start. */
+  let sinceMs = points.startTimeMs;
 
   /** Resolves true when the collector took the export, false when it was dropped. */
   const post = (body: Uint8Array): Promise<boolean> =>
@@ -121,10 +123,20 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
         return inFlight;
       }
       points.collect();
-      const body = encodeMetricsRequest(points, resource, Date.now());
-      const p = post(body).finally(() => {
-        inFlight = null;
-      });
+      const now = Date.now();
+      const body = encodeMetricsRequest(points, resource, now, { temporality: otlp.temporality, sinceMs });
+      const p = post(body)
+        .then((ok) => {
+          // Deltas restart only from what the collector took.
+          if (ok) {
+            commitExport(points);
+            sinceMs = now;
+          }
+          return ok;
+        })
+        .finally(() => {
+          inFlight = null;
+        });
       inFlight = p;
       return p;
     } catch (err) {
@@ -139,7 +151,7 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
   timer.unref();
   const names = Object.keys(otlp.headers);
   view.debug(
-    `otlp: exporting to ${url} every ${view.config.flushIntervalMs}ms${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
+    `otlp: exporting to ${url} every ${view.config.flushIntervalMs}ms, ${otlp.temporality} temporality${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
   );
   if (otlp.headersNotSent.length > 0) {
     view.debug(

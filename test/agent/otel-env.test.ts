@@ -162,6 +162,7 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
       headers: { 'api-key': 'abc' },
       headersNotSent: [],
       resource: { 'service.name': 'checkout', 'deployment.environment.name': 'staging', 'k8s.pod.name': 'api-7' },
+      temporality: 'cumulative',
     });
     expect(Object.isFrozen(config.otlp?.headers)).toBe(true);
     expect(resolveConfig({ otlp: 'true' }, OTEL).config.otlp?.url).toBe('http://collector:4318/v1/metrics');
@@ -218,6 +219,24 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
     );
     expect(config.otlp).toBeNull();
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the temporality preference', () => {
+  it('reads OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE case-insensitively, with a URL too', () => {
+    const pick = (v: string) =>
+      resolveConfig(
+        {},
+        { LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics', OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: v },
+      );
+    expect(pick('Delta').config.otlp?.temporality).toBe('delta');
+    expect(pick('lowmemory').config.otlp?.temporality).toBe('lowmemory');
+    expect(pick('').config.otlp?.temporality).toBe('cumulative');
+    const bad = pick('deltas');
+    expect(bad.config.otlp?.temporality).toBe('cumulative');
+    expect(bad.warnings).toEqual([
+      'leakwatch: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="deltas" is not a temporality (expected cumulative, delta or lowmemory); using cumulative',
+    ]);
   });
 });
 

@@ -19,6 +19,10 @@ interface Received {
   headers: http.IncomingHttpHeaders;
   resource: Record<string, string | number>;
   metrics: string[];
+  /** The leakwatch.agent.ticks point, and its sum's temporality (1 delta, 2 cumulative). */
+  ticks: { asDouble: number; startTimeUnixNano: string; timeUnixNano: string; temporality: number } | undefined;
+  /** The answer this export got. */
+  status: number;
 }
 
 /** Every OTel variable unset, whatever the environment running the tests has. */
@@ -51,15 +55,21 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
 
-/** A collector stand-in: records each export's path, headers and decoded resource. */
-async function collector(): Promise<{ port: number; received: Received[]; next: () => Promise<Received> }> {
+/** A collector stand-in: records each export's path, headers, resource and tick count; `statusOf` answers the nth (from 1). */
+async function collector(
+  statusOf: (n: number) => number = () => 200,
+): Promise<{ port: number; received: Received[]; next: () => Promise<Received> }> {
   const received: Received[] = [];
   let wake = () => {};
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const decoded = Request.toObject(Request.decode(Buffer.concat(chunks)), { longs: String, arrays: true });
+      const decoded = Request.toObject(Request.decode(Buffer.concat(chunks)), {
+        longs: String,
+        arrays: true,
+        defaults: true,
+      });
       const rm = decoded.resourceMetrics[0];
       const resource = Object.fromEntries(
         rm.resource.attributes.map((a: { key: string; value: Record<string, string | number> }) => [
@@ -67,9 +77,24 @@ async function collector(): Promise<{ port: number; received: Received[]; next: 
           Object.values(a.value)[0],
         ]),
       );
-      const metrics = rm.scopeMetrics[0].metrics.map((m: { name: string }) => m.name);
-      received.push({ url: req.url, headers: req.headers, resource, metrics });
-      res.writeHead(200);
+      const all = rm.scopeMetrics[0].metrics as {
+        name: string;
+        sum?: { aggregationTemporality: number; dataPoints: Received['ticks'][] };
+      }[];
+      const ticks = all.find((m) => m.name === 'leakwatch.agent.ticks')?.sum;
+      const status = statusOf(received.length + 1);
+      received.push({
+        url: req.url,
+        headers: req.headers,
+        resource,
+        metrics: all.map((m) => m.name),
+        ticks: ticks && {
+          ...(ticks.dataPoints[0] as NonNullable<Received['ticks']>),
+          temporality: ticks.aggregationTemporality,
+        },
+        status,
+      });
+      res.writeHead(status);
       res.end();
       wake();
     });
@@ -117,9 +142,9 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
     expect(got.resource['process.pid']).toBe(String(app.child.pid));
     expect(got.metrics).toContain('v8js.memory.heap.used');
     // Debug mode names the headers it sends, never their values.
-    const line = await app.waitFor(/otlp: exporting to \S+ every 300ms, headers [^\n]*/, 'stderr');
+    const line = await app.waitFor(/otlp: exporting to \S+ every 300ms, [^\n]*/, 'stderr');
     expect(line[0]).toBe(
-      `otlp: exporting to http://127.0.0.1:${c.port}/gateway/v1/metrics every 300ms, headers authorization, x-team`,
+      `otlp: exporting to http://127.0.0.1:${c.port}/gateway/v1/metrics every 300ms, cumulative temporality, headers authorization, x-team`,
     );
     expect(app.stderr()).not.toContain('t0ken');
   });
@@ -168,5 +193,34 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
     const last = app.stdout().trim().split('\n').pop() as string;
     const { modules } = JSON.parse(last) as { modules: string[] };
     expect(modules.filter((m) => /[\\/]dist[\\/]reports[\\/]otlp/.test(m))).toEqual([]);
+  });
+
+  it('delta temporality: each export holds what changed since the last one the collector took', async () => {
+    // The second export is refused: its changes must reach the collector in the third.
+    const c = await collector((n) => (n === 2 ? 500 : 200));
+    runNode([FIXTURE], {
+      env: {
+        ...EXPORTING,
+        LEAKWATCH_OTLP: `http://127.0.0.1:${c.port}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      },
+    });
+    while (c.received.length < 4) await c.next();
+    const [e1, e2, e3, e4] = c.received.map((r) => r.ticks as NonNullable<Received['ticks']>) as [
+      NonNullable<Received['ticks']>,
+      NonNullable<Received['ticks']>,
+      NonNullable<Received['ticks']>,
+      NonNullable<Received['ticks']>,
+    ];
+    expect(c.received.map((r) => r.status)).toEqual([200, 500, 200, 200]);
+    for (const e of [e1, e2, e3, e4]) expect(e.temporality).toBe(1);
+    // Each window starts where the last accepted export ended.
+    expect(e2.startTimeUnixNano).toBe(e1.timeUnixNano);
+    expect(e3.startTimeUnixNano).toBe(e1.timeUnixNano);
+    expect(e4.startTimeUnixNano).toBe(e3.timeUnixNano);
+    // The third covers the refused second's window and its own: a count
+    // since the same start, later, is never smaller.
+    expect(e1.asDouble).toBeGreaterThan(0);
+    expect(e3.asDouble).toBeGreaterThanOrEqual(e2.asDouble);
   });
 });
