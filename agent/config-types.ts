@@ -57,6 +57,10 @@ export interface OtlpTarget {
   /** Resource attributes naming the process: `service.name`, `OTEL_RESOURCE_ATTRIBUTES`, … */
   readonly resource: Readonly<Record<string, string>>;
   readonly temporality: Temporality;
+  /** `gzip` compresses each body (`OTEL_EXPORTER_OTLP_COMPRESSION`, with `LEAKWATCH_OTLP=true`). */
+  readonly compression: 'gzip' | 'none';
+  /** An export's deadline (ms), at most the flush interval (`OTEL_EXPORTER_OTLP_TIMEOUT`, with `LEAKWATCH_OTLP=true`). */
+  readonly timeoutMs: number;
 }
 
 /** The fully resolved configuration: no field is ever undefined. */

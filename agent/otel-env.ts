@@ -28,10 +28,15 @@ const HEADER_VALUE_RE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Set by leakwatch for the protobuf body; an entry naming one is left out. */
 const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length']);
 
-/** Where `LEAKWATCH_OTLP=true` sends, and with which headers. */
+/** An export's deadline unless `OTEL_EXPORTER_OTLP_TIMEOUT` says otherwise: the spec's 10 s. */
+export const OTLP_DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Where `LEAKWATCH_OTLP=true` sends, and how: the OTel exporter's transport settings. */
 export interface OtelTarget {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly timeoutMs: number;
 }
 
 /** The URL as lines and answers may show it: a user name or password becomes `***`. */
@@ -185,7 +190,45 @@ export function otelTarget(env: Env, warn: Warn): OtelTarget | null {
       `leakwatch: ${protocolVar}="http/json": leakwatch sends OTLP/HTTP as protobuf, which every OTLP/HTTP receiver takes; sending protobuf to ${url}`,
     );
   }
-  return { url, headers: otelHeaders(env, warn) };
+  return {
+    url,
+    headers: otelHeaders(env, warn),
+    compression: otelCompression(env, warn),
+    timeoutMs: otelTimeout(env, warn),
+  };
+}
+
+/** The metrics-specific variable when set, else the generic one: which one to read. */
+function signalVar(env: Env, generic: string): string {
+  const specific = generic.replace('OTEL_EXPORTER_OTLP_', 'OTEL_EXPORTER_OTLP_METRICS_');
+  return read(env, specific) !== undefined ? specific : generic;
+}
+
+/** `OTEL_EXPORTER_OTLP_(METRICS_)COMPRESSION`: `gzip` or `none`; a bad value is one line and `none`. */
+export function otelCompression(env: Env, warn: Warn): 'gzip' | 'none' {
+  const name = signalVar(env, 'OTEL_EXPORTER_OTLP_COMPRESSION');
+  const raw = read(env, name);
+  if (raw === undefined) return 'none';
+  const v = raw.toLowerCase();
+  if (v === 'gzip' || v === 'none') return v;
+  warn(`leakwatch: ${name}=${quote(raw)} is not a compression (expected gzip or none); sending uncompressed`);
+  return 'none';
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_(METRICS_)TIMEOUT`: a whole number of milliseconds, as
+ * the spec has it; a bad value is one line and the 10 s default.
+ */
+export function otelTimeout(env: Env, warn: Warn): number {
+  const name = signalVar(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  const raw = read(env, name);
+  if (raw === undefined) return OTLP_DEFAULT_TIMEOUT_MS;
+  const ms = /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+  if (ms > 0) return ms;
+  warn(
+    `leakwatch: ${name}=${quote(raw)} is not a timeout (expected a whole number of milliseconds above 0, e.g. 10000); using ${OTLP_DEFAULT_TIMEOUT_MS}`,
+  );
+  return OTLP_DEFAULT_TIMEOUT_MS;
 }
 
 /**
@@ -263,7 +306,7 @@ export function resolveOtlp(
     target = otelTarget(env, warn);
   } else if (isHttpUrl(raw)) {
     // The process's OTel credentials go only where its OTel config sends.
-    target = { url: raw, headers: {} };
+    target = { url: raw, headers: {}, compression: 'none', timeoutMs: OTLP_DEFAULT_TIMEOUT_MS };
     headersNotSent = OTEL_HEADER_VARS.filter((name) => read(env, name) !== undefined);
   } else {
     if (options.otlp !== undefined)
@@ -280,5 +323,7 @@ export function resolveOtlp(
     headersNotSent: Object.freeze(headersNotSent),
     resource: Object.freeze(resource(options, env, warn, scriptName)),
     temporality: otelTemporality(env, warn),
+    compression: target.compression,
+    timeoutMs: target.timeoutMs,
   });
 }

@@ -8,6 +8,7 @@
 const { execFileSync, spawnSync } = require('node:child_process');
 const dgram = require('node:dgram');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const fs = require('node:fs');
 const os = require('node:os');
 
@@ -99,7 +100,7 @@ function hotPathCosts() {
   console.log(
     `flush Prometheus collect+exposition                ${(promNs / 1000).toFixed(1).padStart(7)} µs, ${promBytes} bytes`,
   );
-  const res = buildResource(agent);
+  const res = buildResource({ 'service.name': agent.config.service });
   let otlpBytes = 0;
   const otlpNs = median(() => {
     points.collect();
@@ -107,6 +108,20 @@ function hotPathCosts() {
   }, 2_000);
   console.log(
     `flush OTLP collect+protobuf                        ${(otlpNs / 1000).toFixed(1).padStart(7)} µs, ${otlpBytes} bytes`,
+  );
+  const delta = { temporality: 'delta', sinceMs: Date.now() };
+  const deltaNs = median(() => {
+    points.collect();
+    encodeMetricsRequest(points, res, Date.now(), delta);
+  }, 2_000);
+  console.log(`flush OTLP collect+protobuf, delta temporality     ${(deltaNs / 1000).toFixed(1).padStart(7)} µs`);
+  const body = encodeMetricsRequest(points, res, Date.now());
+  let gzBytes = 0;
+  const gzipNs = median(() => {
+    gzBytes = zlib.gzipSync(body).length;
+  }, 2_000);
+  console.log(
+    `flush OTLP gzip of the body (OTEL_..._COMPRESSION) ${(gzipNs / 1000).toFixed(1).padStart(7)} µs, ${body.length} -> ${gzBytes} bytes`,
   );
   global.gc?.();
   for (let i = 0; i < 100_000; i++) points.observe();

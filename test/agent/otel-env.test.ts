@@ -12,7 +12,10 @@ function target(env: Record<string, string>) {
 
 describe('the OTLP endpoint for LEAKWATCH_OTLP=true', () => {
   it('is the spec default when nothing is set', () => {
-    expect(target({})).toEqual({ target: { url: 'http://localhost:4318/v1/metrics', headers: {} }, lines: [] });
+    expect(target({})).toEqual({
+      target: { url: 'http://localhost:4318/v1/metrics', headers: {}, compression: 'none', timeoutMs: 10_000 },
+      lines: [],
+    });
   });
 
   it('appends v1/metrics to OTEL_EXPORTER_OTLP_ENDPOINT, with or without a path or slash', () => {
@@ -163,6 +166,8 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
       headersNotSent: [],
       resource: { 'service.name': 'checkout', 'deployment.environment.name': 'staging', 'k8s.pod.name': 'api-7' },
       temporality: 'cumulative',
+      compression: 'none',
+      timeoutMs: 10_000,
     });
     expect(Object.isFrozen(config.otlp?.headers)).toBe(true);
     expect(resolveConfig({ otlp: 'true' }, OTEL).config.otlp?.url).toBe('http://collector:4318/v1/metrics');
@@ -218,6 +223,48 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
       { OTEL_RESOURCE_ATTRIBUTES: 'broken', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
     );
     expect(config.otlp).toBeNull();
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('compression and timeout', () => {
+  it('read gzip and none, the metrics variable first; anything else is one line and none', () => {
+    expect(target({ OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP' }).target?.compression).toBe('gzip');
+    expect(
+      target({ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none' }).target
+        ?.compression,
+    ).toBe('none');
+    const zstd = target({ OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'zstd' });
+    expect(zstd.target?.compression).toBe('none');
+    expect(zstd.lines).toEqual([
+      'leakwatch: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION="zstd" is not a compression (expected gzip or none); sending uncompressed',
+    ]);
+  });
+
+  it('read a timeout in whole milliseconds, the metrics variable first; anything else is one line and 10 s', () => {
+    expect(target({ OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).target?.timeoutMs).toBe(2_500);
+    expect(
+      target({ OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '700' }).target?.timeoutMs,
+    ).toBe(700);
+    for (const bad of ['10s', '0', '-5', '1.5']) {
+      const t = target({ OTEL_EXPORTER_OTLP_TIMEOUT: bad });
+      expect(t.target?.timeoutMs, bad).toBe(10_000);
+      expect(t.lines, bad).toEqual([
+        `leakwatch: OTEL_EXPORTER_OTLP_TIMEOUT=${JSON.stringify(bad)} is not a timeout (expected a whole number of milliseconds above 0, e.g. 10000); using 10000`,
+      ]);
+    }
+  });
+
+  it('belong to the OTel endpoint: a URL of its own is sent plain, with the 10 s deadline', () => {
+    const { config, warnings } = resolveConfig(
+      {},
+      {
+        LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics',
+        OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+        OTEL_EXPORTER_OTLP_TIMEOUT: 'junk',
+      },
+    );
+    expect(config.otlp).toMatchObject({ compression: 'none', timeoutMs: 10_000 });
     expect(warnings).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 // 127.0.0.1 and decoded with the OpenTelemetry protocol definitions.
 import * as http from 'node:http';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, killSurvivors, runNode } from '../helpers';
 
@@ -65,7 +66,9 @@ async function collector(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const decoded = Request.toObject(Request.decode(Buffer.concat(chunks)), {
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw;
+      const decoded = Request.toObject(Request.decode(body), {
         longs: String,
         arrays: true,
         defaults: true,
@@ -123,6 +126,7 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${c.port}/gateway/`,
         OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20t0ken-1234,x-team=core',
         OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-team=metrics',
+        OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
         OTEL_SERVICE_NAME: 'checkout',
         OTEL_RESOURCE_ATTRIBUTES: 'k8s.pod.name=api-7,deployment.environment.name=staging',
         DD_SERVICE: 'dd-checkout',
@@ -133,6 +137,7 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
     expect(got.headers.authorization).toBe('Bearer t0ken-1234');
     expect(got.headers['x-team']).toBe('metrics');
     expect(got.headers['content-type']).toBe('application/x-protobuf');
+    expect(got.headers['content-encoding']).toBe('gzip');
     expect(got.resource).toMatchObject({
       'service.name': 'checkout',
       'deployment.environment.name': 'staging',
@@ -144,7 +149,7 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
     // Debug mode names the headers it sends, never their values.
     const line = await app.waitFor(/otlp: exporting to \S+ every 300ms, [^\n]*/, 'stderr');
     expect(line[0]).toBe(
-      `otlp: exporting to http://127.0.0.1:${c.port}/gateway/v1/metrics every 300ms, cumulative temporality, headers authorization, x-team`,
+      `otlp: exporting to http://127.0.0.1:${c.port}/gateway/v1/metrics every 300ms, cumulative temporality, gzip, headers authorization, x-team`,
     );
     expect(app.stderr()).not.toContain('t0ken');
   });
@@ -222,5 +227,29 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
     // since the same start, later, is never smaller.
     expect(e1.asDouble).toBeGreaterThan(0);
     expect(e3.asDouble).toBeGreaterThanOrEqual(e2.asDouble);
+  });
+
+  it('cuts an export at OTEL_EXPORTER_OTLP_TIMEOUT and counts it, with one debug line', async () => {
+    // A collector that takes the request and never answers.
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      held.push(res);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const app = runNode([FIXTURE], {
+      env: {
+        ...EXPORTING,
+        LEAKWATCH_FLUSH_INTERVAL: '3s',
+        LEAKWATCH_OTLP: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '400',
+      },
+    });
+    const line = await app.waitFor(/otlp \S+: dropped 1 \(([^)]*)\)/, 'stderr', 20_000);
+    expect(line[1]).toBe(`no answer from http://127.0.0.1:${port}/v1/metrics within 400ms`);
+    expect(held.length).toBeGreaterThan(0);
   });
 });
