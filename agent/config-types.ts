@@ -59,6 +59,8 @@ export interface OtlpTarget {
   readonly temporality: Temporality;
   /** `gzip` compresses each body (`OTEL_EXPORTER_OTLP_COMPRESSION`, with `LEAKWATCH_OTLP=true`). */
   readonly compression: 'gzip' | 'none';
+  /** How often OTLP exports (ms): `LEAKWATCH_FLUSH_INTERVAL` when set, else `OTEL_METRIC_EXPORT_INTERVAL` with `LEAKWATCH_OTLP=true`, else 10 s. */
+  readonly intervalMs: number;
   /** An export's deadline (ms), at most the flush interval (`OTEL_EXPORTER_OTLP_TIMEOUT`, with `LEAKWATCH_OTLP=true`). */
   readonly timeoutMs: number;
 }

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DurationString, type Milliseconds, formatDuration, parseDuration } from './duration';
-import { type Endpoint, PROMETHEUS_DEFAULT, TRUE_WORDS, parseEndpoint, parseHostPort } from './endpoint';
+import { TRUE_WORDS, quote, resolveDogStatsD, resolvePrometheus } from './endpoint';
 
 import type { Config, OtlpTarget, StartOptions } from './config-types';
-import { redactTarget, resolveOtlp } from './otel-env';
+import { redactTarget, resolveOtlp } from './otlp-config';
 import { reportDirProblem } from './report-dir-check';
 
 export type { Config, OtlpTarget, StartOptions };
@@ -35,6 +35,9 @@ export const DEFAULTS = Object.freeze({
 /** Bounds that keep the agent cheap whatever it is told. */
 const MIN_INTERVAL_MS = 50;
 const MAX_INTERVAL_MS = 60_000;
+/** How often push exporters may send: 100 ms to an hour. */
+const MIN_FLUSH_INTERVAL_MS = 100;
+const MAX_FLUSH_INTERVAL_MS = 3_600_000;
 /** The trend test needs at least this many samples in a window. */
 const MIN_SAMPLES_PER_WINDOW = 10;
 /** The longest window: a day (the interval then is at most 24 s). */
@@ -58,10 +61,6 @@ export interface Resolved {
 }
 
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
-
-function quote(v: string): string {
-  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
-}
 
 /**
  * Resolves options over environment variables over DEFAULTS.
@@ -193,7 +192,13 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
     );
     intervalMs = raised;
   }
-  const flushIntervalMs = duration('flushInterval', options.flushInterval, DEFAULTS.flushIntervalMs, 100, 3_600_000);
+  const flushIntervalMs = duration(
+    'flushInterval',
+    options.flushInterval,
+    DEFAULTS.flushIntervalMs,
+    MIN_FLUSH_INTERVAL_MS,
+    MAX_FLUSH_INTERVAL_MS,
+  );
 
   let reportDir = DEFAULTS.reportDir;
   const dir = str('reportDir', options.reportDir);
@@ -226,47 +231,21 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
     }
   }
 
+  const on = (raw: string | undefined): raw is string => raw !== undefined && !FALSE_WORDS.has(raw.toLowerCase());
   const dd = str('dogstatsd', options.dogstatsd);
-  let dogstatsd: Endpoint | null = null;
-  if (dd !== undefined && !FALSE_WORDS.has(dd.toLowerCase())) {
-    dogstatsd = parseEndpoint(dd, env, bad);
-    if (dogstatsd === null) {
-      if (options.dogstatsd !== undefined)
-        throw new TypeError(
-          `leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(dd)})`,
-        );
-      bad(
-        'LEAKWATCH_DOGSTATSD',
-        dd,
-        'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)',
-        'DogStatsD disabled',
-      );
-    }
-  }
-
+  const dogstatsd = on(dd) ? resolveDogStatsD(dd, options.dogstatsd !== undefined, env, bad) : null;
   const prom = str('prometheus', options.prometheus);
-  let prometheus: Config['prometheus'] = null;
-  if (prom !== undefined && !FALSE_WORDS.has(prom.toLowerCase())) {
-    // `1` is "on" here as in every other variable, not port 1: nobody
-    // serves metrics on a privileged port by writing a single digit.
-    prometheus = TRUE_WORDS.has(prom.toLowerCase()) ? PROMETHEUS_DEFAULT : parseHostPort(prom);
-    if (prometheus === null) {
-      if (options.prometheus !== undefined)
-        throw new TypeError(`leakwatch: option prometheus must be host:port, a port or true (got ${quote(prom)})`);
-      bad(
-        'LEAKWATCH_PROMETHEUS',
-        prom,
-        'an address (expected e.g. 127.0.0.1:9464, 9464 or true)',
-        'Prometheus endpoint disabled',
-      );
-    }
-  }
+  const prometheus = on(prom) ? resolvePrometheus(prom, options.prometheus !== undefined, bad) : null;
 
   const otlpRaw = str('otlp', options.otlp);
-  const otlp =
-    otlpRaw === undefined || FALSE_WORDS.has(otlpRaw.toLowerCase())
-      ? null
-      : resolveOtlp(otlpRaw, options, env, (line) => warnings.push(line), defaultService());
+  const otlp = !on(otlpRaw)
+    ? null
+    : resolveOtlp(otlpRaw, options, env, (line) => warnings.push(line), defaultService(), {
+        ms: flushIntervalMs,
+        chosen: chosen.has('flushInterval'),
+        minMs: MIN_FLUSH_INTERVAL_MS,
+        maxMs: MAX_FLUSH_INTERVAL_MS,
+      });
 
   const tags = options.tags ?? (env.DD_TAGS ?? '').split(/[,\s]+/).filter((t) => t.length > 0);
 

@@ -103,6 +103,11 @@ function datadogValue<T>(
   return fallback;
 }
 
+/** A value as a bad-value line quotes it: JSON, cut after 64 characters. */
+export function quote(v: string): string {
+  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+}
+
 /** `DD_DOGSTATSD_PORT`, or the default when unset; a bad one warns. */
 const datadogPort = (env: Env, warn: Warn): number =>
   datadogValue(env, warn, 'DD_DOGSTATSD_PORT', parsePort, EXPECTED_PORT, DOGSTATSD_DEFAULT_PORT);
@@ -160,4 +165,50 @@ export function parseEndpoint(text: string, env: Env, warn: Warn): Endpoint | nu
   if (hp !== null) return { protocol: 'udp', ...hp };
   const host = parseHost(rest);
   return host === undefined ? null : { protocol: 'udp', host, port: datadogPort(env, warn) };
+}
+
+/**
+ * Resolves `LEAKWATCH_DOGSTATSD` (or the `dogstatsd` option), given that it
+ * is not an off word. A bad value is one line and null (DogStatsD off); a
+ * bad option throws a TypeError.
+ */
+export function resolveDogStatsD(raw: string, fromOption: boolean, env: Env, warn: Warn): Endpoint | null {
+  const ep = parseEndpoint(raw, env, warn);
+  if (ep !== null) return ep;
+  if (fromOption)
+    throw new TypeError(
+      `leakwatch: option dogstatsd must be udp://host:port, unix:///path or true (got ${quote(raw)})`,
+    );
+  warn(
+    'LEAKWATCH_DOGSTATSD',
+    raw,
+    'an address (expected udp://127.0.0.1:8125, unix:///var/run/datadog/dsd.socket or true)',
+    'DogStatsD disabled',
+  );
+  return null;
+}
+
+/**
+ * Resolves `LEAKWATCH_PROMETHEUS` (or the `prometheus` option), given that
+ * it is not an off word: `host:port`, a port, or true for 127.0.0.1:9464. A
+ * bad value is one line and null; a bad option throws a TypeError.
+ */
+export function resolvePrometheus(
+  raw: string,
+  fromOption: boolean,
+  warn: Warn,
+): { readonly host: string; readonly port: number } | null {
+  // `1` is "on" here as in every other variable, not port 1: nobody
+  // serves metrics on a privileged port by writing a single digit.
+  const where = TRUE_WORDS.has(raw.toLowerCase()) ? PROMETHEUS_DEFAULT : parseHostPort(raw);
+  if (where !== null) return where;
+  if (fromOption)
+    throw new TypeError(`leakwatch: option prometheus must be host:port, a port or true (got ${quote(raw)})`);
+  warn(
+    'LEAKWATCH_PROMETHEUS',
+    raw,
+    'an address (expected e.g. 127.0.0.1:9464, 9464 or true)',
+    'Prometheus endpoint disabled',
+  );
+  return null;
 }

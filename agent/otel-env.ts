@@ -1,19 +1,18 @@
 /**
- * The OTLP channel's configuration: `LEAKWATCH_OTLP`, and OpenTelemetry's own
- * environment variables read as its SDKs read them. `LEAKWATCH_OTLP=true`
- * sends where the process's OTel metrics exporter is configured to send (its
- * endpoint and headers), and the resource names the process as the OTel SDK
- * would (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`). Pure: the
- * environment comes in as a value.
+ * OpenTelemetry's own environment variables, read as its SDKs read them:
+ * the OTLP exporter's endpoint, headers, protocol, compression and timeout,
+ * the export interval, the temporality preference and the resource. Pure:
+ * the environment comes in as a value; agent/otlp-config.ts decides which
+ * of them the OTLP channel follows.
  * https://opentelemetry.io/docs/specs/otel/protocol/exporter/
  * https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
  */
 import type { Env } from './config';
-import type { OtlpTarget, StartOptions, Temporality } from './config-types';
-import { TRUE_WORDS } from './endpoint';
+import type { Temporality } from './config-types';
+import { quote } from './endpoint';
 
 /** Where a bad value's line goes. */
-type Warn = (line: string) => void;
+export type Warn = (line: string) => void;
 
 /** Where OTLP/HTTP metrics go when no variable says otherwise (the spec's default). */
 export const OTLP_DEFAULT_URL = 'http://localhost:4318/v1/metrics';
@@ -39,35 +38,10 @@ export interface OtelTarget {
   readonly timeoutMs: number;
 }
 
-/** The URL as lines and answers may show it: a user name or password becomes `***`. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.username === '' && u.password === '') return url;
-  if (u.username !== '') u.username = '***';
-  if (u.password !== '') u.password = '***';
-  return u.href;
-}
-
-/**
- * The target as `leakwatch status` and `attach` show it: the URL's
- * credentials and every header value replaced by `***`.
- */
-export function redactTarget(t: OtlpTarget): OtlpTarget {
-  return Object.freeze({
-    ...t,
-    url: redactUrl(t.url),
-    headers: Object.freeze(Object.fromEntries(Object.keys(t.headers).map((k) => [k, '***']))),
-  });
-}
-
 /** A value as the spec reads it: trimmed, and empty means unset. */
-function read(env: Env, name: string): string | undefined {
+export function read(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
   return v === undefined || v === '' ? undefined : v;
-}
-
-function quote(v: string): string {
-  return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
 }
 
 /** An absolute http(s) URL without white space. */
@@ -216,6 +190,31 @@ export function otelCompression(env: Env, warn: Warn): 'gzip' | 'none' {
 }
 
 /**
+ * `OTEL_METRIC_EXPORT_INTERVAL`: whole milliseconds, clamped to the flush
+ * interval's bounds with one line; unset or bad (one line) is undefined.
+ */
+export function otelInterval(
+  env: Env,
+  warn: Warn,
+  flush: { readonly minMs: number; readonly maxMs: number },
+): number | undefined {
+  const raw = read(env, 'OTEL_METRIC_EXPORT_INTERVAL');
+  if (raw === undefined) return undefined;
+  const ms = /^\d{1,10}$/.test(raw) ? Number(raw) : 0;
+  if (ms <= 0) {
+    warn(
+      `leakwatch: OTEL_METRIC_EXPORT_INTERVAL=${quote(raw)} is not an interval (expected a whole number of milliseconds, e.g. 60000); using LEAKWATCH_FLUSH_INTERVAL's default`,
+    );
+    return undefined;
+  }
+  const clamped = Math.min(flush.maxMs, Math.max(flush.minMs, ms));
+  if (clamped !== ms) {
+    warn(`leakwatch: OTEL_METRIC_EXPORT_INTERVAL=${ms} is outside ${flush.minMs}..${flush.maxMs} ms; using ${clamped}`);
+  }
+  return clamped;
+}
+
+/**
  * `OTEL_EXPORTER_OTLP_(METRICS_)TIMEOUT`: a whole number of milliseconds, as
  * the spec has it; a bad value is one line and the 10 s default.
  */
@@ -270,60 +269,4 @@ export function otelTemporality(env: Env, warn: Warn): Temporality {
     `leakwatch: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${quote(raw)} is not a temporality (expected cumulative, delta or lowmemory); using cumulative`,
   );
   return 'cumulative';
-}
-
-/**
- * The OTLP resource: `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` over
- * Datadog's `DD_SERVICE`/`DD_ENV`/`DD_VERSION`, `start()` options over both.
- */
-function resource(options: StartOptions, env: Env, warn: Warn, scriptName: string): Record<string, string> {
-  const r = otelResource(env, warn);
-  const pick = (opt: string | undefined, key: string, dd: string | undefined): void => {
-    const v = opt ?? r[key] ?? dd;
-    if (v !== undefined && v !== '') r[key] = v;
-  };
-  pick(options.service, 'service.name', env.DD_SERVICE ?? scriptName);
-  pick(options.env, 'deployment.environment.name', env.DD_ENV);
-  pick(options.version, 'service.version', env.DD_VERSION);
-  return r;
-}
-
-/**
- * Resolves an `LEAKWATCH_OTLP` (or `otlp` option) value that is not an off
- * word: `true` reads the OTel variables, a URL is used as it is. A bad value
- * is one line and null; a bad `start()` option throws a TypeError.
- */
-export function resolveOtlp(
-  raw: string,
-  options: StartOptions,
-  env: Env,
-  warn: Warn,
-  scriptName: string,
-): OtlpTarget | null {
-  let target: OtelTarget | null;
-  let headersNotSent: string[] = [];
-  if (TRUE_WORDS.has(raw.toLowerCase())) {
-    target = otelTarget(env, warn);
-  } else if (isHttpUrl(raw)) {
-    // The process's OTel credentials go only where its OTel config sends.
-    target = { url: raw, headers: {}, compression: 'none', timeoutMs: OTLP_DEFAULT_TIMEOUT_MS };
-    headersNotSent = OTEL_HEADER_VARS.filter((name) => read(env, name) !== undefined);
-  } else {
-    if (options.otlp !== undefined)
-      throw new TypeError(`leakwatch: option otlp must be an http(s) URL or true (got ${quote(raw)})`);
-    warn(
-      `leakwatch: LEAKWATCH_OTLP=${quote(raw)} is not a URL (expected e.g. http://127.0.0.1:4318/v1/metrics, or true for the OTEL_EXPORTER_OTLP_* settings); OTLP export disabled`,
-    );
-    return null;
-  }
-  if (target === null) return null;
-  return Object.freeze({
-    url: target.url,
-    headers: Object.freeze({ ...target.headers }),
-    headersNotSent: Object.freeze(headersNotSent),
-    resource: Object.freeze(resource(options, env, warn, scriptName)),
-    temporality: otelTemporality(env, warn),
-    compression: target.compression,
-    timeoutMs: target.timeoutMs,
-  });
 }

@@ -13,7 +13,7 @@
 import type * as http from 'node:http';
 import type { AgentView } from '../agent/agent-view';
 import type { OtlpTarget } from '../agent/config';
-import { redactUrl } from '../agent/otel-env';
+import { redactUrl } from '../agent/otlp-config';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import { buildResource, commitExport, encodeMetricsRequest } from './otlp-encode';
@@ -49,10 +49,10 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
     otlp.compression === 'gzip' ? (require('node:zlib') as typeof import('node:zlib')).gzipSync : null;
   const where = `otlp ${url}`;
   // An export never outlives its flush interval (10 s at most unless OTEL_EXPORTER_OTLP_TIMEOUT says).
-  const timeoutMs = Math.min(otlp.timeoutMs, view.config.flushIntervalMs);
+  const timeoutMs = Math.min(otlp.timeoutMs, otlp.intervalMs);
   // Under half the flush interval, so that a connect cut short leaves the
   // loop free before the next flush starts another.
-  const connectMs = Math.min(MAX_CONNECT_MS, Math.floor(view.config.flushIntervalMs / 2));
+  const connectMs = Math.min(MAX_CONNECT_MS, Math.floor(otlp.intervalMs / 2));
   let inFlight: Promise<boolean> | null = null;
   /** The time of the last export the collector took: where deltas start. */
   let sinceMs = points.startTimeMs;
@@ -153,11 +153,11 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
 
   const timer = setInterval(() => {
     void flush();
-  }, view.config.flushIntervalMs);
+  }, otlp.intervalMs);
   timer.unref();
   const names = Object.keys(otlp.headers);
   view.debug(
-    `otlp: exporting to ${url} every ${view.config.flushIntervalMs}ms, ${otlp.temporality} temporality${otlp.compression === 'gzip' ? ', gzip' : ''}${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
+    `otlp: exporting to ${url} every ${otlp.intervalMs}ms, ${otlp.temporality} temporality${otlp.compression === 'gzip' ? ', gzip' : ''}${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
   );
   if (otlp.headersNotSent.length > 0) {
     view.debug(

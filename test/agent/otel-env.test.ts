@@ -167,6 +167,7 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
       resource: { 'service.name': 'checkout', 'deployment.environment.name': 'staging', 'k8s.pod.name': 'api-7' },
       temporality: 'cumulative',
       compression: 'none',
+      intervalMs: 10_000,
       timeoutMs: 10_000,
     });
     expect(Object.isFrozen(config.otlp?.headers)).toBe(true);
@@ -266,6 +267,35 @@ describe('compression and timeout', () => {
     );
     expect(config.otlp).toMatchObject({ compression: 'none', timeoutMs: 10_000 });
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the export interval', () => {
+  it('follows OTEL_METRIC_EXPORT_INTERVAL for LEAKWATCH_OTLP=true unless LEAKWATCH_FLUSH_INTERVAL is set', () => {
+    const otel = { LEAKWATCH_OTLP: 'true', OTEL_METRIC_EXPORT_INTERVAL: '60000' };
+    const { config, warnings } = resolveConfig({}, otel);
+    expect(warnings).toEqual([]);
+    expect(config.otlp?.intervalMs).toBe(60_000);
+    // DogStatsD keeps its own pace.
+    expect(config.flushIntervalMs).toBe(10_000);
+    expect(resolveConfig({}, { ...otel, LEAKWATCH_FLUSH_INTERVAL: '5s' }).config.otlp?.intervalMs).toBe(5_000);
+    expect(resolveConfig({ flushInterval: '2s' }, otel).config.otlp?.intervalMs).toBe(2_000);
+    // A URL of its own is not the OTel settings.
+    expect(
+      resolveConfig({}, { ...otel, LEAKWATCH_OTLP: 'http://127.0.0.1:4318/v1/metrics' }).config.otlp?.intervalMs,
+    ).toBe(10_000);
+    expect(resolveConfig({}, { LEAKWATCH_OTLP: 'true' }).config.otlp?.intervalMs).toBe(10_000);
+  });
+
+  it('names a bad or out-of-range value in one line', () => {
+    const bad = resolveConfig({}, { LEAKWATCH_OTLP: 'true', OTEL_METRIC_EXPORT_INTERVAL: '1m' });
+    expect(bad.config.otlp?.intervalMs).toBe(10_000);
+    expect(bad.warnings).toEqual([
+      'leakwatch: OTEL_METRIC_EXPORT_INTERVAL="1m" is not an interval (expected a whole number of milliseconds, e.g. 60000); using LEAKWATCH_FLUSH_INTERVAL\'s default',
+    ]);
+    const low = resolveConfig({}, { LEAKWATCH_OTLP: 'true', OTEL_METRIC_EXPORT_INTERVAL: '20' });
+    expect(low.config.otlp?.intervalMs).toBe(100);
+    expect(low.warnings).toEqual(['leakwatch: OTEL_METRIC_EXPORT_INTERVAL=20 is outside 100..3600000 ms; using 100']);
   });
 });
 

@@ -38,6 +38,12 @@ const NO_OTEL: Record<string, string> = Object.fromEntries(
     'OTEL_SERVICE_NAME',
     'OTEL_RESOURCE_ATTRIBUTES',
     'OTEL_SDK_DISABLED',
+    'OTEL_METRIC_EXPORT_INTERVAL',
+    'OTEL_EXPORTER_OTLP_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_TIMEOUT',
+    'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
+    'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
   ].map((k) => [k, '']),
 );
 
@@ -127,6 +133,8 @@ describe('LEAKWATCH_OTLP=true and the OpenTelemetry variables', () => {
         OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20t0ken-1234,x-team=core',
         OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-team=metrics',
         OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+        // LEAKWATCH_FLUSH_INTERVAL (300ms) is set, and wins.
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
         OTEL_SERVICE_NAME: 'checkout',
         OTEL_RESOURCE_ATTRIBUTES: 'k8s.pod.name=api-7,deployment.environment.name=staging',
         DD_SERVICE: 'dd-checkout',

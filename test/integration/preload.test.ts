@@ -48,6 +48,7 @@ describe('preload', () => {
       'agent/index.js',
       'agent/noop.js',
       'agent/otel-env.js',
+      'agent/otlp-config.js',
       'agent/register.js',
       'agent/report-dir-check.js',
       'agent/version.js',

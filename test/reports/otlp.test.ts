@@ -11,7 +11,7 @@ import {
   ProtoWriter,
 } from '../../reports/otlp-encode';
 import { fillTick, testView } from './metric-view';
-import { redactUrl } from '../../agent/otel-env';
+import { redactUrl } from '../../agent/otlp-config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root');
