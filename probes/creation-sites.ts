@@ -35,6 +35,7 @@ import net = require('node:net');
 import timers = require('node:timers');
 import { asyncIdOf, connectTarget, nextAsyncId } from './handle-identity';
 import { type StackHolder, captureHolder } from './stack-frames';
+import { type AnyFn, createPatcher } from './wrap';
 
 /** Frames kept per captured stack: the user's call is rarely deeper. */
 export const MAX_CAPTURED_FRAMES = 32;
@@ -109,29 +110,6 @@ export interface ArmOptions {
   onCreate?: (handle: object, kind: CreatedKind) => void;
 }
 
-type AnyFn = (...args: unknown[]) => unknown;
-
-/**
- * Every wrapper this module ever installed, with what it wrapped. A
- * wrapper left in place by a disarm (someone wrapped on top of it, or an
- * arm raced a pending disarm) is skipped when arming again, so repeated
- * cycles never stack dead layers.
- */
-const WRAPPED = new WeakMap<AnyFn, { original: AnyFn; isArmed: () => boolean }>();
-
-function unwrapDead(fn: AnyFn): AnyFn {
-  let f = fn;
-  for (let w = WRAPPED.get(f); w !== undefined && !w.isArmed(); w = WRAPPED.get(f)) f = w.original;
-  return f;
-}
-
-interface Patch {
-  target: Record<string, unknown>;
-  key: string;
-  original: AnyFn;
-  wrapper: AnyFn;
-}
-
 /** Stack capture needs V8's `Error.captureStackTrace`. */
 export function isSupported(): boolean {
   return typeof Error.captureStackTrace === 'function';
@@ -148,9 +126,9 @@ function nextGap(mean: number): number {
  */
 export function armCreationSites(opts: ArmOptions): CreationSites {
   const records = new WeakMap<object, CreationRecord>();
-  const patches: Patch[] = [];
   const counts = { timers: 0, timerStacks: 0, timerStacksCapped: 0, sockets: 0, servers: 0 };
   let armed = true;
+  const { patch, restore } = createPatcher(() => armed);
   const sampleMean = opts.timerSampleMean ?? TIMER_SAMPLE_MEAN;
   if (!(Number.isInteger(sampleMean) && sampleMean >= 1)) {
     throw new RangeError(`timerSampleMean must be an integer >= 1, got ${String(sampleMean)}`);
@@ -187,29 +165,6 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
     at,
     holder: captureHolder(skip, MAX_CAPTURED_FRAMES),
   });
-
-  const patch = (target: object, key: string, make: (original: AnyFn) => AnyFn) => {
-    const t = target as Record<string, unknown>;
-    if (typeof t[key] !== 'function') return;
-    const original = unwrapDead(t[key] as AnyFn);
-    const wrapper = make(original);
-    WRAPPED.set(wrapper, { original, isArmed: () => armed });
-    // Keep what callers may read off the original: name, length and
-    // `util.promisify.custom` (setTimeout/setImmediate carry one).
-    for (const k of Reflect.ownKeys(original)) {
-      if (k === 'prototype' || k === 'caller' || k === 'arguments') continue;
-      const d = Object.getOwnPropertyDescriptor(original, k);
-      if (d !== undefined) {
-        try {
-          Object.defineProperty(wrapper, k, d);
-        } catch {
-          // A non-configurable own key: the wrapper keeps its own.
-        }
-      }
-    }
-    t[key] = wrapper;
-    patches.push({ target: t, key, original: original as AnyFn, wrapper });
-  };
 
   if (opts.timers) {
     const wrapTimer = (original: AnyFn): AnyFn => {
@@ -290,17 +245,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
       if (!armed) return;
       armed = false;
       disarmedAsyncId = nextAsyncId();
-      for (const p of patches) {
-        // Ours on top (possibly over dead layers of ours): put back the
-        // first live function below. Someone else's on top: leave it; our
-        // layer under it now passes straight through.
-        const top = p.target[p.key] as AnyFn;
-        if (WRAPPED.has(top)) {
-          const below = unwrapDead(top);
-          if (below !== top) p.target[p.key] = below;
-        }
-      }
-      patches.length = 0;
+      restore();
     },
   };
 }

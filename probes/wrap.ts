@@ -1,0 +1,78 @@
+/**
+ * Installing wrappers around the host's functions, and taking them off
+ * again, for the modules that arm creation-site capture. A disarm restores
+ * the original exactly; if someone wrapped on top of ours after us, our
+ * layer stays under theirs and passes straight through.
+ */
+
+/** Any function, as wrappers see it. */
+export type AnyFn = (...args: unknown[]) => unknown;
+
+/**
+ * Every wrapper ever installed, with what it wrapped. A wrapper left in
+ * place by a disarm (someone wrapped on top of it, or an arm raced a
+ * pending disarm) is skipped when arming again, so repeated cycles never
+ * stack dead layers.
+ */
+const WRAPPED = new WeakMap<AnyFn, { original: AnyFn; isArmed: () => boolean }>();
+
+function unwrapDead(fn: AnyFn): AnyFn {
+  let f = fn;
+  for (let w = WRAPPED.get(f); w !== undefined && !w.isArmed(); w = WRAPPED.get(f)) f = w.original;
+  return f;
+}
+
+interface Patch {
+  target: Record<string, unknown>;
+  key: string;
+}
+
+/** Wrappers installed together and taken off together. */
+export interface Patcher {
+  /** Replaces `target[key]` (when it is a function) by `make(original)`. */
+  patch(target: object, key: string, make: (original: AnyFn) => AnyFn): void;
+  /** Takes every wrapper off; call after `isArmed` turned false. */
+  restore(): void;
+}
+
+/** @param isArmed whether these wrappers are live: a dead one passes through */
+export function createPatcher(isArmed: () => boolean): Patcher {
+  const patches: Patch[] = [];
+  return {
+    patch(target, key, make) {
+      const t = target as Record<string, unknown>;
+      if (typeof t[key] !== 'function') return;
+      const original = unwrapDead(t[key] as AnyFn);
+      const wrapper = make(original);
+      WRAPPED.set(wrapper, { original, isArmed });
+      // Keep what callers may read off the original: name, length and
+      // `util.promisify.custom` (setTimeout/setImmediate carry one).
+      for (const k of Reflect.ownKeys(original)) {
+        if (k === 'prototype' || k === 'caller' || k === 'arguments') continue;
+        const d = Object.getOwnPropertyDescriptor(original, k);
+        if (d !== undefined) {
+          try {
+            Object.defineProperty(wrapper, k, d);
+          } catch {
+            // A non-configurable own key: the wrapper keeps its own.
+          }
+        }
+      }
+      t[key] = wrapper;
+      patches.push({ target: t, key });
+    },
+    restore() {
+      for (const p of patches) {
+        // Ours on top (possibly over dead layers of ours): put back the
+        // first live function below. Someone else's on top: leave it; our
+        // layer under it now passes straight through.
+        const top = p.target[p.key] as AnyFn;
+        if (WRAPPED.has(top)) {
+          const below = unwrapDead(top);
+          if (below !== top) p.target[p.key] = below;
+        }
+      }
+      patches.length = 0;
+    },
+  };
+}
