@@ -262,6 +262,7 @@ export function kindsForSignals(signals: readonly string[]): Set<Suspect['kind']
     } else if (s === 'fds') {
       out.add('socket');
       out.add('server');
+      out.add('file');
     } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
       out.add('heap');
       // Leaked listeners (and what their closures hold) are memory too.

@@ -11,10 +11,12 @@
  */
 import type { ProfileFile, Suspect } from '../reports/report-schema';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
+import { armFileSites, type FileSites } from '../probes/files';
 import { openInspector, type InspectorProbe } from '../probes/inspector-session';
 import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
 import type { AgentView } from './agent-view';
 import { gatherHandles, gatherHeap, gatherHeapSnapshot, gatherListeners, handleCountSuspects } from './evidence';
+import { gatherFiles } from './file-evidence';
 import { type HeapProfiler, startHeapProfiler } from './heap-profiler';
 import { armNearHeapLimitSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
@@ -37,6 +39,8 @@ export interface Tracking {
   readonly signals: readonly string[];
   /** Creation-site wrappers, when timers or sockets are suspected. */
   readonly sites: CreationSites | null;
+  /** File-open wrappers and the fds open at arming, when the fd count grows. */
+  readonly files: FileSites | null;
   /** The heap sampling profiler, when memory is suspected. */
   readonly heap: HeapProfiler | null;
   readonly listeners: ListenerCapture | null;
@@ -49,6 +53,8 @@ export interface Tracking {
 export interface ArmPlan {
   timers: boolean;
   sockets: boolean;
+  /** File opens: only the fd count explains them. */
+  files: boolean;
   heap: boolean;
 }
 
@@ -59,18 +65,20 @@ export interface ArmPlan {
  * or empty signal list arms everything.
  */
 export function planArming(signals: readonly string[]): ArmPlan {
-  const plan: ArmPlan = { timers: false, sockets: false, heap: false };
+  const plan: ArmPlan = { timers: false, sockets: false, files: false, heap: false };
   let known = false;
   for (const s of signals) {
     if (s === 'handles.Timeout' || s === 'handles.Immediate') {
       plan.timers = known = true;
-    } else if (s.startsWith(HANDLE_PREFIX) || s === 'fds') {
+    } else if (s === 'fds') {
+      plan.sockets = plan.files = known = true;
+    } else if (s.startsWith(HANDLE_PREFIX)) {
       plan.sockets = known = true;
     } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
       plan.heap = plan.timers = plan.sockets = known = true;
     }
   }
-  return known ? plan : { timers: true, sockets: true, heap: true };
+  return known ? plan : { timers: true, sockets: true, files: true, heap: true };
 }
 
 /**
@@ -82,6 +90,7 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   const plan = planArming(signals);
   const notes: string[] = [];
   let sites: CreationSites | null = null;
+  let files: FileSites | null = null;
   let heap: HeapProfiler | null = null;
   let listeners: ListenerCapture | null = null;
   if (plan.timers || plan.sockets) {
@@ -90,6 +99,14 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     } catch (err) {
       view.onError('arm creation sites', err);
       notes.push(`creation sites not armed: ${(err as Error)?.message}`);
+    }
+  }
+  if (plan.files) {
+    try {
+      files = armFileSites();
+    } catch (err) {
+      view.onError('arm file sites', err);
+      notes.push(`file opens not tracked: ${(err as Error)?.message}`);
     }
   }
   let armed = true;
@@ -123,12 +140,13 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     view.onError('arm listener warnings', err);
   }
   view.debug(
-    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
+    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
   );
   return {
     armedAt,
     signals,
     sites,
+    files,
     get heap() {
       return heap;
     },
@@ -139,6 +157,7 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
       armed = false;
       for (const [what, off] of [
         ['creation sites', () => sites?.disarm()],
+        ['file sites', () => files?.disarm()],
         ['heap profiler', () => heap?.stop()],
         ['listener warnings', () => listeners?.disarm()],
       ] as const) {
@@ -211,6 +230,14 @@ export async function gatherEvidence(
       insp?.close();
     } catch (err) {
       view.onError('snapshot inspector close', err);
+    }
+  }
+
+  if (tracking?.files) {
+    try {
+      gatherFiles(tracking.files, ctx, evidence);
+    } catch (err) {
+      view.onError('snapshot open files', err);
     }
   }
 

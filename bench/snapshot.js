@@ -149,6 +149,26 @@ async function main() {
     }
   }
 
+  // The same for file opens: an openSync + closeSync pair bare, and with
+  // the file-open wrappers as armed for a growing fd count (stacks capped).
+  const { armFileSites, FILE_STACKS_PER_SECOND } = require(path.join(ROOT, 'dist/probes/files.js'));
+  const openPairNs = (n, depth) =>
+    atDepth(depth, () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fs.closeSync(fs.openSync(__filename, 'r'));
+      return Number(process.hrtime.bigint() - t0) / n;
+    });
+  const opens = {};
+  for (const depth of [0, 30]) {
+    const p = (opens[depth] = { bare: [], armed: [] });
+    for (let i = 0; i < 5; i++) {
+      p.bare.push(openPairNs(20_000, depth));
+      const files = armFileSites();
+      p.armed.push(openPairNs(20_000, depth));
+      files.disarm();
+    }
+  }
+
   const empty = [];
   for (let i = 0; i < RUNS; i++) empty.push(await measure(() => agent.snapshot()));
 
@@ -219,6 +239,11 @@ async function main() {
   for (const [depth, p] of Object.entries(pairs)) {
     console.log(
       `setTimeout+clearTimeout, ${depth === '0' ? 'shallow stack' : `${depth} frames down`}: median ${median(p.bare).toFixed(0)} ns watching; ${median(p.uncapped).toFixed(0)} ns with the creation-site wrappers capturing 1 stack in ${TIMER_SAMPLE_MEAN} uncapped, ${median(p.wrapped).toFixed(0)} ns with the cap of ${TIMER_STACKS_PER_SECOND} stacks a second, ${median(p.tracked).toFixed(0)} ns armed by the agent (wrappers + tracking); one stack capture ${(median(p.capture) / 1e3).toFixed(1)} µs`,
+    );
+  }
+  for (const [depth, p] of Object.entries(opens)) {
+    console.log(
+      `fs.openSync+closeSync, ${depth === '0' ? 'shallow stack' : `${depth} frames down`}: median ${median(p.bare).toFixed(0)} ns watching; ${median(p.armed).toFixed(0)} ns with the file-open wrappers (at most ${FILE_STACKS_PER_SECOND} stacks a second)`,
     );
   }
   row('snapshot, idle process', empty);

@@ -35,7 +35,7 @@ import net = require('node:net');
 import timers = require('node:timers');
 import { asyncIdOf, connectTarget, nextAsyncId } from './handle-identity';
 import { type StackHolder, captureHolder } from './stack-frames';
-import { type AnyFn, createPatcher } from './wrap';
+import { type AnyFn, createPatcher, tokenBucket } from './wrap';
 
 /** Frames kept per captured stack: the user's call is rarely deeper. */
 export const MAX_CAPTURED_FRAMES = 32;
@@ -135,20 +135,8 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   }
   const perSecond = opts.timerStacksPerSecond ?? (sampleMean === 1 ? Infinity : TIMER_STACKS_PER_SECOND);
   if (!(perSecond > 0)) throw new RangeError(`timerStacksPerSecond must be > 0, got ${String(perSecond)}`);
-  // A token bucket, read only at sample points: one Date.now() per 16 calls.
-  // It holds at least one token, so a rate under 1 a second still captures.
-  const burst = Math.max(1, perSecond);
-  let tokens = burst;
-  let refilledAt = Date.now();
-  const mayCapture = (now: number): boolean => {
-    if (perSecond === Infinity) return true;
-    // A wall clock set back refills nothing, and the bucket restarts there.
-    tokens = Math.min(burst, tokens + (Math.max(0, now - refilledAt) * perSecond) / 1_000);
-    refilledAt = now;
-    if (tokens < 1) return false;
-    tokens--;
-    return true;
-  };
+  // Read only at sample points: one Date.now() per 16 calls.
+  const mayCapture = tokenBucket(perSecond);
   const onCreate = opts.onCreate;
   const notify = (handle: object, kind: CreatedKind) => {
     if (onCreate === undefined) return;

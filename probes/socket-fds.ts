@@ -11,6 +11,7 @@
  * doubt (not Linux, IPv6, unreadable files), means "walk the heap".
  */
 import * as fs from 'node:fs';
+import { readFdLinks } from './fd-links';
 
 /** What the accounting found. */
 export interface SocketAccounting {
@@ -19,9 +20,6 @@ export interface SocketAccounting {
   /** Socket fds that were leakwatch's own endpoints (not in `handles`). */
   own: number;
 }
-
-/** More socket fds than this: reading them all costs more than it saves. */
-const MAX_FDS = 50_000;
 
 const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 
@@ -38,23 +36,10 @@ export function accountSockets(
   if (process.platform !== 'linux') return null;
   const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
   if (typeof getHandles !== 'function') return null;
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc/self/fd');
-  } catch {
-    return null;
-  }
-  if (names.length > MAX_FDS) return null;
+  const links = readFdLinks();
+  if (links === null) return null;
   const unexplained = new Map<number, string>();
-  for (const name of names) {
-    const fd = Number(name);
-    if (!(fd > 2)) continue;
-    let link: string;
-    try {
-      link = fs.readlinkSync(`/proc/self/fd/${name}`);
-    } catch {
-      continue; // Closed since the readdir (the readdir's own fd, too).
-    }
+  for (const [fd, link] of links) {
     const m = SOCKET_LINK.exec(link);
     if (m !== null) unexplained.set(fd, m[1] as string);
   }

@@ -76,3 +76,23 @@ export function createPatcher(isArmed: () => boolean): Patcher {
     },
   };
 }
+
+/**
+ * A token bucket: `perSecond` tokens a second, bursts of as many, at least
+ * one held, so a rate under 1 a second still passes. Infinity always passes.
+ * @returns take(now): true when a token was taken
+ */
+export function tokenBucket(perSecond: number): (now: number) => boolean {
+  if (perSecond === Infinity) return () => true;
+  const burst = Math.max(1, perSecond);
+  let tokens = burst;
+  let refilledAt = Date.now();
+  return (now) => {
+    // A wall clock set back refills nothing, and the bucket restarts there.
+    tokens = Math.min(burst, tokens + (Math.max(0, now - refilledAt) * perSecond) / 1_000);
+    refilledAt = now;
+    if (tokens < 1) return false;
+    tokens--;
+    return true;
+  };
+}
