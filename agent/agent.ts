@@ -2,7 +2,6 @@ import { readCgroupMemoryLimit } from '../probes/process';
 import { readHeapLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
 import { startExporters, type Exporter } from '../reports/exporters';
-import { reportHeadline } from '../reports/report-names';
 import type { Config } from './config';
 import { createDebug, type Debug, writeStderr } from './debug';
 import { History } from './history';
@@ -226,6 +225,7 @@ export class LeakwatchAgent implements Agent, AgentView {
       const { gatherEvidence } = require('./tracking') as typeof import('./tracking');
       const { buildReport } = require('./report-builder') as typeof import('./report-builder');
       const { writeReport } = require('../reports/report-writer') as typeof import('../reports/report-writer');
+      const { reportHeadline } = require('../reports/report-headline') as typeof import('../reports/report-headline');
       /* eslint-enable @typescript-eslint/no-require-imports */
       const evidence = await gatherEvidence(this, this.tracking, signals);
       const report = buildReport({

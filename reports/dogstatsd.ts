@@ -26,7 +26,7 @@ import { DD_TRACE_RUNTIME_NAMES, isDdTraceRuntimeMetricsOn } from './dd-trace-na
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import type { LeakReport } from './report-schema';
-import { reportHeadline } from './report-names';
+import { reportHeadline } from './report-headline';
 
 /** Starts the DogStatsD channel: one unref'd flush timer, one socket. */
 export function createDogStatsDExporter(view: AgentView, ep: Endpoint): Exporter {

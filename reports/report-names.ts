@@ -4,26 +4,10 @@
  * loading `fs/promises` (and the readline and watcher modules it pulls in)
  * into every watched process.
  */
-import type { LeakReport } from './report-schema';
-
 /** Report files are named `leakwatch-<pid>-<iso time>.json`. */
 export const REPORT_FILE_RE = /^leakwatch-\d+-[\dTZ-]+(?:-\d+)?\.json$/;
 
 /** The base name (no extension) for a report written now by this process. */
 export function reportBaseName(pid: number, at: Date): string {
   return `leakwatch-${pid}-${at.toISOString().replace(/[:.]/g, '-')}`;
-}
-
-/**
- * What a report is about, in one line: its top suspect's title, else the
- * signals judged leaking. Used by the stderr line and the DogStatsD event.
- */
-export function reportHeadline(report: LeakReport): string {
-  const what =
-    report.suspects[0]?.title ??
-    report.signals
-      .filter((s) => s.leaking)
-      .map((s) => s.name)
-      .join(', ');
-  return what || 'no suspect named';
 }

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPORT_FILE_RE, reportBaseName, reportHeadline } from '../../reports/report-names';
+import { reportHeadline } from '../../reports/report-headline';
+import { REPORT_FILE_RE, reportBaseName } from '../../reports/report-names';
 import { parseReport, type LeakReport } from '../../reports/report-schema';
 
 const timer = (): LeakReport => {
@@ -24,8 +25,22 @@ describe('report names', () => {
     const report = timer();
     expect(reportHeadline(report)).toBe('412 live intervals of 5s, callback pollUpstream');
     const noSuspects = { ...report, suspects: [] };
-    expect(reportHeadline(noSuspects)).toBe('heap.floor, handles.Timeout');
+    expect(reportHeadline(noSuspects)).toBe('heap floor +8.0 MiB/min, Timeout +2.01/s');
     const nothing = { ...noSuspects, signals: noSuspects.signals.map((s) => ({ ...s, leaking: false })) };
     expect(reportHeadline(nothing)).toBe('no suspect named');
+  });
+
+  // A leak whose fds grew while the only suspects listed were timers that
+  // did not: the line must not name a timer as the leak.
+  it('names the grown signals when the top suspect is a handle group that did not grow', () => {
+    const report = timer();
+    const top = report.suspects[0] as LeakReport['suspects'][number];
+    const still = { ...report, suspects: [{ ...top, growth: 0 }] };
+    expect(reportHeadline(still)).toBe('heap floor +8.0 MiB/min, Timeout +2.01/s; no listed suspect grew since armed');
+    // A snapshot on request names what is there, grown or not.
+    expect(reportHeadline({ ...still, verdict: 'snapshot' })).toBe(top.title);
+    // Listener and heap suspects are not counted by growth since arming.
+    const listener = { ...top, kind: 'listener' as const, growth: 0, title: "40 'config' listeners on ConfigBus" };
+    expect(reportHeadline({ ...report, suspects: [listener] })).toBe(listener.title);
   });
 });
