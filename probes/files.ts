@@ -85,7 +85,7 @@ function asPath(p: unknown): string | null {
 }
 
 /** Whether a link names `opened`: the same path, a deleted one, or where its symlinks lead. */
-function sameFile(target: string, opened: string): boolean {
+export function sameFile(target: string, opened: string): boolean {
   const t = target.endsWith(DELETED) ? target.slice(0, -DELETED.length) : target;
   if (t === opened) return true;
   try {
@@ -95,15 +95,26 @@ function sameFile(target: string, opened: string): boolean {
   }
 }
 
+/** Options of `armFileSites`. */
+export interface FileArmOptions {
+  /** Stacks captured per second at most (default FILE_STACKS_PER_SECOND; Infinity: every open, as the test helpers want). */
+  stacksPerSecond?: number;
+  /** Read the fds open at arming (default true). */
+  baseline?: boolean;
+  /** Called with every open recorded while armed. Exceptions are swallowed. */
+  onOpen?: (fd: number, opening: FileOpening) => void;
+}
+
 /** Wraps the `fs` calls that open files. */
-export function armFileSites(): FileSites {
+export function armFileSites(opts: FileArmOptions = {}): FileSites {
   let armed = true;
   const { patch, restore } = createPatcher(() => armed);
   const records = new Map<number, FileOpening>();
   const counts = { opens: 0, capped: 0 };
-  const mayCapture = tokenBucket(FILE_STACKS_PER_SECOND);
-  const targets = readFdTargets();
+  const mayCapture = tokenBucket(opts.stacksPerSecond ?? FILE_STACKS_PER_SECOND);
+  const targets = opts.baseline === false ? null : readFdTargets();
   const baseline = targets === null ? null : new Map([...targets].map(([k, fds]) => [k, fds.length]));
+  const onOpen = opts.onOpen;
 
   /** Runs inside the host's open: never throws. Null when the cap skips it. */
   const capture = (skip: AnyFn): SampledCreation | null => {
@@ -120,7 +131,15 @@ export function armFileSites(): FileSites {
       if (isNew) records.delete(fd);
       return;
     }
-    records.set(fd, { ...rec, path: p });
+    const opening = { ...rec, path: p };
+    records.set(fd, opening);
+    if (onOpen !== undefined) {
+      try {
+        onOpen(fd, opening);
+      } catch {
+        // The host's open must succeed whatever the observer does.
+      }
+    }
   };
 
   patch(fs, 'openSync', (original) => {

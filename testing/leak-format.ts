@@ -25,7 +25,7 @@ const PRINTED_FRAMES = 4;
 export const DEFAULT_SETTLE_MS = 100;
 
 /** The handle types the test helpers check, as `ignoreTypes` names them. */
-export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp'];
+export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp', 'file'];
 
 /** Options of the test helpers (`configureLeakCheck`, `leakCheck`, `expectNoLeaks`). */
 export interface LeakCheckOptions {
@@ -121,6 +121,7 @@ export const BENIGN: Readonly<Record<string, (l: Leak) => boolean>> = Object.fre
   // `fetch` (undici inside Node): its keep-alive sockets and its shared
   // timer are created from Node's own code, unref'd, with no frame of yours.
   nodeInternalUnref: (l: Leak) =>
+    l.type !== 'file' &&
     !l.refed &&
     l.site === null &&
     l.frames.length > 0 &&
@@ -138,7 +139,8 @@ export function filterLeaks(leaks: readonly Leak[], opts: ResolvedLeakOptions): 
   return leaks.filter((l) => {
     if (!opts.strict && benignReason(l) !== null) return false;
     if (opts.ignoreTypes.includes(l.type)) return false;
-    if (opts.ignoreUnref && !l.refed) return false;
+    // An open file never keeps the process alive, and is a leak all the same.
+    if (opts.ignoreUnref && !l.refed && l.type !== 'file') return false;
     if (opts.ignoreSites.length > 0) {
       for (const f of l.frames) {
         const at = formatLocation(f);
@@ -176,12 +178,16 @@ const NOUN: Readonly<Record<LeakType, string>> = {
   socket: 'socket',
   server: 'server',
   udp: 'UDP socket',
+  file: 'open file',
 };
 
-/** One leak on one line: `setInterval every 1000ms, created at a.test.ts:12:5`. */
+/** One leak on one line: `setInterval every 1000ms, created at a.test.ts:12:5`, `open file /tmp/a.log (fd 23), opened at …`. */
 export function describeLeak(l: Leak): string {
-  const at = l.site === null ? 'creation site unknown' : `created at ${formatLocation(l.site)}`;
-  return `${NOUN[l.type]} ${l.detail}${l.refed ? '' : " (unref'd)"}, ${at}`;
+  const verb = l.type === 'file' ? 'opened' : 'created';
+  const at = l.site === null ? 'creation site unknown' : `${verb} at ${formatLocation(l.site)}`;
+  // A file never holds the process: "unref'd" would say nothing.
+  const unref = l.refed || l.type === 'file' ? '' : " (unref'd)";
+  return `${NOUN[l.type]} ${l.detail}${unref}, ${at}`;
 }
 
 /**

@@ -2,30 +2,33 @@
  * A leak window: creation-site capture armed for every call while some
  * code runs (a test, a file, an `expectNoLeaks` callback), then a list of
  * what that code created and left alive: timers, intervals, client sockets,
- * servers and UDP sockets.
+ * servers, UDP sockets, and files it opened through `fs` and did not close
+ * (Linux: an fd is known open from `/proc/self/fd`).
  *
  * The window holds the handles it saw strongly until it is checked: it
  * lasts one test, and a handle it holds is by definition one the code under
  * test forgot. Windows nest (a per-test window around an `expectNoLeaks`):
  * each arms its own wrappers and each sees every call.
  */
+import fs = require('node:fs');
 import dgram = require('node:dgram');
 import net = require('node:net');
 import timers = require('node:timers');
 import { armCreationSites, type CreatedKind, type CreationRecord, type CreationSites } from '../probes/creation-sites';
+import { type FileOpening, armFileSites, sameFile } from '../probes/files';
 import { type Frame, LeakError, MAX_FRAMES, type ResolvedLeakOptions, filterLeaks, framesOf } from './leak-format';
 import { pickSite } from '../probes/stack-frames';
 import { timeoutPrototype } from '../probes/timers';
 
 /** What kind of handle was left alive. */
-export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp';
+export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp' | 'file';
 
 /** One handle created in the window and alive at its end. */
 export interface Leak {
   type: LeakType;
-  /** Whether it keeps the event loop (and the process) alive. */
+  /** Whether it keeps the event loop (and the process) alive (an open file never does). */
   refed: boolean;
-  /** `every 1000ms`, `in 5000ms`, `to 127.0.0.1:4000`, `on 127.0.0.1:39211`. */
+  /** `every 1000ms`, `in 5000ms`, `to 127.0.0.1:4000`, `on 127.0.0.1:39211`, `/tmp/a.log (fd 23)`. */
   detail: string;
   /** The creation stack, innermost first (source-mapped when vitest or `--enable-source-maps` maps stacks). */
   frames: Frame[];
@@ -75,17 +78,40 @@ export function openLeakWindow(): LeakWindow {
       seen.push({ handle, kind });
     },
   });
+  // The latest opening per fd number: a number closed and opened again is
+  // the new file.
+  const opened = new Map<number, FileOpening>();
+  const files = armFileSites({
+    stacksPerSecond: Infinity,
+    baseline: false,
+    onOpen: (fd, opening) => opened.set(fd, opening),
+  });
   return {
-    close: () => sites.disarm(),
+    close: () => {
+      sites.disarm();
+      files.disarm();
+    },
     alive() {
       const out: Leak[] = [];
       for (const s of seen) {
         const leak = describeIfAlive(s, sites.recordOf(s.handle));
         if (leak !== null) out.push(leak);
       }
+      for (const [fd, o] of opened) {
+        const leak = describeFileIfOpen(fd, o);
+        if (leak !== null) out.push(leak);
+      }
       return out;
     },
   };
+}
+
+/** A file the window saw opened, if its fd still points at it. */
+function describeFileIfOpen(fd: number, o: FileOpening): Leak | null {
+  const link = safe(() => fs.readlinkSync(`/proc/self/fd/${fd}`), null);
+  if (link === null || !sameFile(link, o.path)) return null;
+  const frames = framesOf(o.holder, MAX_FRAMES);
+  return { type: 'file', refed: false, detail: `${o.path} (fd ${fd})`, frames, site: pickSite(frames), pooled: false };
 }
 
 function safe<T>(f: () => T, fallback: T): T {

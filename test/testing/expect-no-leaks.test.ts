@@ -59,6 +59,48 @@ describe('expectNoLeaks', () => {
     expect(err.message).not.toContain(siteOf(CLIENT, 'SITE: watch1', 'setInterval'));
   });
 
+  it.skipIf(process.platform !== 'linux')(
+    'fails on a file left open, naming the line that opened it; closed files pass',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-enl-'));
+      cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const file = path.join(dir, 'config.json');
+      fs.writeFileSync(file, '{}');
+      const fds: number[] = [];
+      cleanup.push(() => fds.forEach((fd) => fs.closeSync(fd)));
+      const err = await leaksOf(() => {
+        fds.push(fs.openSync(file, 'r'));
+      });
+      const fd = fds[0] as number;
+      expect(err.leaks.map((l) => [l.type, l.detail, l.refed])).toEqual([['file', `${file} (fd ${fd})`, false]]);
+      expect(err.message).toContain(`open file ${file} (fd ${fd}), opened at ${__filename}:`);
+      // Opened and closed, every way: nothing to report.
+      await expectNoLeaks(async () => {
+        await (await fs.promises.open(file, 'r')).close();
+        fs.closeSync(fs.openSync(file, 'r'));
+        fs.readFileSync(file);
+        const s = fs.createReadStream(file);
+        s.resume();
+        await once(s, 'close');
+      });
+      // A file never keeps the process alive, and ignoreUnref does not hide it;
+      // ignoreTypes does.
+      const unref = await leaksOf(
+        () => {
+          fds.push(fs.openSync(file, 'r'));
+        },
+        { ignoreUnref: true },
+      );
+      expect(unref.leaks.map((l) => l.type)).toEqual(['file']);
+      await expectNoLeaks(
+        () => {
+          fds.push(fs.openSync(file, 'r'));
+        },
+        { ignoreTypes: ['file'] },
+      );
+    },
+  );
+
   it('passes once close() clears both', async () => {
     await expectNoLeaks(() => {
       new FixedClient().close();
