@@ -35,7 +35,8 @@ const todo =
       ? ['founding-story', 'socket-per-request', 'warmup-plateau']
       : [...Object.keys(SCENARIOS).filter((n) => SCENARIOS[n].verdict === 'leak'), ...HEALTHY];
 
-// The line that creates what leaks, for the scenarios whose leak is a handle.
+// The line that creates what leaks, for the scenarios whose leak is a handle
+// or an open file.
 // Heap leaks (a Map, listeners) have no handle for a handle dump to show.
 const CREATING = {
   'founding-story': { file: 'test/scenarios/lib/client.js', pattern: /this\.watchTimer = setInterval\(/ },
@@ -45,6 +46,7 @@ const CREATING = {
     file: 'test/scenarios/interval-per-request-50kb.js',
     pattern: /setInterval\(function poll/,
   },
+  'fd-per-request': { file: 'test/scenarios/fd-per-request.js', pattern: /fs\.open\(/ },
   'unbounded-cache': { file: 'test/scenarios/unbounded-cache.js', pattern: /cache\.set\(/ },
   'listener-per-request': { file: 'test/scenarios/listener-per-request.js', pattern: /\.on\(|\.addListener\(/ },
 };
