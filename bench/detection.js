@@ -3,6 +3,7 @@
 // the production code path with a short window, under a bounded loopback
 // load, and prints each verdict and the time from load start to report.
 // Run: npm run build && node bench/detection.js [--window 30s] [--parallel 2] [names...]
+const fs = require('node:fs');
 const path = require('node:path');
 const { option } = require('./lib/args');
 const { runScenario, SCENARIOS } = require(path.join(__dirname, '../test/scenarios/lib/run-scenario.js'));
@@ -57,5 +58,14 @@ const todo = (names.length > 0 ? names : Object.keys(SCENARIOS)).filter((n) => S
     );
   }
   console.log(`${passed} passed, ${results.length - passed} failed`);
+  // The reports are kept for reading (`leakwatch view <file>`): say where.
+  const kept = results.filter((r) => r.reportFile);
+  if (kept.length > 0) {
+    console.log(
+      `reports kept (remove with rm -r): ${[...new Set(kept.map((r) => path.dirname(r.reportFile)))].join(' ')}`,
+    );
+  }
+  for (const r of results.filter((x) => !x.reportFile && x.reportDir))
+    fs.rmSync(r.reportDir, { recursive: true, force: true });
   process.exitCode = passed === results.length ? 0 : 1;
 })();
