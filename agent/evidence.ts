@@ -10,6 +10,7 @@ import type { Suspect } from '../reports/report-schema';
 import { reportBaseName } from '../reports/report-names';
 import type { InspectorProbe } from '../probes/inspector-session';
 import type { ListenerCapture } from '../probes/listeners';
+import { readLiveChildren } from '../probes/processes';
 import { readLiveSockets } from '../probes/sockets';
 import { readLiveTimers } from '../probes/timers';
 import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
@@ -17,8 +18,16 @@ import type { AgentView } from './agent-view';
 import type { HeapProfiler } from './heap-profiler';
 import { writeGuardedHeapSnapshot } from './heap-snapshot';
 import { HANDLE_PREFIX } from './sampler';
-import { type OwnEndpoints, socketFilters, TIMER_FILTERS } from './own-filters';
-import { type SuspectContext, bump, heapSuspect, mapLocation, socketSuspect, timerSuspect } from './suspects';
+import { childStdioFilter, type OwnEndpoints, socketFilters, TIMER_FILTERS } from './own-filters';
+import {
+  type SuspectContext,
+  bump,
+  heapSuspect,
+  mapLocation,
+  processSuspect,
+  socketSuspect,
+  timerSuspect,
+} from './suspects';
 import type { Evidence, Tracking } from './tracking';
 
 /** Heap sites listed as suspects (the pprof file has them all). */
@@ -85,8 +94,10 @@ export async function gatherHandles(
     evidence.notes.push(
       `${timers.unsplit} timers with identical callback text were not resolved one by one (budget); grouped with the first location`,
     );
+  const children = readLiveChildren(recordOf);
+  for (const g of children.groups) evidence.suspects.push(processSuspect(g, ctx));
   const own = ownEndpoints(view);
-  const filters = socketFilters(own);
+  const filters = [...socketFilters(own), childStdioFilter(children.stdioFds)];
   const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null, {
     ownEndpoints: own.exact,
   });

@@ -42,6 +42,18 @@ export interface OwnEndpoints {
   exact: ReadonlySet<string>;
 }
 
+/**
+ * The stdio pipes of live child processes: counted with their process,
+ * which is a suspect of its own.
+ */
+export function childStdioFilter(fds: ReadonlySet<number>): OwnFilter<SocketMember> {
+  return {
+    name: 'child-stdio',
+    reason: 'stdio pipes of live child processes (each child is listed as a process)',
+    test: (m) => m.fd !== null && fds.has(m.fd),
+  };
+}
+
 /** Sockets and servers leakwatch makes, and the process's stdio. */
 export function socketFilters(own: OwnEndpoints): readonly OwnFilter<SocketMember>[] {
   return [

@@ -11,6 +11,7 @@ import type { FunctionLocation } from '../probes/inspector-session';
 import type { SocketGroup } from '../probes/sockets';
 import { type Frame, formatFrame, formatLocation, isNodeInternal, pickSite, readHolder } from '../probes/stack-frames';
 import type { TimerGroup } from '../probes/timers';
+import type { ProcessGroup } from '../probes/processes';
 import type { HeapSite } from './heap-profiler';
 import type { SourceMapper } from './source-maps';
 
@@ -93,6 +94,23 @@ function growthOf(createdWhileArmed: number, ctx: SuspectContext): { growth: num
   return { growth: createdWhileArmed, growthPerSec: secs > 0 ? createdWhileArmed / secs : 0 };
 }
 
+/** What a timer or process group's detail ends with: ref state, and what capture saw. */
+function groupDetail(
+  g: { count: number; refed: number; createdWhileArmed: number; samples: readonly unknown[] },
+  distinctSites: number,
+  oldestAt: number | null,
+  ctx: SuspectContext,
+): Record<string, number | null> {
+  return {
+    refed: g.refed,
+    unrefed: g.count - g.refed,
+    createdWhileArmed: g.createdWhileArmed,
+    sampledStacks: g.samples.length,
+    distinctSites,
+    oldestSampledAgeMs: oldestAt === null ? null : ctx.now - oldestAt,
+  };
+}
+
 /** `5000` → `5s`, `1500` → `1.5s`, `250` → `250ms`. */
 export function formatMs(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
@@ -125,12 +143,7 @@ export function timerSuspect(g: TimerGroup, ctx: SuspectContext): Suspect {
       intervalMs: g.repeatMs,
       timeoutMs: g.timeoutMs,
       repeat: g.repeatMs !== null,
-      refed: g.refed,
-      unrefed: g.count - g.refed,
-      createdWhileArmed: g.createdWhileArmed,
-      sampledStacks: g.samples.length,
-      distinctSites,
-      oldestSampledAgeMs: oldestAt === null ? null : ctx.now - oldestAt,
+      ...groupDetail(g, distinctSites, oldestAt, ctx),
     },
   };
 }
@@ -184,6 +197,27 @@ export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
     site,
     stack,
     detail,
+  };
+}
+
+/** A suspect from a group of live child processes running the same command. */
+export function processSuspect(g: ProcessGroup, ctx: SuspectContext): Suspect {
+  const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
+  const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
+  const n = g.count;
+  return {
+    kind: 'process',
+    title: `${n} live child process${n === 1 ? '' : 'es'}: ${g.command}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
+    count: n,
+    growth,
+    growthPerSec,
+    site,
+    stack,
+    detail: {
+      command: g.command,
+      pids: g.pids.join(' '),
+      ...groupDetail(g, distinctSites, oldestAt, ctx),
+    },
   };
 }
 
@@ -256,13 +290,17 @@ export function kindsForSignals(signals: readonly string[]): Set<Suspect['kind']
   const out = new Set<Suspect['kind']>();
   for (const s of signals) {
     if (s === 'handles.Timeout' || s === 'handles.Immediate') out.add('timer');
+    else if (s === 'handles.ProcessWrap') out.add('process');
     else if (s.startsWith('handles.')) {
       out.add('socket');
       out.add('server');
+      // A child's stdio pipes are PipeWraps of this process.
+      if (s === 'handles.PipeWrap') out.add('process');
     } else if (s === 'fds') {
       out.add('socket');
       out.add('server');
       out.add('file');
+      out.add('process');
     } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
       out.add('heap');
       // Leaked listeners (and what their closures hold) are memory too.

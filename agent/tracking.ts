@@ -55,6 +55,8 @@ export interface ArmPlan {
   sockets: boolean;
   /** File opens: only the fd count explains them. */
   files: boolean;
+  /** Child processes: their handles, their stdio pipes and their fds. */
+  processes: boolean;
   heap: boolean;
 }
 
@@ -65,20 +67,22 @@ export interface ArmPlan {
  * or empty signal list arms everything.
  */
 export function planArming(signals: readonly string[]): ArmPlan {
-  const plan: ArmPlan = { timers: false, sockets: false, files: false, heap: false };
+  const plan: ArmPlan = { timers: false, sockets: false, files: false, processes: false, heap: false };
   let known = false;
   for (const s of signals) {
     if (s === 'handles.Timeout' || s === 'handles.Immediate') {
       plan.timers = known = true;
     } else if (s === 'fds') {
-      plan.sockets = plan.files = known = true;
+      plan.sockets = plan.files = plan.processes = known = true;
+    } else if (s === 'handles.ProcessWrap' || s === 'handles.PipeWrap') {
+      plan.sockets = plan.processes = known = true;
     } else if (s.startsWith(HANDLE_PREFIX)) {
       plan.sockets = known = true;
     } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
       plan.heap = plan.timers = plan.sockets = known = true;
     }
   }
-  return known ? plan : { timers: true, sockets: true, files: true, heap: true };
+  return known ? plan : { timers: true, sockets: true, files: true, processes: true, heap: true };
 }
 
 /**
@@ -93,9 +97,9 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   let files: FileSites | null = null;
   let heap: HeapProfiler | null = null;
   let listeners: ListenerCapture | null = null;
-  if (plan.timers || plan.sockets) {
+  if (plan.timers || plan.sockets || plan.processes) {
     try {
-      sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets });
+      sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets, processes: plan.processes });
     } catch (err) {
       view.onError('arm creation sites', err);
       notes.push(`creation sites not armed: ${(err as Error)?.message}`);
@@ -140,7 +144,7 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     view.onError('arm listener warnings', err);
   }
   view.debug(
-    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
+    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens', plan.processes && 'child processes'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
   );
   return {
     armedAt,

@@ -30,6 +30,7 @@
  */
 // `import x = require()` keeps the real module objects: a namespace import
 // would be a copy, and patching a copy changes nothing for the app.
+import childProcess = require('node:child_process');
 import dgram = require('node:dgram');
 import net = require('node:net');
 import timers = require('node:timers');
@@ -75,6 +76,7 @@ export interface CreationSites {
     timerStacksCapped: number;
     sockets: number;
     servers: number;
+    processes: number;
   };
   /** Mean timer calls between two captures. */
   readonly timerSampleMean: number;
@@ -85,12 +87,14 @@ export interface CreationSites {
 }
 
 /** What a wrapped call created: a timer, a client socket or a server. */
-export type CreatedKind = 'timer' | 'socket' | 'server';
+export type CreatedKind = 'timer' | 'socket' | 'server' | 'process';
 
 /** What to wrap when arming, and how often to capture a stack. */
 export interface ArmOptions {
   timers: boolean;
   sockets: boolean;
+  /** Child processes (`ChildProcess#spawn`, which spawn, exec, execFile and fork reach). */
+  processes?: boolean;
   /**
    * Mean timer calls between two stack captures (default
    * `TIMER_SAMPLE_MEAN`). `1` captures every call: what test helpers and
@@ -126,7 +130,7 @@ function nextGap(mean: number): number {
  */
 export function armCreationSites(opts: ArmOptions): CreationSites {
   const records = new WeakMap<object, CreationRecord>();
-  const counts = { timers: 0, timerStacks: 0, timerStacksCapped: 0, sockets: 0, servers: 0 };
+  const counts = { timers: 0, timerStacks: 0, timerStacksCapped: 0, sockets: 0, servers: 0, processes: 0 };
   let armed = true;
   const { patch, restore } = createPatcher(() => armed);
   const sampleMean = opts.timerSampleMean ?? TIMER_SAMPLE_MEAN;
@@ -188,24 +192,31 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
     }
   }
 
-  if (opts.sockets) {
-    const wrapCreate =
-      (kind: 'sockets' | 'servers', self: boolean) =>
-      (original: AnyFn): AnyFn => {
-        const wrapper = function (this: unknown, ...args: unknown[]) {
-          const result = Reflect.apply(original, this, args);
-          const handle = self ? this : result;
-          if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
-            counts[kind]++;
-            const rec = capture(wrapper);
-            const target = kind === 'sockets' && self ? connectTarget(args) : undefined;
-            records.set(handle, target === undefined ? rec : { ...rec, target });
-            notify(handle, kind === 'servers' ? 'server' : 'socket');
-          }
-          return result;
-        };
-        return wrapper;
+  // Every call is captured: a connect, a listen or a spawn costs far more
+  // than a stack capture.
+  const NOTIFIED = { sockets: 'socket', servers: 'server', processes: 'process' } as const;
+  const wrapCreate =
+    (kind: 'sockets' | 'servers' | 'processes', self: boolean) =>
+    (original: AnyFn): AnyFn => {
+      const wrapper = function (this: unknown, ...args: unknown[]) {
+        const result = Reflect.apply(original, this, args);
+        const handle = self ? this : result;
+        if (armed && typeof handle === 'object' && handle !== null && !records.has(handle)) {
+          counts[kind]++;
+          const rec = capture(wrapper);
+          const target = kind === 'sockets' && self ? connectTarget(args) : undefined;
+          records.set(handle, target === undefined ? rec : { ...rec, target });
+          notify(handle, NOTIFIED[kind]);
+        }
+        return result;
       };
+      return wrapper;
+    };
+  if (opts.processes) {
+    // child_process.spawn, exec, execFile and fork all call it.
+    patch(childProcess.ChildProcess.prototype, 'spawn', wrapCreate('processes', true));
+  }
+  if (opts.sockets) {
     // net.connect, net.createConnection, http.Agent and tls.connect all end
     // in Socket#connect.
     patch(net.Socket.prototype, 'connect', wrapCreate('sockets', true));

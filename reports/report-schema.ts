@@ -7,7 +7,8 @@
 export const REPORT_VERSION = 1;
 
 /** What a suspect is. */
-export type SuspectKind = 'timer' | 'immediate' | 'socket' | 'server' | 'file' | 'heap' | 'listener' | 'handle';
+export type SuspectKind =
+  'timer' | 'immediate' | 'socket' | 'server' | 'file' | 'process' | 'heap' | 'listener' | 'handle';
 
 /** A signal whose growth the detector judged. */
 export interface SignalTrend {

@@ -57,17 +57,47 @@ describe('rankSuspects (issue 5)', () => {
 
 describe('planArming (issue 5)', () => {
   it('arms timer capture for timer signals, socket capture for socket signals', () => {
-    expect(planArming(['handles.Timeout'])).toEqual({ timers: true, sockets: false, files: false, heap: false });
-    expect(planArming(['handles.TCPSocketWrap'])).toEqual({ timers: false, sockets: true, files: false, heap: false });
+    expect(planArming(['handles.Timeout'])).toEqual({
+      timers: true,
+      sockets: false,
+      files: false,
+      processes: false,
+      heap: false,
+    });
+    expect(planArming(['handles.TCPSocketWrap'])).toEqual({
+      timers: false,
+      sockets: true,
+      files: false,
+      processes: false,
+      heap: false,
+    });
   });
 
-  it('arms socket and file-open capture for the open-fd count: either can explain it', () => {
-    expect(planArming(['fds'])).toEqual({ timers: false, sockets: true, files: true, heap: false });
+  it('arms socket, file-open and child-process capture for the open-fd count: any can explain it', () => {
+    expect(planArming(['fds'])).toEqual({ timers: false, sockets: true, files: true, processes: true, heap: false });
+  });
+
+  it('arms child-process capture for process handles and for pipes (a child has three)', () => {
+    for (const signal of ['handles.ProcessWrap', 'handles.PipeWrap']) {
+      expect(planArming([signal]), signal).toEqual({
+        timers: false,
+        sockets: true,
+        files: false,
+        processes: true,
+        heap: false,
+      });
+    }
   });
 
   it("arms everything for memory signals, since unref'd handles show only there", () => {
-    expect(planArming(['heap.floor'])).toEqual({ timers: true, sockets: true, files: false, heap: true });
-    expect(planArming([])).toEqual({ timers: true, sockets: true, files: true, heap: true });
+    expect(planArming(['heap.floor'])).toEqual({
+      timers: true,
+      sockets: true,
+      files: false,
+      processes: false,
+      heap: true,
+    });
+    expect(planArming([])).toEqual({ timers: true, sockets: true, files: true, processes: true, heap: true });
   });
 });
 
