@@ -25,7 +25,7 @@ const PRINTED_FRAMES = 4;
 export const DEFAULT_SETTLE_MS = 100;
 
 /** The handle types the test helpers check, as `ignoreTypes` names them. */
-export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp', 'file'];
+export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp', 'process', 'file'];
 
 /** Options of the test helpers (`configureLeakCheck`, `leakCheck`, `expectNoLeaks`). */
 export interface LeakCheckOptions {
@@ -178,6 +178,7 @@ const NOUN: Readonly<Record<LeakType, string>> = {
   socket: 'socket',
   server: 'server',
   udp: 'UDP socket',
+  process: 'child process',
   file: 'open file',
 };
 

@@ -2,14 +2,16 @@
  * A leak window: creation-site capture armed for every call while some
  * code runs (a test, a file, an `expectNoLeaks` callback), then a list of
  * what that code created and left alive: timers, intervals, client sockets,
- * servers, UDP sockets, and files it opened through `fs` and did not close
- * (Linux: an fd is known open from `/proc/self/fd`).
+ * servers, UDP sockets, child processes still running, and files it opened
+ * through `fs` and did not close (Linux: an fd is known open from
+ * `/proc/self/fd`).
  *
  * The window holds the handles it saw strongly until it is checked: it
  * lasts one test, and a handle it holds is by definition one the code under
  * test forgot. Windows nest (a per-test window around an `expectNoLeaks`):
  * each arms its own wrappers and each sees every call.
  */
+import childProcess = require('node:child_process');
 import fs = require('node:fs');
 import dgram = require('node:dgram');
 import net = require('node:net');
@@ -21,7 +23,7 @@ import { pickSite } from '../probes/stack-frames';
 import { timeoutPrototype } from '../probes/timers';
 
 /** What kind of handle was left alive. */
-export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp' | 'file';
+export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp' | 'process' | 'file';
 
 /** One handle created in the window and alive at its end. */
 export interface Leak {
@@ -73,6 +75,7 @@ export function openLeakWindow(): LeakWindow {
   const sites: CreationSites = armCreationSites({
     timers: true,
     sockets: true,
+    processes: true,
     timerSampleMean: 1,
     onCreate: (handle, kind) => {
       seen.push({ handle, kind });
@@ -157,6 +160,13 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
     type = repeat === null ? 'timeout' : 'interval';
     refed = refOf(t);
     detail = repeat === null ? `in ${t._idleTimeout ?? 0}ms` : `every ${repeat}ms`;
+  } else if (h instanceof childProcess.ChildProcess) {
+    if (h.exitCode !== null || h.signalCode !== null) return null;
+    const handle = (h as unknown as { _handle?: HandleLike | null })._handle;
+    if (handle == null) return null;
+    type = 'process';
+    refed = refOf(handle);
+    detail = `${h.spawnargs.join(' ')} (pid ${h.pid ?? '?'})`;
   } else if (h instanceof dgram.Socket) {
     const handle = udpHandle(h);
     if (handle === null) return null;

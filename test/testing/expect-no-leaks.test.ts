@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -100,6 +101,27 @@ describe('expectNoLeaks', () => {
       );
     },
   );
+
+  it('fails on a child process left running, naming the spawn; one that exited passes', async () => {
+    const args = ['-e', 'setInterval(() => {}, 1e6)'];
+    let child: ChildProcess | undefined;
+    const err = await leaksOf(() => {
+      child = spawn(process.execPath, args);
+    });
+    cleanup.push(() => child?.kill('SIGKILL'));
+    const pid = (child as ChildProcess).pid;
+    expect(err.leaks.map((l) => [l.type, l.detail, l.refed])).toEqual([
+      ['process', `${process.execPath} ${args.join(' ')} (pid ${pid})`, true],
+    ]);
+    expect(err.message).toContain(`child process ${process.execPath} -e`);
+    expect(err.message).toContain(`created at ${__filename}:`);
+    // Its stdio pipes are not reported on their own.
+    expect(err.leaks).toHaveLength(1);
+    await expectNoLeaks(async () => {
+      const done = spawn(process.execPath, ['-e', '0']);
+      await once(done, 'close');
+    });
+  });
 
   it('passes once close() clears both', async () => {
     await expectNoLeaks(() => {
