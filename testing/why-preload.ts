@@ -53,7 +53,7 @@ function start(): void {
   for (const w of env.warnings) writeStderr(`${w}\n`);
   let sites: CreationSites;
   try {
-    sites = armCreationSites({ timers: true, sockets: true, timerSampleMean: 1 });
+    sites = armCreationSites({ timers: true, sockets: true, processes: true, timerSampleMean: 1 });
   } catch (err) {
     writeStderr(`leakwatch why: creation sites not armed (${(err as Error)?.message ?? String(err)})\n`);
     return;

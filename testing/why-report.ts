@@ -8,6 +8,7 @@
  * falls back to where its callback is defined. Stacks go through the app's
  * source maps, so a compiled app is named by its `.ts` lines.
  */
+import childProcess = require('node:child_process');
 import dgram = require('node:dgram');
 import net = require('node:net');
 import type { CreationRecord } from '../probes/creation-sites';
@@ -99,13 +100,27 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
     () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles(),
     [] as unknown[],
   );
+  // A running child's stdio pipes are its own: reported with it, not as sockets.
+  const childStdio = new Set<unknown>();
+  for (const o of active) if (o instanceof childProcess.ChildProcess) for (const p of o.stdio) childStdio.add(p);
   for (const o of active) {
     if (typeof o !== 'object' || o === null) continue;
     // stdout/stderr: Node's own, and writing to them is how this report gets out.
     if (o === process.stdout || o === process.stderr) continue;
+    if (childStdio.has(o)) continue;
     const frames = framesFor(o);
     let h: AliveHandle | null = null;
-    if (o instanceof net.Server) {
+    if (o instanceof childProcess.ChildProcess) {
+      h = {
+        type: 'process',
+        refed: true,
+        detail: `${o.spawnargs.join(' ')} (pid ${o.pid ?? '?'})`,
+        frames,
+        site: pickSite(frames),
+        pooled: false,
+        callback: null,
+      };
+    } else if (o instanceof net.Server) {
       const a = safe(() => o.address(), null);
       h = {
         type: 'server',

@@ -11,6 +11,7 @@ const CLI = path.join(ROOT, 'dist/bin/leakwatch.js');
 const LEAKY = path.join(FIXTURES, 'testing/why/leaky-app.js');
 const CLEAN = path.join(FIXTURES, 'testing/why/clean-app.js');
 const OWN_SIGNALS = path.join(FIXTURES, 'testing/why/own-signals-app.js');
+const CHILD = path.join(FIXTURES, 'testing/why/child-app.js');
 const TS_APP = path.join(FIXTURES, 'testing/why-ts');
 const PRELOAD = path.join(ROOT, 'dist/testing/why-preload.js');
 
@@ -38,6 +39,25 @@ describe('leakwatch why', () => {
     expect(run.stderr().match(/keep process/g)).toHaveLength(1);
     expectBothSites(run.stderr());
     expect(run.stderr()).toContain('process.getActiveResourcesInfo(): ');
+  }, 60_000);
+
+  it('names a child process left running by its spawn line, and not its stdio pipes as sockets', async () => {
+    const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, CHILD], { preload: false });
+    const helper = Number((await run.waitFor(/done (\d+)/))[1]);
+    try {
+      await run.exited;
+      expect(run.stderr()).toMatch(/^leakwatch why: 1 handle keeps process \d+ alive$/m);
+      expect(run.stderr()).toContain(
+        `child process ${process.execPath} -e setTimeout(() => {}, 20000) (pid ${helper}), created at ${siteOf(CHILD, 'LEAK: helper', 'spawn')}`,
+      );
+      expect(run.stderr()).not.toContain('socket to');
+    } finally {
+      try {
+        process.kill(helper, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   }, 60_000);
 
   it('SIGINT to the CLI is forwarded: the child reports, then ends as Ctrl-C ends it', async () => {
