@@ -132,10 +132,7 @@ export function otelTarget(env: Env, warn: Warn): OtelTarget | null {
     );
     return null;
   }
-  const protocolVar =
-    read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
-      ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
-      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocolVar = signalVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
   const protocol = read(env, protocolVar);
   if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
     warn(

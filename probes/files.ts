@@ -123,10 +123,12 @@ export function armFileSites(opts: FileArmOptions = {}): FileSites {
   };
   const remember = (fd: unknown, given: unknown, rec: SampledCreation | null, isNew = true) => {
     if (!armed || typeof fd !== 'number' || !(fd > 2)) return;
-    if (isNew) counts.opens++;
+    if (isNew) {
+      counts.opens++;
+      if (rec === null) counts.capped++;
+    }
     const p = rec === null ? null : asPath(given);
-    if (p === null || rec === null) {
-      if (isNew) counts.capped += rec === null ? 1 : 0;
+    if (rec === null || p === null) {
       // An fd number reused since: its old record must not name this open.
       if (isNew) records.delete(fd);
       return;

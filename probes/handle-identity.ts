@@ -8,6 +8,15 @@ import { AsyncResource } from 'node:async_hooks';
 let asyncIdSymbol: symbol | null | undefined;
 
 /**
+ * `process._getActiveHandles()`: the ref'd sockets, servers, UDP sockets and
+ * child processes (their owner objects); null where Node has no such call.
+ */
+export function activeHandles(): unknown[] | null {
+  const get = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
+  return typeof get === 'function' ? get.call(process) : null;
+}
+
+/**
  * The async id of a timer (its `Symbol(asyncId)` field, lib/internal/timers.js)
  * or of a socket's or server's handle (`AsyncWrap#getAsyncId`); -1 if none.
  * Ids come from one counter that only grows, and an interval keeps its id

@@ -7,6 +7,7 @@
  */
 import childProcess = require('node:child_process');
 import type { CreationRecord, SampledCreation } from './creation-sites';
+import { activeHandles } from './handle-identity';
 
 /** Children listed per group in the suspect's detail. */
 const LISTED_PIDS = 5;
@@ -59,9 +60,7 @@ function commandOf(c: ChildLike): string {
 export function readLiveChildren(recordOf: ((h: object) => CreationRecord | undefined) | null): ChildrenResult {
   const groups = new Map<string, ProcessGroup>();
   const stdioFds = new Set<number>();
-  const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
-  if (typeof getHandles !== 'function') return { groups: [], stdioFds };
-  for (const h of getHandles.call(process)) {
+  for (const h of activeHandles() ?? []) {
     if (!(h instanceof childProcess.ChildProcess)) continue;
     const c = h as unknown as ChildLike;
     if (c.exitCode != null || c.signalCode != null || c._handle == null) continue;

@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { readFdLinks } from './fd-links';
+import { activeHandles } from './handle-identity';
 
 /** What the accounting found. */
 export interface SocketAccounting {
@@ -34,8 +35,8 @@ export function accountSockets(
   ownEndpoints: ReadonlySet<string>,
 ): SocketAccounting | null {
   if (process.platform !== 'linux') return null;
-  const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
-  if (typeof getHandles !== 'function') return null;
+  const active = activeHandles();
+  if (active === null) return null;
   const links = readFdLinks();
   if (links === null) return null;
   const unexplained = new Map<number, string>();
@@ -44,7 +45,7 @@ export function accountSockets(
     if (m !== null) unexplained.set(fd, m[1] as string);
   }
   const handles: object[] = [];
-  for (const h of getHandles.call(process)) {
+  for (const h of active) {
     if (typeof h !== 'object' || h === null) continue;
     const fd = fdOf(h);
     if (fd === null) continue;

@@ -20,8 +20,8 @@ export function reportHeadline(report: LeakReport): string {
     .filter((s) => s.leaking)
     .map((s) => `${columnLabel(s.name)} ${formatRate(s.slopePerSec, s.unit)}`)
     .join(', ');
-  const explains = top !== undefined && (top.growth > 0 || !COUNTED.has(top.kind));
-  if (top !== undefined && (explains || report.verdict !== 'leaking' || grown === '')) return top.title;
-  if (grown === '') return 'no suspect named';
-  return top === undefined ? grown : `${grown}; no listed suspect grew since armed`;
+  if (top === undefined) return grown === '' ? 'no suspect named' : grown;
+  const explains = top.growth > 0 || !COUNTED.has(top.kind);
+  if (explains || report.verdict !== 'leaking' || grown === '') return top.title;
+  return `${grown}; no listed suspect grew since armed`;
 }

@@ -13,6 +13,7 @@ import {
   printedFrames,
   readHolder,
 } from '../probes/stack-frames';
+import type { ChildProcess } from 'node:child_process';
 import type { Leak, LeakType } from './leak-window';
 
 export type { Frame };
@@ -121,8 +122,7 @@ export const BENIGN: Readonly<Record<string, (l: Leak) => boolean>> = Object.fre
   // `fetch` (undici inside Node): its keep-alive sockets and its shared
   // timer are created from Node's own code, unref'd, with no frame of yours.
   nodeInternalUnref: (l: Leak) =>
-    l.type !== 'file' &&
-    !l.refed &&
+    isUnrefd(l) &&
     l.site === null &&
     l.frames.length > 0 &&
     l.frames.every((f) => isNodeInternal(f.file) || isOwnFrame(f.file)),
@@ -134,13 +134,26 @@ export function benignReason(l: Leak): string | null {
   return null;
 }
 
+/**
+ * A handle that could keep the process alive and does not. An open file
+ * never could, so it is never "unref'd": `ignoreUnref` and the benign
+ * filters leave files alone.
+ */
+function isUnrefd(l: Leak): boolean {
+  return !l.refed && l.type !== 'file';
+}
+
+/** A child process in one line: `/usr/bin/node -e … (pid 4242)`. */
+export function childDetail(c: Pick<ChildProcess, 'spawnargs' | 'pid'>): string {
+  return `${c.spawnargs.join(' ')} (pid ${c.pid ?? '?'})`;
+}
+
 /** The leaks the options do not ignore. */
 export function filterLeaks(leaks: readonly Leak[], opts: ResolvedLeakOptions): Leak[] {
   return leaks.filter((l) => {
     if (!opts.strict && benignReason(l) !== null) return false;
     if (opts.ignoreTypes.includes(l.type)) return false;
-    // An open file never keeps the process alive, and is a leak all the same.
-    if (opts.ignoreUnref && !l.refed && l.type !== 'file') return false;
+    if (opts.ignoreUnref && isUnrefd(l)) return false;
     if (opts.ignoreSites.length > 0) {
       for (const f of l.frames) {
         const at = formatLocation(f);
@@ -186,9 +199,7 @@ const NOUN: Readonly<Record<LeakType, string>> = {
 export function describeLeak(l: Leak): string {
   const verb = l.type === 'file' ? 'opened' : 'created';
   const at = l.site === null ? 'creation site unknown' : `${verb} at ${formatLocation(l.site)}`;
-  // A file never holds the process: "unref'd" would say nothing.
-  const unref = l.refed || l.type === 'file' ? '' : " (unref'd)";
-  return `${NOUN[l.type]} ${l.detail}${unref}, ${at}`;
+  return `${NOUN[l.type]} ${l.detail}${isUnrefd(l) ? " (unref'd)" : ''}, ${at}`;
 }
 
 /**

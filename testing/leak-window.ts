@@ -18,7 +18,15 @@ import net = require('node:net');
 import timers = require('node:timers');
 import { armCreationSites, type CreatedKind, type CreationRecord, type CreationSites } from '../probes/creation-sites';
 import { type FileOpening, armFileSites, sameFile } from '../probes/files';
-import { type Frame, LeakError, MAX_FRAMES, type ResolvedLeakOptions, filterLeaks, framesOf } from './leak-format';
+import {
+  type Frame,
+  LeakError,
+  MAX_FRAMES,
+  type ResolvedLeakOptions,
+  childDetail,
+  filterLeaks,
+  framesOf,
+} from './leak-format';
 import { pickSite } from '../probes/stack-frames';
 import { timeoutPrototype } from '../probes/timers';
 
@@ -166,7 +174,7 @@ function describeIfAlive(s: Seen, record: CreationRecord | undefined): Leak | nu
     if (handle == null) return null;
     type = 'process';
     refed = refOf(handle);
-    detail = `${h.spawnargs.join(' ')} (pid ${h.pid ?? '?'})`;
+    detail = childDetail(h);
   } else if (h instanceof dgram.Socket) {
     const handle = udpHandle(h);
     if (handle === null) return null;

@@ -12,12 +12,13 @@ import childProcess = require('node:child_process');
 import dgram = require('node:dgram');
 import net = require('node:net');
 import type { CreationRecord } from '../probes/creation-sites';
+import { activeHandles } from '../probes/handle-identity';
 import { openInspector } from '../probes/inspector-session';
 import { addr, safe } from '../probes/sockets';
 import { type Frame, formatFrame, formatLocation, pickSite, printedFrames } from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
 import { createSourceMapper } from '../agent/source-maps';
-import { MAX_FRAMES, describeLeak, framesOf } from './leak-format';
+import { MAX_FRAMES, childDetail, describeLeak, framesOf } from './leak-format';
 import type { Leak } from './leak-window';
 
 /** Frames printed under each handle. */
@@ -96,10 +97,7 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
   }
 
   const others: Record<string, number> = {};
-  const active = safe(
-    () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles(),
-    [] as unknown[],
-  );
+  const active = safe(() => activeHandles() ?? [], [] as unknown[]);
   // A running child's stdio pipes are its own: reported with it, not as sockets.
   const childStdio = new Set<unknown>();
   for (const o of active) if (o instanceof childProcess.ChildProcess) for (const p of o.stdio) childStdio.add(p);
@@ -114,7 +112,7 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
       h = {
         type: 'process',
         refed: true,
-        detail: `${o.spawnargs.join(' ')} (pid ${o.pid ?? '?'})`,
+        detail: childDetail(o),
         frames,
         site: pickSite(frames),
         pooled: false,
