@@ -12,6 +12,7 @@
 import type { ProfileFile, Suspect } from '../reports/report-schema';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
 import { armFileSites, type FileSites } from '../probes/files';
+import { batched } from '../probes/wrap';
 import { openInspector, type InspectorProbe } from '../probes/inspector-session';
 import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
 import type { AgentView } from './agent-view';
@@ -97,22 +98,25 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   let files: FileSites | null = null;
   let heap: HeapProfiler | null = null;
   let listeners: ListenerCapture | null = null;
-  if (plan.timers || plan.sockets || plan.processes) {
-    try {
-      sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets, processes: plan.processes });
-    } catch (err) {
-      view.onError('arm creation sites', err);
-      notes.push(`creation sites not armed: ${(err as Error)?.message}`);
+  // Both armed, then the ES bindings synced once.
+  batched(() => {
+    if (plan.timers || plan.sockets || plan.processes) {
+      try {
+        sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets, processes: plan.processes });
+      } catch (err) {
+        view.onError('arm creation sites', err);
+        notes.push(`creation sites not armed: ${(err as Error)?.message}`);
+      }
     }
-  }
-  if (plan.files) {
-    try {
-      files = armFileSites();
-    } catch (err) {
-      view.onError('arm file sites', err);
-      notes.push(`file opens not tracked: ${(err as Error)?.message}`);
+    if (plan.files) {
+      try {
+        files = armFileSites();
+      } catch (err) {
+        view.onError('arm file sites', err);
+        notes.push(`file opens not tracked: ${(err as Error)?.message}`);
+      }
     }
-  }
+  });
   let armed = true;
   if (plan.heap) {
     // Loading the native profiler takes 20–130 ms here (bench/snapshot.js):
@@ -159,18 +163,20 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     disarm() {
       if (!armed) return;
       armed = false;
-      for (const [what, off] of [
-        ['creation sites', () => sites?.disarm()],
-        ['file sites', () => files?.disarm()],
-        ['heap profiler', () => heap?.stop()],
-        ['listener warnings', () => listeners?.disarm()],
-      ] as const) {
-        try {
-          off();
-        } catch (err) {
-          view.onError(`disarm ${what}`, err);
+      batched(() => {
+        for (const [what, off] of [
+          ['creation sites', () => sites?.disarm()],
+          ['file sites', () => files?.disarm()],
+          ['heap profiler', () => heap?.stop()],
+          ['listener warnings', () => listeners?.disarm()],
+        ] as const) {
+          try {
+            off();
+          } catch (err) {
+            view.onError(`disarm ${what}`, err);
+          }
         }
-      }
+      });
       view.debug('disarmed');
     },
   };

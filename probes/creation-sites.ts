@@ -132,7 +132,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
   const records = new WeakMap<object, CreationRecord>();
   const counts = { timers: 0, timerStacks: 0, timerStacksCapped: 0, sockets: 0, servers: 0, processes: 0 };
   let armed = true;
-  const { patch, restore } = createPatcher(() => armed);
+  const { patch, publish, restore } = createPatcher(() => armed);
   const sampleMean = opts.timerSampleMean ?? TIMER_SAMPLE_MEAN;
   if (!(Number.isInteger(sampleMean) && sampleMean >= 1)) {
     throw new RangeError(`timerSampleMean must be an integer >= 1, got ${String(sampleMean)}`);
@@ -223,6 +223,7 @@ export function armCreationSites(opts: ArmOptions): CreationSites {
     patch(net.Server.prototype, 'listen', wrapCreate('servers', true));
     patch(dgram, 'createSocket', wrapCreate('sockets', false));
   }
+  publish();
 
   // Async ids only grow: anything whose id is above this one was created
   // after arming, through our wrappers or not (a reference taken earlier).

@@ -108,7 +108,7 @@ export interface FileArmOptions {
 /** Wraps the `fs` calls that open files. */
 export function armFileSites(opts: FileArmOptions = {}): FileSites {
   let armed = true;
-  const { patch, restore } = createPatcher(() => armed);
+  const { patch, publish, restore } = createPatcher(() => armed);
   const records = new Map<number, FileOpening>();
   const counts = { opens: 0, capped: 0 };
   const mayCapture = tokenBucket(opts.stacksPerSecond ?? FILE_STACKS_PER_SECOND);
@@ -198,6 +198,7 @@ export function armFileSites(opts: FileArmOptions = {}): FileSites {
   };
   patch(fs, 'createReadStream', wrapStream);
   patch(fs, 'createWriteStream', wrapStream);
+  publish();
 
   return {
     armedAt: Date.now(),

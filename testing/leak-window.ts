@@ -16,8 +16,9 @@ import fs = require('node:fs');
 import dgram = require('node:dgram');
 import net = require('node:net');
 import timers = require('node:timers');
-import { armCreationSites, type CreatedKind, type CreationRecord, type CreationSites } from '../probes/creation-sites';
+import { armCreationSites, type CreatedKind, type CreationRecord } from '../probes/creation-sites';
 import { type FileOpening, armFileSites, sameFile } from '../probes/files';
+import { batched } from '../probes/wrap';
 import {
   type Frame,
   LeakError,
@@ -80,28 +81,32 @@ const TIMEOUT_PROTO = timeoutPrototype();
 /** Opens a window: every timer, socket and server call is recorded until `close()`. */
 export function openLeakWindow(): LeakWindow {
   const seen: Seen[] = [];
-  const sites: CreationSites = armCreationSites({
-    timers: true,
-    sockets: true,
-    processes: true,
-    timerSampleMean: 1,
-    onCreate: (handle, kind) => {
-      seen.push({ handle, kind });
-    },
-  });
   // The latest opening per fd number: a number closed and opened again is
   // the new file.
   const opened = new Map<number, FileOpening>();
-  const files = armFileSites({
-    stacksPerSecond: Infinity,
-    baseline: false,
-    onOpen: (fd, opening) => opened.set(fd, opening),
-  });
+  // Both armed, then the ES bindings synced once (and once on close).
+  const { sites, files } = batched(() => ({
+    sites: armCreationSites({
+      timers: true,
+      sockets: true,
+      processes: true,
+      timerSampleMean: 1,
+      onCreate: (handle, kind) => {
+        seen.push({ handle, kind });
+      },
+    }),
+    files: armFileSites({
+      stacksPerSecond: Infinity,
+      baseline: false,
+      onOpen: (fd, opening) => opened.set(fd, opening),
+    }),
+  }));
   return {
-    close: () => {
-      sites.disarm();
-      files.disarm();
-    },
+    close: () =>
+      batched(() => {
+        sites.disarm();
+        files.disarm();
+      }),
     alive() {
       const out: Leak[] = [];
       for (const s of seen) {

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import { openSync as openSyncNamed } from 'node:fs';
+import { open as openNamed } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -75,6 +77,18 @@ describe('expectNoLeaks', () => {
       const fd = fds[0] as number;
       expect(err.leaks.map((l) => [l.type, l.detail, l.refed])).toEqual([['file', `${file} (fd ${fd})`, false]]);
       expect(err.message).toContain(`open file ${file} (fd ${fd}), opened at ${__filename}:`);
+      // Functions imported by name, bound before the window armed, reach it too.
+      const handles: fs.promises.FileHandle[] = [];
+      cleanup.push(() => handles.forEach((h) => void h.close()));
+      const named = await leaksOf(async () => {
+        fds.push(openSyncNamed(file, 'r'));
+        handles.push(await openNamed(file, 'r'));
+      });
+      expect(named.leaks.map((l) => [l.type, l.detail])).toEqual([
+        ['file', `${file} (fd ${fds[1]})`],
+        ['file', `${file} (fd ${handles[0]?.fd})`],
+      ]);
+      expect(named.leaks.map((l) => l.site?.file)).toEqual([__filename, __filename]);
       // Opened and closed, every way: nothing to report.
       await expectNoLeaks(async () => {
         await (await fs.promises.open(file, 'r')).close();
