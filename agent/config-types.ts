@@ -48,6 +48,25 @@ export interface StartOptions {
 export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
 
 /** Where the OTLP channel sends, and as whom (agent/otel-env.ts). */
+/** A PEM file an OpenTelemetry variable names. */
+export interface PemFile {
+  /** The variable that named it, for the lines about it. */
+  readonly variable: string;
+  readonly file: string;
+}
+
+/**
+ * TLS for an https collector, from `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`,
+ * `…CLIENT_CERTIFICATE` and `…CLIENT_KEY` (with `LEAKWATCH_OTLP=true`).
+ * Paths only: the exporter reads the files when it starts.
+ */
+export interface OtlpTls {
+  /** The CA(s) the collector's certificate must chain to, instead of Node's trusted CAs. */
+  readonly ca: PemFile | null;
+  /** The client certificate and its key, for mutual TLS: both or neither. */
+  readonly client: { readonly cert: PemFile; readonly key: PemFile } | null;
+}
+
 export interface OtlpTarget {
   readonly url: string;
   /** Request headers: `OTEL_EXPORTER_OTLP_(METRICS_)HEADERS` when `LEAKWATCH_OTLP=true`, else none. */
@@ -63,6 +82,8 @@ export interface OtlpTarget {
   readonly intervalMs: number;
   /** An export's deadline (ms), at most the flush interval (`OTEL_EXPORTER_OTLP_TIMEOUT`, with `LEAKWATCH_OTLP=true`). */
   readonly timeoutMs: number;
+  /** The OTel certificate variables, for an https endpoint with `LEAKWATCH_OTLP=true`; else null. */
+  readonly tls: OtlpTls | null;
 }
 
 /** The fully resolved configuration: no field is ever undefined. */

@@ -8,7 +8,7 @@
  * https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
  */
 import type { Env } from './config';
-import type { Temporality } from './config-types';
+import type { OtlpTls, PemFile, Temporality } from './config-types';
 import { quote } from './endpoint';
 
 /** Where a bad value's line goes. */
@@ -36,6 +36,7 @@ export interface OtelTarget {
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: 'gzip' | 'none';
   readonly timeoutMs: number;
+  readonly tls: OtlpTls | null;
 }
 
 /** A value as the spec reads it: trimmed, and empty means unset. */
@@ -166,7 +167,44 @@ export function otelTarget(env: Env, warn: Warn): OtelTarget | null {
     headers: otelHeaders(env, warn),
     compression: otelCompression(env, warn),
     timeoutMs: otelTimeout(env, warn),
+    tls: otelTls(env, warn, url),
   };
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `…CLIENT_CERTIFICATE` and
+ * `…CLIENT_KEY`: PEM file paths, used for an https endpoint. Set for an
+ * http one, or a client certificate without its key (or the other way
+ * round), is one line and unused. Null when nothing is used.
+ */
+export function otelTls(env: Env, warn: Warn, url: string): OtlpTls | null {
+  const pem = (generic: string): PemFile | null => {
+    const variable = signalVar(env, generic);
+    const file = read(env, variable);
+    return file === undefined ? null : Object.freeze({ variable, file });
+  };
+  const ca = pem('OTEL_EXPORTER_OTLP_CERTIFICATE');
+  const cert = pem('OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE');
+  const key = pem('OTEL_EXPORTER_OTLP_CLIENT_KEY');
+  const set = [ca, cert, key].filter((f): f is PemFile => f !== null);
+  if (set.length === 0) return null;
+  if (!url.startsWith('https:')) {
+    warn(
+      `leakwatch: ${set.map((f) => f.variable).join(', ')} set, but ${url} is not https; ${set.length > 1 ? 'they are' : 'it is'} not used (expected an https:// endpoint for TLS)`,
+    );
+    return null;
+  }
+  let client: OtlpTls['client'] = null;
+  if (cert !== null && key !== null) {
+    client = Object.freeze({ cert, key });
+  } else if (cert !== null || key !== null) {
+    const has = (cert ?? key) as PemFile;
+    const lacks = cert === null ? 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE' : 'OTEL_EXPORTER_OTLP_CLIENT_KEY';
+    warn(
+      `leakwatch: ${has.variable}=${quote(has.file)} needs ${lacks} too (expected a client certificate and its private key, both PEM files); no client certificate sent`,
+    );
+  }
+  return ca === null && client === null ? null : Object.freeze({ ca, client });
 }
 
 /** The metrics-specific variable when set, else the generic one: which one to read. */

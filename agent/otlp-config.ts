@@ -86,7 +86,7 @@ export function resolveOtlp(
     target = otelTarget(env, warn);
   } else if (isHttpUrl(raw)) {
     // The process's OTel credentials go only where its OTel config sends.
-    target = { url: raw, headers: {}, compression: 'none', timeoutMs: OTLP_DEFAULT_TIMEOUT_MS };
+    target = { url: raw, headers: {}, compression: 'none', timeoutMs: OTLP_DEFAULT_TIMEOUT_MS, tls: null };
     headersNotSent = OTEL_HEADER_VARS.filter((name) => read(env, name) !== undefined);
   } else {
     if (options.otlp !== undefined)
@@ -106,5 +106,6 @@ export function resolveOtlp(
     compression: target.compression,
     intervalMs: flush.chosen || !followsOtel ? flush.ms : (otelInterval(env, warn, flush) ?? flush.ms),
     timeoutMs: target.timeoutMs,
+    tls: target.tls,
   });
 }

@@ -17,6 +17,7 @@ import { redactUrl } from '../agent/otlp-config';
 import type { Exporter } from './exporters';
 import { MetricPoints } from './metric-points';
 import { buildResource, commitExport, encodeMetricsRequest } from './otlp-encode';
+import { loadOtlpTls } from './otlp-tls';
 
 /**
  * Connection deadline. A pending TCP connect keeps the event loop alive
@@ -48,6 +49,8 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     otlp.compression === 'gzip' ? (require('node:zlib') as typeof import('node:zlib')).gzipSync : null;
   const where = `otlp ${url}`;
+  // CA and client certificate from the OTel variables: read once, here.
+  const tls = otlp.tls === null ? {} : loadOtlpTls(otlp.tls, (line) => view.onNotice(where, line));
   // An export never outlives its flush interval (10 s at most unless OTEL_EXPORTER_OTLP_TIMEOUT says).
   const timeoutMs = Math.min(otlp.timeoutMs, otlp.intervalMs);
   // Under half the flush interval, so that a connect cut short leaves the
@@ -87,6 +90,7 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
           {
             method: 'POST',
             agent: false,
+            ...tls,
             headers: { ...headers, 'content-length': body.length },
           },
           (res) => {
@@ -157,7 +161,7 @@ export function createOtlpExporter(view: AgentView, otlp: OtlpTarget): Exporter 
   timer.unref();
   const names = Object.keys(otlp.headers);
   view.debug(
-    `otlp: exporting to ${url} every ${otlp.intervalMs}ms, ${otlp.temporality} temporality${otlp.compression === 'gzip' ? ', gzip' : ''}${names.length > 0 ? `, headers ${names.join(', ')}` : ''}`,
+    `otlp: exporting to ${url} every ${otlp.intervalMs}ms, ${otlp.temporality} temporality${otlp.compression === 'gzip' ? ', gzip' : ''}${names.length > 0 ? `, headers ${names.join(', ')}` : ''}${tls.ca !== undefined ? `, CA from ${otlp.tls?.ca?.variable}` : ''}${tls.cert !== undefined ? `, client certificate from ${otlp.tls?.client?.cert.variable}` : ''}`,
   );
   if (otlp.headersNotSent.length > 0) {
     view.debug(

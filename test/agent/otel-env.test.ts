@@ -3,7 +3,7 @@
 // exporter sends, and the resource names the process as the SDK would.
 import { describe, expect, it } from 'vitest';
 import { publicConfig, resolveConfig } from '../../agent/config';
-import { metricsUrl, otelResource, otelTarget, parseEntries } from '../../agent/otel-env';
+import { metricsUrl, otelResource, otelTarget, otelTls, parseEntries } from '../../agent/otel-env';
 
 function target(env: Record<string, string>) {
   const lines: string[] = [];
@@ -13,7 +13,13 @@ function target(env: Record<string, string>) {
 describe('the OTLP endpoint for LEAKWATCH_OTLP=true', () => {
   it('is the spec default when nothing is set', () => {
     expect(target({})).toEqual({
-      target: { url: 'http://localhost:4318/v1/metrics', headers: {}, compression: 'none', timeoutMs: 10_000 },
+      target: {
+        url: 'http://localhost:4318/v1/metrics',
+        headers: {},
+        compression: 'none',
+        timeoutMs: 10_000,
+        tls: null,
+      },
       lines: [],
     });
   });
@@ -169,6 +175,7 @@ describe('resolveConfig: LEAKWATCH_OTLP and the OTel variables', () => {
       compression: 'none',
       intervalMs: 10_000,
       timeoutMs: 10_000,
+      tls: null,
     });
     expect(Object.isFrozen(config.otlp?.headers)).toBe(true);
     expect(resolveConfig({ otlp: 'true' }, OTEL).config.otlp?.url).toBe('http://collector:4318/v1/metrics');
@@ -267,6 +274,76 @@ describe('compression and timeout', () => {
     );
     expect(config.otlp).toMatchObject({ compression: 'none', timeoutMs: 10_000 });
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the certificate variables', () => {
+  const tls = (env: Record<string, string>, url = 'https://collector:4318/v1/metrics') => {
+    const lines: string[] = [];
+    return { tls: otelTls(env, (l) => lines.push(l), url), lines };
+  };
+
+  it('name the CA and the client identity for an https endpoint, the metrics variables first', () => {
+    expect(
+      tls({
+        OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/otel/ca.pem',
+        OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: ' /etc/otel/metrics-ca.pem ',
+        OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/etc/otel/client.pem',
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: '/etc/otel/client.key',
+      }),
+    ).toEqual({
+      tls: {
+        ca: { variable: 'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE', file: '/etc/otel/metrics-ca.pem' },
+        client: {
+          cert: { variable: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', file: '/etc/otel/client.pem' },
+          key: { variable: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', file: '/etc/otel/client.key' },
+        },
+      },
+      lines: [],
+    });
+    expect(tls({ OTEL_EXPORTER_OTLP_CERTIFICATE: '' })).toEqual({ tls: null, lines: [] });
+  });
+
+  it('are one line and unused for an http endpoint', () => {
+    expect(
+      tls(
+        { OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem', OTEL_EXPORTER_OTLP_CLIENT_KEY: '/k.pem' },
+        'http://c:4318/v1/metrics',
+      ),
+    ).toEqual({
+      tls: null,
+      lines: [
+        'leakwatch: OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY set, but http://c:4318/v1/metrics is not https; they are not used (expected an https:// endpoint for TLS)',
+      ],
+    });
+  });
+
+  it('need a client certificate and its key together; one alone is one line and not sent', () => {
+    expect(tls({ OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/c.pem' })).toEqual({
+      tls: null,
+      lines: [
+        'leakwatch: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="/c.pem" needs OTEL_EXPORTER_OTLP_CLIENT_KEY too (expected a client certificate and its private key, both PEM files); no client certificate sent',
+      ],
+    });
+    const { tls: t, lines } = tls({
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem',
+      OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: '/k.pem',
+    });
+    expect(t).toEqual({ ca: { variable: 'OTEL_EXPORTER_OTLP_CERTIFICATE', file: '/ca.pem' }, client: null });
+    expect(lines).toEqual([
+      'leakwatch: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY="/k.pem" needs OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE too (expected a client certificate and its private key, both PEM files); no client certificate sent',
+    ]);
+  });
+
+  it('belong to the OTel endpoint: LEAKWATCH_OTLP with a URL of its own uses none', () => {
+    const env = { OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem' };
+    expect(resolveConfig({}, { LEAKWATCH_OTLP: 'https://127.0.0.1:4318/v1/metrics', ...env }).config.otlp?.tls).toBe(
+      null,
+    );
+    expect(
+      resolveConfig({}, { LEAKWATCH_OTLP: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', ...env }).config.otlp
+        ?.tls,
+    ).toEqual({ ca: { variable: 'OTEL_EXPORTER_OTLP_CERTIFICATE', file: '/ca.pem' }, client: null });
   });
 });
 
