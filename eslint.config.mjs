@@ -6,7 +6,7 @@ import timerUnref from './eslint-rules/timer-unref.mjs';
 const PROCESS_ENV = {
   selector: "MemberExpression[object.name='process'][property.name='env']",
   message:
-    'Only agent/config.ts (the agent) and agent/cli-env.ts (the CLI and test helpers) read process.env: add the variable there and pass the value in.',
+    'Only agent/config.ts (the agent), agent/cli-env.ts (the CLI and test helpers) and agent/worker-gate.ts (LEAKWATCH_WORKERS, before the config loads) read process.env: add the variable there and pass the value in.',
 };
 
 export default tseslint.config(
@@ -42,9 +42,10 @@ export default tseslint.config(
     },
   },
   {
-    // The readers of the environment: the agent's config, and what the CLI
-    // and the test helpers read (they pass the environment on to children).
-    files: ['agent/config.ts', 'agent/cli-env.ts'],
+    // The readers of the environment: the agent's config, what the CLI and
+    // the test helpers read (they pass the environment on to children), and
+    // the worker-thread gate, which decides before the config is loaded.
+    files: ['agent/config.ts', 'agent/cli-env.ts', 'agent/worker-gate.ts'],
     rules: {
       'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'List every export by name.' }],
     },

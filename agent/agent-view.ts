@@ -52,6 +52,8 @@ export interface AgentView {
   readonly self: Readonly<SelfMetrics>;
   readonly history: History;
   readonly state: LeakState;
+  /** 0 in the main thread; a worker thread's agent watches that thread only (agent/agent.ts). */
+  readonly threadId: number;
   readonly heapLimitBytes: number;
   readonly cgroupLimitBytes: number | null;
   readonly debug: Debug;

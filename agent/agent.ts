@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import { readCgroupMemoryLimit } from '../probes/process';
 import { readHeapLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
@@ -29,6 +30,13 @@ export class LeakwatchAgent implements Agent, AgentView {
   readonly heapLimitBytes = readHeapLimit();
   readonly cgroupLimitBytes = readCgroupMemoryLimit();
   readonly startedAt = Date.now();
+  /**
+   * 0 in the main thread. In a worker thread the agent watches that thread
+   * only: its heap, loop and handles are its own, while the process-wide
+   * numbers (RSS, open fds) and the metric channels and control socket
+   * belong to the main thread's agent.
+   */
+  readonly threadId: number = threadId;
   private readonly sampler: Sampler;
   private readonly scratch: JudgeScratch;
   private readonly limits: Limits;
@@ -79,14 +87,20 @@ export class LeakwatchAgent implements Agent, AgentView {
     this.debug(
       `started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, container limit ${this.cgroupLimitBytes ?? 'none'}`,
     );
-    try {
-      this.exporters = startExporters(this);
-    } catch (err) {
-      this.onError('exporters', err);
+    if (this.threadId !== 0) {
+      this.debug(
+        `watching worker thread ${this.threadId}: its heap, event loop and handles; no metric channels, no control socket and no open-fd trend here (the main thread's agent has those)`,
+      );
+    } else {
+      try {
+        this.exporters = startExporters(this);
+      } catch (err) {
+        this.onError('exporters', err);
+      }
     }
     this.timer = setInterval(() => this.tick(), c.intervalMs);
     this.timer.unref();
-    if (c.control) {
+    if (c.control && this.threadId === 0) {
       try {
         // Loaded only when on: LEAKWATCH_CONTROL=false loads nothing.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -149,7 +163,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   private evaluateSome(now: number): void {
     if (this.cycle === null) {
       if (this.self.ticks % this.evalEveryTicks !== 0) return;
-      this.cycle = { specs: signalSpecs(this.history), next: 0, judged: [] };
+      this.cycle = { specs: signalSpecs(this.history, this.threadId !== 0), next: 0, judged: [] };
     }
     const c = this.cycle;
     const share = Math.ceil(c.specs.length / this.evalEveryTicks);
@@ -241,7 +255,7 @@ export class LeakwatchAgent implements Agent, AgentView {
       for (const e of this.exporters) e.onReport?.(report, file);
       // A report is the one thing said without debug mode: users must see it.
       writeStderr(
-        `leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}: ${reportHeadline(report)}; report ${file}\n`,
+        `leakwatch: ${verdict === 'leaking' ? 'leak detected' : 'snapshot'}${this.threadId !== 0 ? ` in worker thread ${this.threadId}` : ''}: ${reportHeadline(report)}; report ${file}\n`,
       );
       return file;
     } catch (err) {

@@ -101,6 +101,11 @@ export interface Config {
   readonly maxReportFiles: number;
   readonly heapSnapshot: boolean;
   readonly control: boolean;
+  /**
+   * `LEAKWATCH_WORKERS` (the preload's; no `start()` option): each worker
+   * thread gets an agent of its own (off).
+   */
+  readonly workers: boolean;
   readonly service: string;
   readonly env: string;
   readonly version: string;

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DurationString, type Milliseconds, formatDuration, parseDuration } from './duration';
-import { TRUE_WORDS, quote, resolveDogStatsD, resolvePrometheus } from './endpoint';
+import { quote, resolveDogStatsD, resolvePrometheus } from './endpoint';
+import { FALSE_WORDS, TRUE_WORDS } from './words';
 
 import type { Config, OtlpTarget, StartOptions } from './config-types';
 import { redactTarget, resolveOtlp } from './otlp-config';
@@ -30,6 +31,7 @@ export const DEFAULTS = Object.freeze({
   maxReportFiles: 20,
   heapSnapshot: false,
   control: true,
+  workers: false,
 });
 
 /** Bounds that keep the agent cheap whatever it is told. */
@@ -59,8 +61,6 @@ export interface Resolved {
   /** Lines for stderr, each naming the variable and the accepted form. */
   readonly warnings: readonly string[];
 }
-
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
 /**
  * Resolves options over environment variables over DEFAULTS.
@@ -265,6 +265,7 @@ export function resolveConfig(options: StartOptions = {}, env: Env = process.env
     maxReportFiles: count('maxReportFiles', options.maxReportFiles, DEFAULTS.maxReportFiles),
     heapSnapshot: bool('heapSnapshot', options.heapSnapshot, DEFAULTS.heapSnapshot),
     control: bool('control', options.control, DEFAULTS.control),
+    workers: bool('workers', undefined, DEFAULTS.workers),
     service: options.service ?? env.DD_SERVICE ?? defaultService(),
     env: options.env ?? env.DD_ENV ?? '',
     version: options.version ?? env.DD_VERSION ?? '',

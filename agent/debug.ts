@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import * as fs from 'node:fs';
 
 /** A debug logger: a no-op unless debug mode is on, so callers pay nothing. */
@@ -11,7 +12,8 @@ const noop = Object.assign((_message: string) => {}, { enabled: false as const }
  */
 export function createDebug(enabled: boolean, write: (line: string) => void = writeStderr): Debug {
   if (!enabled) return noop;
-  const prefix = `leakwatch[${process.pid}]: `;
+  // A worker thread's agent: leakwatch[<pid>/t<thread>].
+  const prefix = `leakwatch[${process.pid}${threadId !== 0 ? `/t${threadId}` : ''}]: `;
   return Object.assign((message: string) => write(`${prefix}${message}\n`), { enabled: true as const });
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Env } from './config';
+import { TRUE_WORDS } from './words';
 
 /** Where a push exporter sends datagrams. */
 export type Endpoint =
@@ -17,9 +18,6 @@ const DOGSTATSD_DEFAULT_PORT = 8125;
  * serves by default (OTEL_EXPORTER_PROMETHEUS_PORT), on loopback.
  */
 export const PROMETHEUS_DEFAULT = Object.freeze({ host: '127.0.0.1', port: 9464 });
-
-/** The words read as "on" in every boolean-ish variable (`1` included). */
-export const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 'true', 'yes', 'on']);
 
 /** Longest DNS name (RFC 1035 §2.3.4); longer input is refused outright. */
 const MAX_HOST_LENGTH = 253;

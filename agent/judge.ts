@@ -66,9 +66,14 @@ export function createJudgeScratch(capacity: number): JudgeScratch {
   return { t: new Float64Array(capacity), v: new Float64Array(capacity) };
 }
 
-/** The specs that apply to the columns in the history now. */
-export function signalSpecs(history: History): SignalSpec[] {
-  const specs = SIGNALS.filter((s) => history.has(s.name));
+/**
+ * The specs that apply to the columns in the history now.
+ * @param thread a worker thread's agent: the open-fd count is the process's,
+ *   judged by the main thread's agent only (one report per fd leak, not one
+ *   per thread)
+ */
+export function signalSpecs(history: History, thread = false): SignalSpec[] {
+  const specs = SIGNALS.filter((s) => history.has(s.name) && !(thread && s.name === COLUMN.fds));
   for (const name of history.names()) {
     if (name.startsWith(HANDLE_PREFIX)) specs.push({ ...HANDLE_SPEC, name });
   }

@@ -6,7 +6,8 @@
  */
 import type { Env } from './config';
 import type { OtlpTarget, StartOptions } from './config-types';
-import { TRUE_WORDS, quote } from './endpoint';
+import { quote } from './endpoint';
+import { TRUE_WORDS } from './words';
 import {
   OTEL_HEADER_VARS,
   OTLP_DEFAULT_TIMEOUT_MS,

@@ -85,6 +85,7 @@ export function buildReport(input: ReportInput): LeakReport {
     agentVersion: VERSION,
     verdict: input.verdict,
     pid: process.pid,
+    ...(agent.threadId !== 0 ? { threadId: agent.threadId } : {}),
     hostname: os.hostname(),
     service: agent.config.service,
     nodeVersion: process.version,

@@ -4,10 +4,10 @@
  * loading `fs/promises` (and the readline and watcher modules it pulls in)
  * into every watched process.
  */
-/** Report files are named `leakwatch-<pid>-<iso time>.json`. */
-export const REPORT_FILE_RE = /^leakwatch-\d+-[\dTZ-]+(?:-\d+)?\.json$/;
+/** Report files are named `leakwatch-<pid>-<iso time>.json`, or `leakwatch-<pid>-t<thread>-<iso time>.json` from a worker thread. */
+export const REPORT_FILE_RE = /^leakwatch-\d+(?:-t\d+)?-[\dTZ-]+(?:-\d+)?\.json$/;
 
-/** The base name (no extension) for a report written now by this process. */
-export function reportBaseName(pid: number, at: Date): string {
-  return `leakwatch-${pid}-${at.toISOString().replace(/[:.]/g, '-')}`;
+/** The base name (no extension) for a report written now by this process (`thread`: a worker's id; 0 for the main thread). */
+export function reportBaseName(pid: number, at: Date, thread = 0): string {
+  return `leakwatch-${pid}${thread !== 0 ? `-t${thread}` : ''}-${at.toISOString().replace(/[:.]/g, '-')}`;
 }

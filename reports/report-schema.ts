@@ -95,6 +95,8 @@ export interface LeakReport {
   /** `leaking` when the detector decided; `snapshot` when asked for one. */
   verdict: 'leaking' | 'snapshot';
   pid: number;
+  /** The worker thread whose agent wrote it (`worker_threads.threadId`); absent from the main thread's. */
+  threadId?: number;
   hostname: string;
   service: string;
   nodeVersion: string;

@@ -73,7 +73,7 @@ export async function writeReport(
 ): Promise<string> {
   try {
     await prepareReportDir(dir, maxFiles);
-    const base = reportBaseName(report.pid, new Date(report.detectedAt));
+    const base = reportBaseName(report.pid, new Date(report.detectedAt), report.threadId);
     let file = path.join(dir, `${base}.json`);
     for (let i = 1; await exists(file); i++) file = path.join(dir, `${base}-${i}.json`);
     const tmp = `${file}.${process.pid}.tmp`;

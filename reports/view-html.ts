@@ -85,7 +85,7 @@ export function renderHtml(model: ViewModel, assets: ChartAssets): string {
   const app = inlineSafe(PAGE_SCRIPT, 'script');
   const csp = `default-src 'none'; script-src ${sha256(lib)} ${sha256(app)}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
   const verdictClass = model.verdict === 'leaking' ? 'verdict leaking' : 'verdict';
-  const title = `leakwatch: ${model.verdict} in ${model.service} (pid ${model.pid})`;
+  const title = `leakwatch: ${model.verdict} in ${model.service} (${model.pidLabel})`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -100,7 +100,7 @@ export function renderHtml(model: ViewModel, assets: ChartAssets): string {
 <body>
 <main>
 <header>
-<h1><span class="${verdictClass}">${e(model.verdict.toUpperCase())}</span> <span>${e(model.service)}</span> <span class="sub">pid ${model.pid} on ${e(model.hostname)}</span></h1>
+<h1><span class="${verdictClass}">${e(model.verdict.toUpperCase())}</span> <span>${e(model.service)}</span> <span class="sub">${e(model.pidLabel)} on ${e(model.hostname)}</span></h1>
 <p class="sub">Detected ${e(formatTime(model.detectedAtMs))}, ${e(formatDuration(model.detectedAtMs - model.startedAtMs))} after start. Detection window ${e(formatDuration(model.windowMs))}${model.armedAtMs === null ? '' : `; tracking armed ${e(formatTime(model.armedAtMs))}`}.</p>
 </header>
 ${renderSignals(model)}
@@ -172,6 +172,7 @@ function renderMetadata(model: ViewModel): string {
   const items = [
     row('service', e(model.service)),
     row('pid', String(model.pid)),
+    ...(model.thread === null ? [] : [row('worker thread', String(model.thread))]),
     row('host', e(model.hostname)),
     row('node', e(model.nodeVersion)),
     row('leakwatch', e(model.agentVersion)),

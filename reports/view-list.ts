@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseReport, type LeakReport } from './report-schema';
 import { REPORT_FILE_RE } from './report-names';
+import { threadOf } from './view-model';
 
 /** One row of `leakwatch view <dir>`. */
 export interface ReportListEntry {
@@ -14,6 +15,8 @@ export interface ReportListEntry {
   /** When the report was detected; from the name (or mtime) when unreadable. */
   detectedAtMs: number;
   pid: number;
+  /** The worker thread that wrote it, or null (the main thread). */
+  thread: number | null;
   service: string;
   verdict: string;
   topSuspect: { kind: string; title: string; site: string | null } | null;
@@ -33,7 +36,7 @@ export async function readReport(file: string, source = file): Promise<LeakRepor
 }
 
 /** `leakwatch-4242-2026-11-26T20-31-05-123Z.json` → pid and time. */
-const NAME_PARTS_RE = /^leakwatch-(\d+)-(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/;
+const NAME_PARTS_RE = /^leakwatch-(\d+)(?:-t(\d+))?-(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z/;
 
 /**
  * Lists the reports in `dir` (files named like `leakwatch-<pid>-<time>.json`),
@@ -54,6 +57,7 @@ async function readEntry(file: string): Promise<ReportListEntry> {
       file,
       detectedAtMs: Date.parse(String(report.detectedAt)),
       pid: report.pid,
+      thread: threadOf(report),
       service: typeof report.service === 'string' ? report.service : '?',
       verdict: report.verdict,
       topSuspect:
@@ -69,7 +73,7 @@ async function readEntry(file: string): Promise<ReportListEntry> {
   } catch (err) {
     // What the name tells: the writer puts the pid and time in it.
     const m = NAME_PARTS_RE.exec(path.basename(file));
-    const at = m === null ? NaN : Date.parse(`${m[2]}T${m[3]}:${m[4]}:${m[5]}.${m[6]}Z`);
+    const at = m === null ? NaN : Date.parse(`${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
     const mtime = Number.isFinite(at)
       ? at
       : await fs.stat(file).then(
@@ -80,6 +84,7 @@ async function readEntry(file: string): Promise<ReportListEntry> {
       file,
       detectedAtMs: mtime,
       pid: m === null ? NaN : Number(m[1]),
+      thread: m?.[2] === undefined ? null : Number(m[2]),
       service: '?',
       verdict: 'unreadable',
       topSuspect: null,

@@ -65,6 +65,10 @@ export interface ViewModel {
   verdict: string;
   service: string;
   pid: number;
+  /** The worker thread whose agent wrote it; null for the main thread. */
+  thread: number | null;
+  /** `pid 123`, or `pid 123, worker thread 2`. */
+  pidLabel: string;
   hostname: string;
   nodeVersion: string;
   agentVersion: string;
@@ -134,6 +138,8 @@ export function buildViewModel(report: LeakReport, source: string, options: View
     verdict: str(report.verdict, '?'),
     service: str(report.service, '?'),
     pid: num(report.pid),
+    thread: threadOf(report),
+    pidLabel: pidLabel(num(report.pid), threadOf(report)),
     hostname: str(report.hostname, '?'),
     nodeVersion: str(report.nodeVersion, '?'),
     agentVersion: str(report.agentVersion, '?'),
@@ -220,4 +226,15 @@ function suspectView(s: LeakReport['suspects'][number]): Omit<SuspectView, 'rank
     callback: cb ? `${displayName(str(cb.name))}${cb.location ? ` (${str(cb.location)})` : ''}` : null,
     detail,
   };
+}
+
+/** A report's worker thread: a whole number above 0, else null (the main thread, or a report from before threads). */
+export function threadOf(report: { threadId?: unknown }): number | null {
+  const t = report.threadId;
+  return typeof t === 'number' && Number.isInteger(t) && t > 0 ? t : null;
+}
+
+/** `pid 123`, or `pid 123, worker thread 2`. */
+export function pidLabel(pid: number, thread: number | null): string {
+  return `pid ${pid}${thread === null ? '' : `, worker thread ${thread}`}`;
 }

@@ -8,7 +8,7 @@ import { drawSparkline } from './sparkline';
 import { formatClock, formatDuration, formatTime, formatValue } from './view-format';
 import type { ReportListEntry } from './view-list';
 import type { ChartSeriesView } from './view-charts';
-import type { SuspectView, ViewModel } from './view-model';
+import { pidLabel, type SuspectView, type ViewModel } from './view-model';
 
 /** How the terminal view is rendered. */
 export interface TextOptions {
@@ -130,7 +130,7 @@ export function renderReportText(model: ViewModel, options: TextOptions): string
   const out: string[] = [];
   const verdict = s(model.verdict).toUpperCase();
   const head = wrap(
-    `${verdict} ${s(model.service)} · pid ${model.pid} · ${s(model.hostname)} · node ${s(model.nodeVersion)}`,
+    `${verdict} ${s(model.service)} · ${model.pidLabel} · ${s(model.hostname)} · node ${s(model.nodeVersion)}`,
     width,
     '',
   );
@@ -273,7 +273,7 @@ export function renderListText(dir: string, entries: readonly ReportListEntry[],
   for (const e of entries) {
     out.push('');
     if (e.error !== null) {
-      const pid = Number.isNaN(e.pid) ? '' : `  pid ${e.pid}`;
+      const pid = Number.isNaN(e.pid) ? '' : `  ${pidLabel(e.pid, e.thread)}`;
       out.push(
         `${formatTime(e.detectedAtMs)}  ${p.red('unreadable')}${pid}`,
         ...wrap(s(e.error), width, '    '),
@@ -282,7 +282,9 @@ export function renderListText(dir: string, entries: readonly ReportListEntry[],
       continue;
     }
     const verdict = e.verdict === 'leaking' ? p.red('leaking') : p.cyan(s(e.verdict));
-    out.push(`${formatTime(e.detectedAtMs)}  ${verdict}  ${p.bold(truncateEnd(s(e.service), 30))}  pid ${e.pid}`);
+    out.push(
+      `${formatTime(e.detectedAtMs)}  ${verdict}  ${p.bold(truncateEnd(s(e.service), 30))}  ${pidLabel(e.pid, e.thread)}`,
+    );
     out.push(
       `    ${truncateEnd(e.topSuspect === null ? 'no suspects named' : s(`${e.topSuspect.kind}: ${e.topSuspect.title}`), width - 4)}`,
     );

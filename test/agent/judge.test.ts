@@ -46,6 +46,16 @@ describe('judge', () => {
     expect(unitOf(COLUMN.loopP99)).toBe('ms');
   });
 
+  it("leaves the process's open-fd count to the main thread: a worker's agent does not judge it", () => {
+    const h = historyOf(3, { [COLUMN.fds]: () => 1, [COLUMN.heapFloor]: () => 1, 'handles.Timeout': () => 1 });
+    expect(signalSpecs(h).map((s) => s.name)).toContain(COLUMN.fds);
+    expect(
+      signalSpecs(h, true)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([COLUMN.heapFloor, 'handles.Timeout'].sort());
+  });
+
   it('waits for half a window before the half test, and a whole window before the full one', () => {
     const scratch = createJudgeScratch(600);
     const spec = { ...HANDLE_SPEC, name: 'handles.Timeout' };

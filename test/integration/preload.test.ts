@@ -52,6 +52,7 @@ describe('preload', () => {
       'agent/register.js',
       'agent/report-dir-check.js',
       'agent/version.js',
+      'agent/words.js',
     ]);
     expect(run.stderr()).toBe('');
   });

@@ -35,6 +35,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
     self: createSelfMetrics(),
     history: undefined as never,
     state: 'watching' as LeakState,
+    threadId: 0,
     heapLimitBytes: 4_000_000_000,
     cgroupLimitBytes: null,
     debug: Object.assign((_m: string) => {}, { enabled: false as const }),

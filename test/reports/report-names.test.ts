@@ -20,6 +20,17 @@ describe('report names', () => {
     expect(REPORT_FILE_RE.test('leakwatch-x-2026.json')).toBe(false);
   });
 
+  it("names a worker thread's report by its thread too", () => {
+    const base = reportBaseName(4242, new Date('2026-11-27T13:05:09.123Z'), 3);
+    expect(base).toBe('leakwatch-4242-t3-2026-11-27T13-05-09-123Z');
+    expect(REPORT_FILE_RE.test(`${base}.json`)).toBe(true);
+    expect(REPORT_FILE_RE.test(`${base}-2.json`)).toBe(true);
+    expect(REPORT_FILE_RE.test('leakwatch-4242-t-2026-11-27T13-05-09-123Z.json')).toBe(false);
+    expect(reportBaseName(4242, new Date('2026-11-27T13:05:09.123Z'), 0)).toBe(
+      'leakwatch-4242-2026-11-27T13-05-09-123Z',
+    );
+  });
+
   // The stderr line and the DogStatsD event both say what a report is about with it.
   it('heads a report with its top suspect, else its leaking signals, else says no suspect was named', () => {
     const report = timer();

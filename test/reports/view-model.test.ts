@@ -8,6 +8,7 @@ import { MAX_HANDLE_SERIES } from '../../reports/view-charts';
 import { buildViewModel, DEFAULT_MAX_POINTS } from '../../reports/view-model';
 import { sanitizeText } from '../../reports/safe-text';
 import { renderReportText, truncateMiddle, wrap } from '../../reports/view-terminal';
+import { renderHtml } from '../../reports/view-html';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeReport } = require('../fixtures/reports/make-report.js') as { makeReport: (o?: object) => LeakReport };
 
@@ -174,5 +175,21 @@ describe('buildViewModel', () => {
     ];
     const text = renderReportText(buildViewModel(r, 'x.json'), { color: false });
     expect(text).toContain('… 1 more frame\n');
+  });
+});
+
+describe('a worker thread report', () => {
+  it("names the thread beside the pid; the main thread's, and a bad value, name the pid alone", () => {
+    const worker = buildViewModel({ ...makeReport(), pid: 4242, threadId: 3 } as LeakReport, 'r.json');
+    expect(worker.thread).toBe(3);
+    expect(worker.pidLabel).toBe('pid 4242, worker thread 3');
+    expect(renderReportText(worker, { color: false, width: 100 })).toContain('· pid 4242, worker thread 3 ·');
+    const html = renderHtml(worker, { js: '', css: '' });
+    expect(html).toContain('(pid 4242, worker thread 3)</title>');
+    expect(html).toContain('<dt>worker thread</dt><dd>3</dd>');
+    const main = buildViewModel({ ...makeReport(), pid: 4242 }, 'r.json');
+    expect([main.thread, main.pidLabel]).toEqual([null, 'pid 4242']);
+    const bad = buildViewModel({ ...makeReport(), pid: 4242, threadId: -1 } as LeakReport, 'r.json');
+    expect([bad.thread, bad.pidLabel]).toEqual([null, 'pid 4242']);
   });
 });
