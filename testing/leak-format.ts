@@ -26,7 +26,16 @@ const PRINTED_FRAMES = 4;
 export const DEFAULT_SETTLE_MS = 100;
 
 /** The handle types the test helpers check, as `ignoreTypes` names them. */
-export const LEAK_TYPES: readonly LeakType[] = ['timeout', 'interval', 'socket', 'server', 'udp', 'process', 'file'];
+export const LEAK_TYPES: readonly LeakType[] = [
+  'timeout',
+  'interval',
+  'socket',
+  'server',
+  'udp',
+  'process',
+  'worker',
+  'file',
+];
 
 /** Options of the test helpers (`configureLeakCheck`, `leakCheck`, `expectNoLeaks`). */
 export interface LeakCheckOptions {
@@ -192,6 +201,7 @@ const NOUN: Readonly<Record<LeakType, string>> = {
   server: 'server',
   udp: 'UDP socket',
   process: 'child process',
+  worker: 'worker',
   file: 'open file',
 };
 

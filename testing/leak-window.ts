@@ -19,6 +19,7 @@ import timers = require('node:timers');
 import { armCreationSites, type CreatedKind, type CreationRecord } from '../probes/creation-sites';
 import { type FileOpening, armFileSites, sameFile } from '../probes/files';
 import { batched } from '../probes/wrap';
+import { armWorkerSites } from '../probes/workers';
 import {
   type Frame,
   LeakError,
@@ -32,14 +33,14 @@ import { pickSite } from '../probes/stack-frames';
 import { timeoutPrototype } from '../probes/timers';
 
 /** What kind of handle was left alive. */
-export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp' | 'process' | 'file';
+export type LeakType = 'timeout' | 'interval' | 'socket' | 'server' | 'udp' | 'process' | 'worker' | 'file';
 
 /** One handle created in the window and alive at its end. */
 export interface Leak {
   type: LeakType;
   /** Whether it keeps the event loop (and the process) alive (an open file never does). */
   refed: boolean;
-  /** `every 1000ms`, `in 5000ms`, `to 127.0.0.1:4000`, `on 127.0.0.1:39211`, `/tmp/a.log (fd 23)`. */
+  /** `every 1000ms`, `in 5000ms`, `to 127.0.0.1:4000`, `on 127.0.0.1:39211`, `thread 3 (./task.js)`, `/tmp/a.log (fd 23)`. */
   detail: string;
   /** The creation stack, innermost first (source-mapped when vitest or `--enable-source-maps` maps stacks). */
   frames: Frame[];
@@ -84,8 +85,8 @@ export function openLeakWindow(): LeakWindow {
   // The latest opening per fd number: a number closed and opened again is
   // the new file.
   const opened = new Map<number, FileOpening>();
-  // Both armed, then the ES bindings synced once (and once on close).
-  const { sites, files } = batched(() => ({
+  // All armed, then the ES bindings synced once (and once on close).
+  const { sites, files, workers } = batched(() => ({
     sites: armCreationSites({
       timers: true,
       sockets: true,
@@ -100,18 +101,31 @@ export function openLeakWindow(): LeakWindow {
       baseline: false,
       onOpen: (fd, opening) => opened.set(fd, opening),
     }),
+    workers: armWorkerSites(),
   }));
   return {
     close: () =>
       batched(() => {
         sites.disarm();
         files.disarm();
+        workers.disarm();
       }),
     alive() {
       const out: Leak[] = [];
       for (const s of seen) {
         const leak = describeIfAlive(s, sites.recordOf(s.handle));
         if (leak !== null) out.push(leak);
+      }
+      for (const { worker, record } of workers.running()) {
+        const frames = framesOf(record.holder, MAX_FRAMES);
+        out.push({
+          type: 'worker',
+          refed: record.refed,
+          detail: `thread ${worker.threadId} (${record.script})`,
+          frames,
+          site: pickSite(frames),
+          pooled: false,
+        });
       }
       for (const [fd, o] of opened) {
         const leak = describeFileIfOpen(fd, o);

@@ -21,6 +21,8 @@ import { isMainThread } from 'node:worker_threads';
 import { testingFromEnv } from '../agent/cli-env';
 import { writeStderr } from '../agent/debug';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
+import { armWorkerSites, type WorkerSites } from '../probes/workers';
+import { batched } from '../probes/wrap';
 
 const KEY = Symbol.for('leakwatch.why');
 /** Event-loop utilisation under which a sampling period counts as idle. */
@@ -34,12 +36,12 @@ const MAX_IDLE_STEP_MS = 250;
 const REPORT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** Prints the report once; resolves when it is written. */
-async function report(sites: CreationSites): Promise<void> {
+async function report(sites: CreationSites, workers: WorkerSites | null): Promise<void> {
   try {
     // Loaded on demand: the inspector and source maps cost nothing until asked.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { formatWhy, gatherWhy } = require('./why-report') as typeof import('./why-report');
-    const r = await gatherWhy((h) => sites.recordOf(h));
+    const r = await gatherWhy((h) => sites.recordOf(h), workers?.running() ?? []);
     writeStderr(`${formatWhy(r, process.pid)}\n`);
   } catch (err) {
     writeStderr(`leakwatch why: could not list live handles (${(err as Error)?.message ?? String(err)})\n`);
@@ -52,8 +54,17 @@ function start(): void {
   const env = testingFromEnv();
   for (const w of env.warnings) writeStderr(`${w}\n`);
   let sites: CreationSites;
+  let workers: WorkerSites | null = null;
   try {
-    sites = armCreationSites({ timers: true, sockets: true, processes: true, timerSampleMean: 1 });
+    sites = batched(() => {
+      const s = armCreationSites({ timers: true, sockets: true, processes: true, timerSampleMean: 1 });
+      try {
+        workers = armWorkerSites();
+      } catch (err) {
+        writeStderr(`leakwatch why: worker threads not tracked (${(err as Error)?.message ?? String(err)})\n`);
+      }
+      return s;
+    });
   } catch (err) {
     writeStderr(`leakwatch why: creation sites not armed (${(err as Error)?.message ?? String(err)})\n`);
     return;
@@ -72,7 +83,7 @@ function start(): void {
   // would have done: re-raised, unless the app handles it itself.
   const reportThenPassOn = (then: () => void = () => {}): void => {
     reporting = true;
-    void report(sites).then(() => {
+    void report(sites, workers).then(() => {
       reporting = false;
       for (const signal of pending) {
         stopListening(signal);

@@ -15,8 +15,16 @@ import type { CreationRecord } from '../probes/creation-sites';
 import { activeHandles } from '../probes/handle-identity';
 import { openInspector } from '../probes/inspector-session';
 import { addr, safe } from '../probes/sockets';
-import { type Frame, formatFrame, formatLocation, pickSite, printedFrames } from '../probes/stack-frames';
+import {
+  type Frame,
+  type StackHolder,
+  formatFrame,
+  formatLocation,
+  pickSite,
+  printedFrames,
+} from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
+import type { WorkerRecord } from '../probes/workers';
 import { createSourceMapper } from '../agent/source-maps';
 import { MAX_FRAMES, childDetail, describeLeak, framesOf } from './leak-format';
 import type { Leak } from './leak-window';
@@ -51,15 +59,19 @@ interface TimeoutLike {
  * Gathers the report.
  * @param recordOf creation records of the `why` preload's wrappers
  */
-export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefined): Promise<WhyReport> {
+export async function gatherWhy(
+  recordOf: (h: object) => CreationRecord | undefined,
+  workers: readonly { worker: { threadId: number }; record: WorkerRecord }[] = [],
+): Promise<WhyReport> {
   const mapper = createSourceMapper();
-  const framesFor = (h: object): Frame[] => {
-    const rec = recordOf(h);
-    if (rec === undefined || rec === 1) return [];
-    return framesOf(rec.holder, MAX_FRAMES).map((f) => {
+  const mapped = (holder: StackHolder): Frame[] =>
+    framesOf(holder, MAX_FRAMES).map((f) => {
       const m = mapper.map(f);
       return m === null ? f : { fn: f.fn, ...m };
     });
+  const framesFor = (h: object): Frame[] => {
+    const rec = recordOf(h);
+    return rec === undefined || rec === 1 ? [] : mapped(rec.holder);
   };
   const handles: AliveHandle[] = [];
 
@@ -94,6 +106,22 @@ export async function gatherWhy(recordOf: (h: object) => CreationRecord | undefi
     }
   } finally {
     insp.close();
+  }
+
+  // A running worker holds the loop through its message port, which no
+  // handle list shows: only the record of its creation names it.
+  for (const { worker, record } of workers) {
+    if (!record.refed) continue;
+    const frames = mapped(record.holder);
+    handles.push({
+      type: 'worker',
+      refed: true,
+      detail: `thread ${worker.threadId} (${record.script})`,
+      frames,
+      site: pickSite(frames),
+      pooled: false,
+      callback: null,
+    });
   }
 
   const others: Record<string, number> = {};

@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoLeaks, LeakError } from '../../testing/expect-no-leaks';
 import { FIXTURES } from '../helpers';
@@ -135,6 +136,33 @@ describe('expectNoLeaks', () => {
       const done = spawn(process.execPath, ['-e', '0']);
       await once(done, 'close');
     });
+  });
+
+  it("fails on a worker thread left running, naming its new Worker line; an unref'd one says so, an ended one passes", async () => {
+    const code = 'setInterval(() => {}, 1e6)';
+    let worker: Worker | undefined;
+    const err = await leaksOf(() => {
+      worker = new Worker(code, { eval: true });
+    });
+    cleanup.push(() => void worker?.terminate());
+    const id = (worker as Worker).threadId;
+    expect(err.leaks.map((l) => [l.type, l.detail, l.refed])).toEqual([['worker', `thread ${id} ([eval])`, true]]);
+    expect(err.message).toContain(`worker thread ${id} ([eval]), created at ${__filename}:`);
+    let background: Worker | undefined;
+    const unref = await leaksOf(() => {
+      background = new Worker(code, { eval: true });
+      background.unref();
+    });
+    cleanup.push(() => void background?.terminate());
+    expect(unref.leaks.map((l) => [l.type, l.refed])).toEqual([['worker', false]]);
+    expect(unref.message).toContain("(unref'd)");
+    await expectNoLeaks(async () => {
+      const w = new Worker(code, { eval: true });
+      await once(w, 'online');
+      await w.terminate();
+    });
+    // Made before arming, the class still answers instanceof.
+    expect(worker).toBeInstanceOf(Worker);
   });
 
   it('passes once close() clears both', async () => {

@@ -12,6 +12,7 @@ const LEAKY = path.join(FIXTURES, 'testing/why/leaky-app.js');
 const CLEAN = path.join(FIXTURES, 'testing/why/clean-app.js');
 const OWN_SIGNALS = path.join(FIXTURES, 'testing/why/own-signals-app.js');
 const CHILD = path.join(FIXTURES, 'testing/why/child-app.js');
+const WORKER = path.join(FIXTURES, 'testing/why/worker-app.mjs');
 const TS_APP = path.join(FIXTURES, 'testing/why-ts');
 const PRELOAD = path.join(ROOT, 'dist/testing/why-preload.js');
 
@@ -58,6 +59,20 @@ describe('leakwatch why', () => {
         // Already gone.
       }
     }
+  }, 60_000);
+
+  it("names a worker thread left running by its new Worker line, and not an unref'd one", async () => {
+    const run = runNode([CLI, 'why', '--idle', '1s', '--', process.execPath, WORKER], { preload: false });
+    await run.waitFor(/done/);
+    expect((await run.exited).code, run.stderr()).toBe(143);
+    expect(run.stderr()).toMatch(/^leakwatch why: 1 handle keeps process \d+ alive$/m);
+    expect(run.stderr()).toMatch(
+      new RegExp(
+        `^  - worker thread \\d+ \\(\\[eval\\]\\), created at ${siteOf(WORKER, 'LEAK: worker', 'new Worker').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`,
+        'm',
+      ),
+    );
+    expect(run.stderr().match(/worker thread/g)).toHaveLength(1);
   }, 60_000);
 
   it('SIGINT to the CLI is forwarded: the child reports, then ends as Ctrl-C ends it', async () => {
