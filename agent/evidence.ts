@@ -11,6 +11,7 @@ import { reportBaseName } from '../reports/report-names';
 import type { InspectorProbe } from '../probes/inspector-session';
 import type { ListenerCapture } from '../probes/listeners';
 import { readLiveChildren } from '../probes/processes';
+import type { WorkerSites } from '../probes/workers';
 import { readLiveSockets } from '../probes/sockets';
 import { readLiveTimers } from '../probes/timers';
 import { formatFrame, pickSite, readHolder } from '../probes/stack-frames';
@@ -25,6 +26,8 @@ import {
   heapSuspect,
   mapLocation,
   processSuspect,
+  workerSuspect,
+  type WorkerGroup,
   socketSuspect,
   timerSuspect,
 } from './suspects';
@@ -32,6 +35,8 @@ import type { Evidence, Tracking } from './tracking';
 
 /** Heap sites listed as suspects (the pprof file has them all). */
 export const MAX_HEAP_SUSPECTS = 10;
+/** Thread ids listed per worker group. */
+const MAX_LISTED_THREADS = 10;
 
 /** `1 timer`, `2 timers`: a count with its noun, for the report's notes. */
 function counted(n: number, one: string, many = `${one}s`): string {
@@ -96,6 +101,7 @@ export async function gatherHandles(
     );
   const children = readLiveChildren(recordOf);
   for (const g of children.groups) evidence.suspects.push(processSuspect(g, ctx));
+  if (tracking?.workers) for (const g of workerGroups(tracking.workers)) evidence.suspects.push(workerSuspect(g, ctx));
   const own = ownEndpoints(view);
   const filters = [...socketFilters(own), childStdioFilter(children.stdioFds)];
   const sockets = await readLiveSockets(insp, recordOf, (m) => filters.find((f) => f.test(m))?.name ?? null, {
@@ -283,4 +289,21 @@ export function growthSince(
     growth: (v[n - 1] as number) - (v[i] as number),
     seconds: ((t[n - 1] as number) - (t[i] as number)) / 1_000,
   };
+}
+
+/** The running worker threads made while armed, grouped by script, largest first. */
+function workerGroups(workers: WorkerSites): WorkerGroup[] {
+  const groups = new Map<string, WorkerGroup>();
+  for (const { worker, record } of workers.running()) {
+    let g = groups.get(record.script);
+    if (g === undefined) {
+      g = { script: record.script, count: 0, threadIds: [], refed: 0, samples: [] };
+      groups.set(record.script, g);
+    }
+    g.count++;
+    if (record.refed) g.refed++;
+    if (g.threadIds.length < MAX_LISTED_THREADS) g.threadIds.push(worker.threadId);
+    g.samples.push(record);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
 }

@@ -200,25 +200,66 @@ export function socketSuspect(g: SocketGroup, ctx: SuspectContext): Suspect {
   };
 }
 
-/** A suspect from a group of live child processes running the same command. */
-export function processSuspect(g: ProcessGroup, ctx: SuspectContext): Suspect {
+/**
+ * A suspect from a group of live things made at sampled sites (child
+ * processes, worker threads): the site the samples agree on, growth from
+ * those made while armed.
+ */
+function liveGroupSuspect(
+  kind: 'process' | 'worker',
+  g: { count: number; refed: number; createdWhileArmed: number; samples: readonly SampledCreation[] },
+  title: (growth: number) => string,
+  detail: Record<string, string>,
+  ctx: SuspectContext,
+): Suspect {
   const { site, stack, distinctSites, oldestAt } = siteFromSamples(g.samples, ctx);
   const { growth, growthPerSec } = growthOf(g.createdWhileArmed, ctx);
-  const n = g.count;
   return {
-    kind: 'process',
-    title: `${n} live child process${n === 1 ? '' : 'es'}: ${g.command}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
-    count: n,
+    kind,
+    title: title(growth),
+    count: g.count,
     growth,
     growthPerSec,
     site,
     stack,
-    detail: {
-      command: g.command,
-      pids: g.pids.join(' '),
-      ...groupDetail(g, distinctSites, oldestAt, ctx),
-    },
+    detail: { ...detail, ...groupDetail(g, distinctSites, oldestAt, ctx) },
   };
+}
+
+/** A suspect from a group of live child processes running the same command. */
+export function processSuspect(g: ProcessGroup, ctx: SuspectContext): Suspect {
+  const n = g.count;
+  return liveGroupSuspect(
+    'process',
+    g,
+    (growth) =>
+      `${n} live child process${n === 1 ? '' : 'es'}: ${g.command}${growth > 0 ? ` (+${growth} since armed)` : ''}`,
+    { command: g.command, pids: g.pids.join(' ') },
+    ctx,
+  );
+}
+
+/** Worker threads still running that were made while armed, with the same script. */
+export interface WorkerGroup {
+  /** The path or URL given to `new Worker`, or `[eval]`. */
+  script: string;
+  count: number;
+  /** The first few thread ids. */
+  threadIds: number[];
+  refed: number;
+  samples: SampledCreation[];
+}
+
+/** A suspect from a group of running worker threads: each was made while armed, so all of it is growth. */
+export function workerSuspect(g: WorkerGroup, ctx: SuspectContext): Suspect {
+  const n = g.count;
+  return liveGroupSuspect(
+    'worker',
+    { ...g, createdWhileArmed: n },
+    (growth) => `${n} running worker thread${n === 1 ? '' : 's'}: ${g.script} (+${growth} since armed)`,
+    { script: g.script, threadIds: g.threadIds.join(' ') },
+    ctx,
+  );
 }
 
 /**
@@ -275,7 +316,11 @@ export function rankSuspects(suspects: Suspect[], signals: readonly string[]): S
     if (s.kind === 'heap') return 2;
     return s.growth >= MATERIAL_HANDLE_GROWTH ? 3 : 1;
   };
-  const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + tier(s);
+  // A running worker holds four fds of its own (its loop's epoll and
+  // eventfd, two pipes): it is their cause, so a worker group that grew
+  // outranks the fd groups it explains, however much more they grew.
+  const cause = (s: Suspect) => (s.kind === 'worker' && s.growth > 0 ? 2.5 : 0);
+  const score = (s: Suspect) => (kinds.has(s.kind) ? 4 : 0) + tier(s) + cause(s);
   return suspects.sort(
     (a, b) =>
       score(b) - score(a) ||
@@ -301,6 +346,7 @@ export function kindsForSignals(signals: readonly string[]): Set<Suspect['kind']
       out.add('server');
       out.add('file');
       out.add('process');
+      out.add('worker');
     } else if (s.startsWith('heap.') || s.startsWith('space.') || s === 'rss') {
       out.add('heap');
       // Leaked listeners (and what their closures hold) are memory too.

@@ -13,6 +13,7 @@ import type { ProfileFile, Suspect } from '../reports/report-schema';
 import { armCreationSites, type CreationSites } from '../probes/creation-sites';
 import { armFileSites, type FileSites } from '../probes/files';
 import { batched } from '../probes/wrap';
+import { armWorkerSites, type WorkerSites } from '../probes/workers';
 import { openInspector, type InspectorProbe } from '../probes/inspector-session';
 import { armListenerWarnings, type ListenerCapture } from '../probes/listeners';
 import type { AgentView } from './agent-view';
@@ -42,6 +43,8 @@ export interface Tracking {
   readonly sites: CreationSites | null;
   /** File-open wrappers and the fds open at arming, when the fd count grows. */
   readonly files: FileSites | null;
+  /** Worker threads made while armed, when the fd count grows. */
+  readonly workers: WorkerSites | null;
   /** The heap sampling profiler, when memory is suspected. */
   readonly heap: HeapProfiler | null;
   readonly listeners: ListenerCapture | null;
@@ -58,6 +61,8 @@ export interface ArmPlan {
   files: boolean;
   /** Child processes: their handles, their stdio pipes and their fds. */
   processes: boolean;
+  /** Worker threads: each holds fds of its own (its loop's epoll and eventfd, pipes). */
+  workers: boolean;
   heap: boolean;
 }
 
@@ -68,13 +73,13 @@ export interface ArmPlan {
  * or empty signal list arms everything.
  */
 export function planArming(signals: readonly string[]): ArmPlan {
-  const plan: ArmPlan = { timers: false, sockets: false, files: false, processes: false, heap: false };
+  const plan: ArmPlan = { timers: false, sockets: false, files: false, processes: false, workers: false, heap: false };
   let known = false;
   for (const s of signals) {
     if (s === 'handles.Timeout' || s === 'handles.Immediate') {
       plan.timers = known = true;
     } else if (s === 'fds') {
-      plan.sockets = plan.files = plan.processes = known = true;
+      plan.sockets = plan.files = plan.processes = plan.workers = known = true;
     } else if (s === 'handles.ProcessWrap' || s === 'handles.PipeWrap') {
       plan.sockets = plan.processes = known = true;
     } else if (s.startsWith(HANDLE_PREFIX)) {
@@ -83,7 +88,7 @@ export function planArming(signals: readonly string[]): ArmPlan {
       plan.heap = plan.timers = plan.sockets = known = true;
     }
   }
-  return known ? plan : { timers: true, sockets: true, files: true, processes: true, heap: true };
+  return known ? plan : { timers: true, sockets: true, files: true, processes: true, workers: true, heap: true };
 }
 
 /**
@@ -96,9 +101,10 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   const notes: string[] = [];
   let sites: CreationSites | null = null;
   let files: FileSites | null = null;
+  let workers: WorkerSites | null = null;
   let heap: HeapProfiler | null = null;
   let listeners: ListenerCapture | null = null;
-  // Both armed, then the ES bindings synced once.
+  // All armed, then the ES bindings synced once.
   batched(() => {
     if (plan.timers || plan.sockets || plan.processes) {
       try {
@@ -114,6 +120,14 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
       } catch (err) {
         view.onError('arm file sites', err);
         notes.push(`file opens not tracked: ${(err as Error)?.message}`);
+      }
+    }
+    if (plan.workers) {
+      try {
+        workers = armWorkerSites();
+      } catch (err) {
+        view.onError('arm worker sites', err);
+        notes.push(`worker threads not tracked: ${(err as Error)?.message}`);
       }
     }
   });
@@ -148,13 +162,14 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     view.onError('arm listener warnings', err);
   }
   view.debug(
-    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens', plan.processes && 'child processes'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
+    `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens', plan.processes && 'child processes', plan.workers && 'worker threads'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
   );
   return {
     armedAt,
     signals,
     sites,
     files,
+    workers,
     get heap() {
       return heap;
     },
@@ -167,6 +182,7 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
         for (const [what, off] of [
           ['creation sites', () => sites?.disarm()],
           ['file sites', () => files?.disarm()],
+          ['worker sites', () => workers?.disarm()],
           ['heap profiler', () => heap?.stop()],
           ['listener warnings', () => listeners?.disarm()],
         ] as const) {

@@ -6,7 +6,16 @@ import type { LeakReport } from './report-schema';
 import { columnLabel, formatRate } from './view-format';
 
 /** Suspects counted by live handles: growth 0 means "not what grew". */
-const COUNTED: ReadonlySet<string> = new Set(['timer', 'immediate', 'socket', 'server', 'file', 'process', 'handle']);
+const COUNTED: ReadonlySet<string> = new Set([
+  'timer',
+  'immediate',
+  'socket',
+  'server',
+  'file',
+  'process',
+  'worker',
+  'handle',
+]);
 
 /**
  * The top suspect's title; but when a leak's top suspect is a handle group

@@ -8,7 +8,7 @@ export const REPORT_VERSION = 1;
 
 /** What a suspect is. */
 export type SuspectKind =
-  'timer' | 'immediate' | 'socket' | 'server' | 'file' | 'process' | 'heap' | 'listener' | 'handle';
+  'timer' | 'immediate' | 'socket' | 'server' | 'file' | 'process' | 'worker' | 'heap' | 'listener' | 'handle';
 
 /** A signal whose growth the detector judged. */
 export interface SignalTrend {

@@ -49,6 +49,14 @@ describe('rankSuspects (issue 5)', () => {
     expect(ranked.map((x) => x.bytes)).toEqual([9e6, 1e6]);
   });
 
+  it('puts a worker group that grew above the fd groups it explains, however much more they grew', () => {
+    const ranked = rankSuspects([s('file', 360, 400), s('worker', 15, 15), s('file', 90, 100)], ['fds']);
+    expect(ranked.map((x) => x.kind)).toEqual(['worker', 'file', 'file']);
+    // One that did not grow is no cause of growth.
+    expect(rankSuspects([s('file', 360, 400), s('worker', 0, 15)], ['fds'])[0]?.kind).toBe('file');
+    expect(kindsForSignals(['fds']).has('worker')).toBe(true);
+  });
+
   it('maps signals to kinds', () => {
     expect([...kindsForSignals(['handles.TCPSocketWrap'])].sort()).toEqual(['server', 'socket']);
     expect([...kindsForSignals(['rss'])]).toEqual(['heap', 'listener']);
@@ -62,6 +70,7 @@ describe('planArming (issue 5)', () => {
       sockets: false,
       files: false,
       processes: false,
+      workers: false,
       heap: false,
     });
     expect(planArming(['handles.TCPSocketWrap'])).toEqual({
@@ -69,12 +78,20 @@ describe('planArming (issue 5)', () => {
       sockets: true,
       files: false,
       processes: false,
+      workers: false,
       heap: false,
     });
   });
 
-  it('arms socket, file-open and child-process capture for the open-fd count: any can explain it', () => {
-    expect(planArming(['fds'])).toEqual({ timers: false, sockets: true, files: true, processes: true, heap: false });
+  it('arms socket, file-open, child-process and worker-thread capture for the open-fd count: any can explain it', () => {
+    expect(planArming(['fds'])).toEqual({
+      timers: false,
+      sockets: true,
+      files: true,
+      processes: true,
+      workers: true,
+      heap: false,
+    });
   });
 
   it('arms child-process capture for process handles and for pipes (a child has three)', () => {
@@ -84,6 +101,7 @@ describe('planArming (issue 5)', () => {
         sockets: true,
         files: false,
         processes: true,
+        workers: false,
         heap: false,
       });
     }
@@ -95,9 +113,17 @@ describe('planArming (issue 5)', () => {
       sockets: true,
       files: false,
       processes: false,
+      workers: false,
       heap: true,
     });
-    expect(planArming([])).toEqual({ timers: true, sockets: true, files: true, processes: true, heap: true });
+    expect(planArming([])).toEqual({
+      timers: true,
+      sockets: true,
+      files: true,
+      processes: true,
+      workers: true,
+      heap: true,
+    });
   });
 });
 

@@ -85,3 +85,28 @@ describe('worker threads', () => {
     expect(run.stderr().match(/LEAKWATCH_MAX_REPORTS_PER_HOUR/g)).toHaveLength(1);
   });
 });
+
+describe.skipIf(process.platform !== 'linux')('a worker thread per request, never terminated', () => {
+  it('is reported as running worker threads at the new Worker line, above the fds they hold', async () => {
+    const fixture = path.join(FIXTURES, 'worker-per-request.mjs');
+    const run = runNode([fixture], {
+      env: {
+        LEAKWATCH_WINDOW: '6s',
+        LEAKWATCH_INTERVAL: '200ms',
+        LEAKWATCH_REPORT_DIR: tempDir('lw-worker-leak-'),
+        EXIT_AFTER_MS: '60000',
+      },
+    });
+    const m = await run.waitFor(/leakwatch: leak detected: (.*); report (\S+\.json)/, 'stderr', 50_000);
+    expect(m[1]).toMatch(/^\d+ running worker threads: \[eval\] \(\+\d+ since armed\)$/);
+    const report = readReport(m[2] as string);
+    expect(report.signals.find((s) => s.name === 'fds')?.leaking).toBe(true);
+    const top = report.suspects[0];
+    expect(top?.kind, describeSuspects(report.suspects)).toBe('worker');
+    expect(top?.site?.startsWith(at(fixture, markerLine(fixture, 'site worker'))), String(top?.site)).toBe(true);
+    // Every worker listed was made while armed: all of it is growth.
+    expect(top?.growth).toBe(top?.count);
+    // The fds they hold are still there, below them.
+    expect(report.suspects.some((s) => s.kind === 'file' && /eventfd|eventpoll|pipes/.test(s.title))).toBe(true);
+  }, 60_000);
+});
