@@ -202,6 +202,12 @@ export class LeakwatchAgent implements Agent, AgentView {
           break;
       }
     }
+    // A signal that starts growing after arming (the heap first, the fd
+    // count later) gets what explains it armed too.
+    if (this.tracking !== null && this.machine.state === 'suspect') {
+      const growing = judgements.filter((j) => j.informational !== true && (j.half?.growing || j.full?.growing));
+      if (growing.length > 0) this.tracking.extend(growing.map((j) => j.signal));
+    }
   }
 
   /**
@@ -210,7 +216,10 @@ export class LeakwatchAgent implements Agent, AgentView {
    * state.
    */
   arm(signals: readonly string[]): void {
-    if (this.tracking !== null) return;
+    if (this.tracking !== null) {
+      this.tracking.extend(signals);
+      return;
+    }
     try {
       // Loaded on first arm: in *watching* none of the tracking, profiling or
       // inspector code is in memory (about 6 MB of RSS, bench/overhead.js).

@@ -295,15 +295,17 @@ export function growthSince(
 function workerGroups(workers: WorkerSites): WorkerGroup[] {
   const groups = new Map<string, WorkerGroup>();
   for (const { worker, record } of workers.running()) {
-    let g = groups.get(record.script);
+    // Those only the 'worker' event saw (a class taken before arming): one group, no site.
+    const script = record.script ?? 'script unknown';
+    let g = groups.get(script);
     if (g === undefined) {
-      g = { script: record.script, count: 0, threadIds: [], refed: 0, samples: [] };
-      groups.set(record.script, g);
+      g = { script, count: 0, threadIds: [], refed: 0, samples: [] };
+      groups.set(script, g);
     }
     g.count++;
     if (record.refed) g.refed++;
     if (g.threadIds.length < MAX_LISTED_THREADS) g.threadIds.push(worker.threadId);
-    g.samples.push(record);
+    if (record.holder !== null) g.samples.push({ at: record.at, holder: record.holder });
   }
   return [...groups.values()].sort((a, b) => b.count - a.count);
 }

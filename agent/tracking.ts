@@ -50,6 +50,13 @@ export interface Tracking {
   readonly listeners: ListenerCapture | null;
   /** What could not be armed, for the report. */
   readonly notes: readonly string[];
+  /**
+   * Arms what `signals` need that is not armed yet (a signal that starts
+   * growing after arming: the heap first, the fd count later): file opens,
+   * worker threads, creation sites when none were armed, the heap
+   * profiler. Adds them to `signals`. @returns what it armed
+   */
+  extend(signals: readonly string[]): string[];
   disarm(): void | Promise<void>;
 }
 
@@ -132,7 +139,9 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     }
   });
   let armed = true;
-  if (plan.heap) {
+  let heapStarting = false;
+  const startHeap = (): void => {
+    heapStarting = true;
     // Loading the native profiler takes 20–130 ms here (bench/snapshot.js):
     // start it on the next turn of the loop so arm() itself stays cheap.
     setImmediate(() => {
@@ -145,7 +154,8 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
         notes.push(`heap profiler not started: ${(err as Error)?.message}`);
       }
     }).unref();
-  }
+  };
+  if (plan.heap) startHeap();
   if (plan.heap && view.config.heapSnapshot) {
     try {
       if (armNearHeapLimitSnapshot())
@@ -164,17 +174,68 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   view.debug(
     `armed for ${signals.join(', ') || '(all)'}: creation sites of ${[plan.timers && 'timers', plan.sockets && 'sockets', plan.files && 'file opens', plan.processes && 'child processes', plan.workers && 'worker threads'].filter(Boolean).join(' and ') || 'nothing'}, heap profiler ${plan.heap ? 'starting' : 'off'}`,
   );
+  const armedSignals = [...signals];
   return {
     armedAt,
-    signals,
-    sites,
-    files,
-    workers,
+    get signals() {
+      return armedSignals;
+    },
+    get sites() {
+      return sites;
+    },
+    get files() {
+      return files;
+    },
+    get workers() {
+      return workers;
+    },
     get heap() {
       return heap;
     },
     listeners,
     notes,
+    extend(more) {
+      const added: string[] = [];
+      if (!armed) return added;
+      const fresh = more.filter((s) => !armedSignals.includes(s));
+      if (fresh.length === 0) return added;
+      armedSignals.push(...fresh);
+      const want = planArming(fresh);
+      batched(() => {
+        if (want.files && files === null) {
+          try {
+            files = armFileSites();
+            added.push('file opens');
+          } catch (err) {
+            view.onError('arm file sites', err);
+          }
+        }
+        if (want.workers && workers === null) {
+          try {
+            workers = armWorkerSites();
+            added.push('worker threads');
+          } catch (err) {
+            view.onError('arm worker sites', err);
+          }
+        }
+        if ((want.timers || want.sockets || want.processes) && sites === null) {
+          try {
+            sites = armCreationSites({ timers: want.timers, sockets: want.sockets, processes: want.processes });
+            added.push('creation sites');
+          } catch (err) {
+            view.onError('arm creation sites', err);
+          }
+        }
+      });
+      if (want.heap && !heapStarting) {
+        startHeap();
+        added.push('heap profiler');
+      }
+      view.debug(
+        `${fresh.join(', ')} grow since arming: ${added.length > 0 ? `armed ${added.join(', ')} too` : 'what explains them is armed already'}`,
+      );
+      return added;
+    },
     disarm() {
       if (!armed) return;
       armed = false;

@@ -9,6 +9,12 @@
  *
  * `instanceof Worker` keeps answering for workers made before arming and
  * after disarming: the subclass defers to the original's test.
+ *
+ * A class taken off the module before arming (`const { Worker } =
+ * require('worker_threads')` at load) bypasses the subclass. Node's
+ * `process` 'worker' event (emitted a tick after each new Worker, with no
+ * user frame on the stack) still brings those workers in: counted and
+ * listed, their site and script unknown.
  */
 // The real module object, as in ./creation-sites: a namespace import would be a copy.
 import workerThreads = require('node:worker_threads');
@@ -19,9 +25,10 @@ import { type AnyFn, createPatcher } from './wrap';
 /** A worker made while armed. */
 export interface WorkerRecord {
   readonly at: number;
-  readonly holder: StackHolder;
-  /** The script it runs: the path or URL given, or `[eval]`. */
-  readonly script: string;
+  /** Null when only the 'worker' event saw it. */
+  readonly holder: StackHolder | null;
+  /** The script it runs: the path or URL given, or `[eval]`; null when only the 'worker' event saw it. */
+  readonly script: string | null;
   /** False after `unref()`: it no longer keeps the process alive. */
   refed: boolean;
 }
@@ -33,6 +40,11 @@ export interface WorkerSites {
   running(): { worker: workerThreads.Worker; record: WorkerRecord }[];
   /** Restores the original export; `running()` still answers for the workers made while armed. Idempotent. */
   disarm(): void;
+}
+
+/** `thread 3 (./task.js)`, or `thread 3 (script unknown)` for a worker only the 'worker' event saw. */
+export function workerDetail(worker: { threadId: number }, record: WorkerRecord): string {
+  return `thread ${worker.threadId} (${record.script ?? 'script unknown'})`;
 }
 
 function scriptOf(args: readonly unknown[]): string {
@@ -51,6 +63,14 @@ export function armWorkerSites(onCreate?: (worker: workerThreads.Worker) => void
   // Strong references to running workers only: each leaves at its 'exit'.
   const live = new Set<workerThreads.Worker>();
   const { patch, publish, restore } = createPatcher(() => armed);
+  // Every worker made while armed, however its class was reached.
+  const onWorker = (worker: workerThreads.Worker): void => {
+    if (!armed || records.has(worker) || worker.threadId === -1) return;
+    records.set(worker, { at: Date.now(), holder: null, script: null, refed: true });
+    live.add(worker);
+    worker.once('exit', () => live.delete(worker));
+  };
+  process.on('worker', onWorker);
   patch(workerThreads, 'Worker', (original) => {
     const Original = original as unknown as typeof workerThreads.Worker;
     class Worker extends Original {
@@ -107,6 +127,7 @@ export function armWorkerSites(onCreate?: (worker: workerThreads.Worker) => void
     disarm() {
       if (!armed) return;
       armed = false;
+      process.removeListener('worker', onWorker);
       // The running ones stay listed (a check reads them after disarming);
       // each leaves at its exit.
       restore();

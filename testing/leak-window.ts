@@ -19,7 +19,7 @@ import timers = require('node:timers');
 import { armCreationSites, type CreatedKind, type CreationRecord } from '../probes/creation-sites';
 import { type FileOpening, armFileSites, sameFile } from '../probes/files';
 import { batched } from '../probes/wrap';
-import { armWorkerSites } from '../probes/workers';
+import { armWorkerSites, workerDetail } from '../probes/workers';
 import {
   type Frame,
   LeakError,
@@ -117,11 +117,11 @@ export function openLeakWindow(): LeakWindow {
         if (leak !== null) out.push(leak);
       }
       for (const { worker, record } of workers.running()) {
-        const frames = framesOf(record.holder, MAX_FRAMES);
+        const frames = record.holder === null ? [] : framesOf(record.holder, MAX_FRAMES);
         out.push({
           type: 'worker',
           refed: record.refed,
-          detail: `thread ${worker.threadId} (${record.script})`,
+          detail: workerDetail(worker, record),
           frames,
           site: pickSite(frames),
           pooled: false,

@@ -24,7 +24,7 @@ import {
   printedFrames,
 } from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
-import type { WorkerRecord } from '../probes/workers';
+import { type WorkerRecord, workerDetail } from '../probes/workers';
 import { createSourceMapper } from '../agent/source-maps';
 import { MAX_FRAMES, childDetail, describeLeak, framesOf } from './leak-format';
 import type { Leak } from './leak-window';
@@ -112,11 +112,11 @@ export async function gatherWhy(
   // handle list shows: only the record of its creation names it.
   for (const { worker, record } of workers) {
     if (!record.refed) continue;
-    const frames = mapped(record.holder);
+    const frames = record.holder === null ? [] : mapped(record.holder);
     handles.push({
       type: 'worker',
       refed: true,
-      detail: `thread ${worker.threadId} (${record.script})`,
+      detail: workerDetail(worker, record),
       frames,
       site: pickSite(frames),
       pooled: false,

@@ -60,6 +60,21 @@ describe.skipIf(process.platform !== 'linux')('snapshot: open files (fd growth)'
   });
 });
 
+describe.skipIf(process.platform !== 'linux')('snapshot: the fd count grows after arming for something else', () => {
+  it('arms file opens then, and names the line of the files opened since', async () => {
+    const { report } = await runToReport<{ file: string; before: number; after: number }>('snapshot-files-late.js', {});
+    const fixture = path.join(FIXTURES, 'snapshot-files-late.js');
+    const files = report.suspects.filter((s) => s.kind === 'file');
+    expect(files, describeSuspects(report.suspects)).toHaveLength(1);
+    // All 19 on the one path, named by the line; the 7 from before counted as such.
+    expect(files[0]).toMatchObject({ count: 19, growth: 12 });
+    expect(files[0]?.site?.startsWith(at(fixture, markerLine(fixture, 'site late'))), String(files[0]?.site)).toBe(
+      true,
+    );
+    expect(files[0]?.detail).toMatchObject({ openedWhileArmed: 12, openedBeforeArming: 7 });
+  });
+});
+
 describe.skipIf(process.platform !== 'linux')('detection: an fd left open on one path', () => {
   it('is reported as open files on that path, at the line that opened them', async () => {
     const fixture = path.join(FIXTURES, 'fd-left-open.js');

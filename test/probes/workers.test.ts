@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { armWorkerSites } from '../../probes/workers';
+import { armWorkerSites, type WorkerRecord, workerDetail } from '../../probes/workers';
 
 const wt = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
 const CODE = 'setInterval(() => {}, 1e6)';
@@ -35,6 +35,26 @@ describe('worker sites', () => {
     expect(sites.recordOf(after)).toBeUndefined();
     await Promise.all([w, before, after].map((x) => x.terminate()));
     expect(sites.running()).toEqual([]);
+  });
+
+  it('lists a worker made through a class taken before arming, by the worker event: no site, no script', async () => {
+    const Taken = wt.Worker;
+    const sites = armWorkerSites();
+    try {
+      const w = new Taken(CODE, { eval: true });
+      // Node emits 'worker' a tick after the constructor.
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(sites.running().map((r) => [r.worker, r.record.script, r.record.holder])).toEqual([[w, null, null]]);
+      expect(workerDetail(w, sites.recordOf(w) as WorkerRecord)).toBe(`thread ${w.threadId} (script unknown)`);
+      // One made through the subclass is not listed twice.
+      const v = new wt.Worker(CODE, { eval: true });
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(sites.running().map((r) => r.worker)).toEqual([w, v]);
+      await Promise.all([w.terminate(), v.terminate()]);
+    } finally {
+      sites.disarm();
+    }
+    expect(process.listenerCount('worker')).toBe(0);
   });
 
   it('passes what the constructor throws through unchanged', () => {
