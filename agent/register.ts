@@ -16,12 +16,13 @@ function register(): void {
   const holder = globalThis as Holder;
   // Loaded twice (--require and --import, or two copies): one agent only.
   if (holder[GLOBAL_KEY] !== undefined) return;
+  const supported = Number(process.versions.node.split('.')[0]) >= MIN_NODE_MAJOR;
+  // The main thread says an unsupported Node once; workers say nothing.
   if (!isMainThread) {
-    registerWorker(holder);
+    if (supported) registerWorker(holder);
     return;
   }
-  const major = Number(process.versions.node.split('.')[0]);
-  if (!(major >= MIN_NODE_MAJOR)) {
+  if (!supported) {
     writeStderr(
       `leakwatch: Node.js ${process.version} is not supported (needs ${MIN_NODE_MAJOR} or newer); leakwatch disabled\n`,
     );
@@ -49,7 +50,6 @@ function register(): void {
 function registerWorker(holder: Holder): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- only workers load it
   if (!(require('./worker-gate') as typeof import('./worker-gate')).workersWanted()) return;
-  if (!(Number(process.versions.node.split('.')[0]) >= MIN_NODE_MAJOR)) return;
   try {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded only for a watched worker */
     const { resolveConfig } = require('./config') as typeof import('./config');

@@ -111,33 +111,6 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
   let workers: WorkerSites | null = null;
   let heap: HeapProfiler | null = null;
   let listeners: ListenerCapture | null = null;
-  // All armed, then the ES bindings synced once.
-  batched(() => {
-    if (plan.timers || plan.sockets || plan.processes) {
-      try {
-        sites = armCreationSites({ timers: plan.timers, sockets: plan.sockets, processes: plan.processes });
-      } catch (err) {
-        view.onError('arm creation sites', err);
-        notes.push(`creation sites not armed: ${(err as Error)?.message}`);
-      }
-    }
-    if (plan.files) {
-      try {
-        files = armFileSites();
-      } catch (err) {
-        view.onError('arm file sites', err);
-        notes.push(`file opens not tracked: ${(err as Error)?.message}`);
-      }
-    }
-    if (plan.workers) {
-      try {
-        workers = armWorkerSites();
-      } catch (err) {
-        view.onError('arm worker sites', err);
-        notes.push(`worker threads not tracked: ${(err as Error)?.message}`);
-      }
-    }
-  });
   let armed = true;
   let heapStarting = false;
   const startHeap = (): void => {
@@ -155,7 +128,47 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
       }
     }).unref();
   };
-  if (plan.heap) startHeap();
+  /**
+   * Arms the parts `want` names that are not armed yet, all of them before
+   * the ES bindings are synced once. @returns what it armed, and a line for
+   * each part that failed
+   */
+  const armMissing = (want: ArmPlan): { added: string[]; failed: string[] } => {
+    const added: string[] = [];
+    const failed: string[] = [];
+    const attempt = (what: string, where: string, notArmed: string, arm: () => void): void => {
+      try {
+        arm();
+        added.push(what);
+      } catch (err) {
+        view.onError(where, err);
+        failed.push(`${notArmed}: ${(err as Error)?.message}`);
+      }
+    };
+    batched(() => {
+      if ((want.timers || want.sockets || want.processes) && sites === null) {
+        attempt('creation sites', 'arm creation sites', 'creation sites not armed', () => {
+          sites = armCreationSites({ timers: want.timers, sockets: want.sockets, processes: want.processes });
+        });
+      }
+      if (want.files && files === null) {
+        attempt('file opens', 'arm file sites', 'file opens not tracked', () => {
+          files = armFileSites();
+        });
+      }
+      if (want.workers && workers === null) {
+        attempt('worker threads', 'arm worker sites', 'worker threads not tracked', () => {
+          workers = armWorkerSites();
+        });
+      }
+    });
+    if (want.heap && !heapStarting) {
+      startHeap();
+      added.push('heap profiler');
+    }
+    return { added, failed };
+  };
+  notes.push(...armMissing(plan).failed);
   if (plan.heap && view.config.heapSnapshot) {
     try {
       if (armNearHeapLimitSnapshot())
@@ -195,42 +208,12 @@ export function armTracking(signals: readonly string[], view: AgentView): Tracki
     listeners,
     notes,
     extend(more) {
-      const added: string[] = [];
-      if (!armed) return added;
+      if (!armed) return [];
       const fresh = more.filter((s) => !armedSignals.includes(s));
-      if (fresh.length === 0) return added;
+      if (fresh.length === 0) return [];
       armedSignals.push(...fresh);
-      const want = planArming(fresh);
-      batched(() => {
-        if (want.files && files === null) {
-          try {
-            files = armFileSites();
-            added.push('file opens');
-          } catch (err) {
-            view.onError('arm file sites', err);
-          }
-        }
-        if (want.workers && workers === null) {
-          try {
-            workers = armWorkerSites();
-            added.push('worker threads');
-          } catch (err) {
-            view.onError('arm worker sites', err);
-          }
-        }
-        if ((want.timers || want.sockets || want.processes) && sites === null) {
-          try {
-            sites = armCreationSites({ timers: want.timers, sockets: want.sockets, processes: want.processes });
-            added.push('creation sites');
-          } catch (err) {
-            view.onError('arm creation sites', err);
-          }
-        }
-      });
-      if (want.heap && !heapStarting) {
-        startHeap();
-        added.push('heap profiler');
-      }
+      // A part that fails here is in the debug log and the error count only.
+      const { added } = armMissing(planArming(fresh));
       view.debug(
         `${fresh.join(', ')} grow since arming: ${added.length > 0 ? `armed ${added.join(', ')} too` : 'what explains them is armed already'}`,
       );

@@ -42,33 +42,28 @@ export interface WorkerSites {
   disarm(): void;
 }
 
-/** `thread 3 (./task.js)`, or `thread 3 (script unknown)` for a worker only the 'worker' event saw. */
-export function workerDetail(worker: { threadId: number }, record: WorkerRecord): string {
-  return `thread ${worker.threadId} (${record.script ?? 'script unknown'})`;
-}
-
 function scriptOf(args: readonly unknown[]): string {
   const options = args[1] as { eval?: unknown } | undefined;
   if (options?.eval === true) return '[eval]';
   return String(args[0]);
 }
 
-/**
- * Wraps `worker_threads.Worker`.
- * @param onCreate called with each worker made while armed; exceptions are swallowed
- */
-export function armWorkerSites(onCreate?: (worker: workerThreads.Worker) => void): WorkerSites {
+/** Wraps `worker_threads.Worker`, and listens for Node's 'worker' event while armed. */
+export function armWorkerSites(): WorkerSites {
   let armed = true;
   const records = new WeakMap<object, WorkerRecord>();
   // Strong references to running workers only: each leaves at its 'exit'.
   const live = new Set<workerThreads.Worker>();
   const { patch, publish, restore } = createPatcher(() => armed);
+  const track = (worker: workerThreads.Worker, record: WorkerRecord): void => {
+    records.set(worker, record);
+    live.add(worker);
+    worker.once('exit', () => live.delete(worker));
+  };
   // Every worker made while armed, however its class was reached.
   const onWorker = (worker: workerThreads.Worker): void => {
     if (!armed || records.has(worker) || worker.threadId === -1) return;
-    records.set(worker, { at: Date.now(), holder: null, script: null, refed: true });
-    live.add(worker);
-    worker.once('exit', () => live.delete(worker));
+    track(worker, { at: Date.now(), holder: null, script: null, refed: true });
   };
   process.on('worker', onWorker);
   patch(workerThreads, 'Worker', (original) => {
@@ -77,21 +72,12 @@ export function armWorkerSites(onCreate?: (worker: workerThreads.Worker) => void
       constructor(...args: ConstructorParameters<typeof workerThreads.Worker>) {
         super(...args);
         if (!armed) return;
-        records.set(this, {
+        track(this, {
           at: Date.now(),
           holder: captureHolder(Worker as unknown as AnyFn, MAX_CAPTURED_FRAMES),
           script: scriptOf(args),
           refed: true,
         });
-        live.add(this);
-        this.once('exit', () => live.delete(this));
-        if (onCreate !== undefined) {
-          try {
-            onCreate(this);
-          } catch {
-            // The host's new Worker() must succeed whatever the observer does.
-          }
-        }
       }
 
       override ref(): void {

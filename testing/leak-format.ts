@@ -10,9 +10,11 @@ import {
   isNodeInternal,
   isOwnFrame,
   parseStackText,
+  pickSite,
   printedFrames,
   readHolder,
 } from '../probes/stack-frames';
+import type { WorkerRecord } from '../probes/workers';
 import type { ChildProcess } from 'node:child_process';
 import type { Leak, LeakType } from './leak-window';
 
@@ -150,6 +152,23 @@ export function benignReason(l: Leak): string | null {
  */
 function isUnrefd(l: Leak): boolean {
   return !l.refed && l.type !== 'file';
+}
+
+/** `thread 3 (./task.js)`, or `thread 3 (script unknown)` for a worker only the 'worker' event saw. */
+export function workerDetail(worker: { threadId: number }, record: WorkerRecord): string {
+  return `thread ${worker.threadId} (${record.script ?? 'script unknown'})`;
+}
+
+/** A running worker thread as a leak, with the creation frames given (mapped or not). */
+export function workerLeak(worker: { threadId: number }, record: WorkerRecord, frames: Frame[]): Leak {
+  return {
+    type: 'worker',
+    refed: record.refed,
+    detail: workerDetail(worker, record),
+    frames,
+    site: pickSite(frames),
+    pooled: false,
+  };
 }
 
 /** A child process in one line: `/usr/bin/node -e … (pid 4242)`. */

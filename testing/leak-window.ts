@@ -19,7 +19,7 @@ import timers = require('node:timers');
 import { armCreationSites, type CreatedKind, type CreationRecord } from '../probes/creation-sites';
 import { type FileOpening, armFileSites, sameFile } from '../probes/files';
 import { batched } from '../probes/wrap';
-import { armWorkerSites, workerDetail } from '../probes/workers';
+import { armWorkerSites } from '../probes/workers';
 import {
   type Frame,
   LeakError,
@@ -28,6 +28,7 @@ import {
   childDetail,
   filterLeaks,
   framesOf,
+  workerLeak,
 } from './leak-format';
 import { pickSite } from '../probes/stack-frames';
 import { timeoutPrototype } from '../probes/timers';
@@ -117,15 +118,7 @@ export function openLeakWindow(): LeakWindow {
         if (leak !== null) out.push(leak);
       }
       for (const { worker, record } of workers.running()) {
-        const frames = record.holder === null ? [] : framesOf(record.holder, MAX_FRAMES);
-        out.push({
-          type: 'worker',
-          refed: record.refed,
-          detail: workerDetail(worker, record),
-          frames,
-          site: pickSite(frames),
-          pooled: false,
-        });
+        out.push(workerLeak(worker, record, record.holder === null ? [] : framesOf(record.holder, MAX_FRAMES)));
       }
       for (const [fd, o] of opened) {
         const leak = describeFileIfOpen(fd, o);

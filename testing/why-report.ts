@@ -24,9 +24,9 @@ import {
   printedFrames,
 } from '../probes/stack-frames';
 import { timeoutPrototype, timersFromLists } from '../probes/timers';
-import { type WorkerRecord, workerDetail } from '../probes/workers';
+import type { WorkerRecord } from '../probes/workers';
 import { createSourceMapper } from '../agent/source-maps';
-import { MAX_FRAMES, childDetail, describeLeak, framesOf } from './leak-format';
+import { MAX_FRAMES, childDetail, describeLeak, framesOf, workerLeak } from './leak-format';
 import type { Leak } from './leak-window';
 
 /** Frames printed under each handle. */
@@ -112,14 +112,8 @@ export async function gatherWhy(
   // handle list shows: only the record of its creation names it.
   for (const { worker, record } of workers) {
     if (!record.refed) continue;
-    const frames = record.holder === null ? [] : mapped(record.holder);
     handles.push({
-      type: 'worker',
-      refed: true,
-      detail: workerDetail(worker, record),
-      frames,
-      site: pickSite(frames),
-      pooled: false,
+      ...workerLeak(worker, record, record.holder === null ? [] : mapped(record.holder)),
       callback: null,
     });
   }

@@ -4,7 +4,8 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { armWorkerSites, type WorkerRecord, workerDetail } from '../../probes/workers';
+import { armWorkerSites, type WorkerRecord } from '../../probes/workers';
+import { workerDetail } from '../../testing/leak-format';
 
 const wt = createRequire(__filename)('node:worker_threads') as typeof import('node:worker_threads');
 const CODE = 'setInterval(() => {}, 1e6)';
