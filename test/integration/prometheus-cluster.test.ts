@@ -149,8 +149,13 @@ describe('Prometheus endpoint in a cluster', () => {
       [w1, w3].sort((a, b) => a - b),
     );
     expect(t).not.toContain('leakwatch_exports_dropped_by_channel_total');
-    // Worker 2 serves itself alone: nobody else has its address, so no pid label.
-    const own = await scrape(ownPort);
+    // Worker 2 serves itself alone: nobody else has its address, so no pid
+    // label. Its heap series appear with its first tick, which under load can
+    // come after the other two workers' (a CI run scraped it at 0 ticks).
+    const own = await until('worker 2 ticking', async () => {
+      const text = await scrape(ownPort);
+      return /^leakwatch_ticks_total [1-9]\d*$/m.test(text) ? text : undefined;
+    });
     expect(own).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
     expect(own).not.toContain('pid="');
     expect(listensOn(w2, ownPort)).toBe(true);
