@@ -4,6 +4,7 @@
  * and the control channel are given (./agent implements both).
  */
 import type { LeakState } from './state-machine';
+import type { OldSpaceLimit } from '../probes/heap';
 import type { Config } from './config';
 import type { Debug } from './debug';
 import type { History } from './history';
@@ -54,7 +55,10 @@ export interface AgentView {
   readonly state: LeakState;
   /** 0 in the main thread; a worker thread's agent watches that thread only (agent/agent.ts). */
   readonly threadId: number;
+  /** `heap_size_limit`, the metric. */
   readonly heapLimitBytes: number;
+  /** What a growing heap floor runs into: time to OOM's limit. */
+  readonly oldSpaceLimit: OldSpaceLimit;
   readonly cgroupLimitBytes: number | null;
   readonly debug: Debug;
   /** Records a failure in the agent's own metrics and the debug log. */

@@ -1,9 +1,9 @@
 import { threadId } from 'node:worker_threads';
 import { readCgroupMemoryLimit } from '../probes/process';
-import { readHeapLimit } from '../probes/heap';
+import { type OldSpaceLimit, readHeapLimit, readOldSpaceLimit } from '../probes/heap';
 import type { LeakReport } from '../reports/report-schema';
 import { startExporters, type Exporter } from '../reports/exporters';
-import type { Config } from './config';
+import { type Config, nodeOptionWords } from './config';
 import { createDebug, type Debug, writeStderr } from './debug';
 import { History } from './history';
 import { createJudgeScratch, judgeSignal, type JudgeScratch, signalSpecs } from './judge';
@@ -28,6 +28,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   readonly self: SelfMetrics = createSelfMetrics();
   readonly debug: Debug;
   readonly heapLimitBytes = readHeapLimit();
+  readonly oldSpaceLimit: OldSpaceLimit = readOldSpaceLimit(nodeOptionWords());
   readonly cgroupLimitBytes = readCgroupMemoryLimit();
   readonly startedAt = Date.now();
   /**
@@ -85,7 +86,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   start(): this {
     const c = this.config;
     this.debug(
-      `started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, container limit ${this.cgroupLimitBytes ?? 'none'}`,
+      `started v${VERSION}: interval ${c.intervalMs}ms, window ${c.windowMs}ms, history ${c.historySize} rows, report dir ${c.reportDir}, heap limit ${this.heapLimitBytes} bytes, old space limit ${this.oldSpaceLimit.bytes} bytes (${this.oldSpaceLimit.source}), container limit ${this.cgroupLimitBytes ?? 'none'}`,
     );
     if (this.threadId !== 0) {
       this.debug(

@@ -284,6 +284,31 @@ export function publicConfig(config: Config): Config {
   return config.otlp === null ? config : Object.freeze({ ...config, otlp: redactTarget(config.otlp) });
 }
 
+/**
+ * The process's Node options, as Node applies them: NODE_OPTIONS' words
+ * (split on spaces; a double-quoted part keeps its spaces, and `\` escapes
+ * inside it), then `process.execArgv`.
+ */
+export function nodeOptionWords(env: Env = process.env, execArgv: readonly string[] = process.execArgv): string[] {
+  const words: string[] = [];
+  const text = env.NODE_OPTIONS ?? '';
+  let word: string | null = null;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted && c === '\\' && i + 1 < text.length) word = (word ?? '') + (text[++i] as string);
+    else if (c === '"') {
+      quoted = !quoted;
+      word ??= '';
+    } else if (!quoted && /\s/.test(c)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else word = (word ?? '') + c;
+  }
+  if (word !== null) words.push(word);
+  return [...words, ...execArgv];
+}
+
 /** True when `p` exists and is not a directory (a missing one is created later). */
 function isNonDirectory(p: string): boolean {
   try {

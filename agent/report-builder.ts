@@ -1,5 +1,6 @@
 /** Builds the report object from what the agent knows. Pure. */
 import * as os from 'node:os';
+import type { OldSpaceLimit } from '../probes/heap';
 import { REPORT_VERSION, type LeakReport, type SignalTrend, type TimeToOom } from '../reports/report-schema';
 import type { AgentView } from './agent-view';
 import { unitOf } from './judge';
@@ -47,11 +48,12 @@ function signalTrends(input: ReportInput): SignalTrend[] {
 
 /**
  * Seconds until memory runs out at the current slope: the heap floor
- * against V8's heap limit, and RSS against the container limit; the sooner.
+ * against the old generation's maximum (`readOldSpaceLimit`), and RSS
+ * against the container limit; the sooner.
  */
 export function estimateTimeToOom(
   judgements: readonly Judgement[],
-  heapLimitBytes: number,
+  heapLimit: OldSpaceLimit,
   cgroupLimitBytes: number | null,
 ): TimeToOom | null {
   const candidates: TimeToOom[] = [];
@@ -62,7 +64,7 @@ export function estimateTimeToOom(
     const seconds = t.slopePerSec > 0 ? Math.max(0, (limit - j.level) / t.slopePerSec) : null;
     candidates.push({ limitBytes: limit, limitSource: source, signal, seconds });
   };
-  eta(COLUMN.heapFloor, heapLimitBytes, 'v8-heap');
+  eta(COLUMN.heapFloor, heapLimit.bytes, heapLimit.source);
   if (cgroupLimitBytes !== null) eta(COLUMN.rss, cgroupLimitBytes, 'cgroup');
   if (candidates.length === 0) return null;
   return candidates.reduce((a, b) => ((b.seconds ?? Infinity) < (a.seconds ?? Infinity) ? b : a));
@@ -95,7 +97,7 @@ export function buildReport(input: ReportInput): LeakReport {
     armedAt: input.armedAt === null ? null : new Date(input.armedAt).toISOString(),
     config: { intervalMs: agent.config.intervalMs, windowMs: agent.config.windowMs },
     signals: signalTrends(input),
-    timeToOom: estimateTimeToOom(input.judgements, agent.heapLimitBytes, agent.cgroupLimitBytes),
+    timeToOom: estimateTimeToOom(input.judgements, agent.oldSpaceLimit, agent.cgroupLimitBytes),
     series: { t: series.t, columns },
     suspects: input.evidence.suspects,
     profiles: input.evidence.profiles,

@@ -1,4 +1,6 @@
+import * as os from 'node:os';
 import * as v8 from 'node:v8';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
 
 /** One reading of the V8 heap. All sizes in bytes. */
 export interface HeapReading {
@@ -72,7 +74,77 @@ export function readOldGenUsed(spaceUsed?: number[]): number {
   return old;
 }
 
-/** V8's heap size limit in bytes (`--max-old-space-size` and friends). */
+/**
+ * V8's `heap_size_limit` in bytes: the old generation's maximum plus the
+ * young generation's reserve. Reported as a metric, as dd-trace does.
+ */
 export function readHeapLimit(): number {
   return v8.getHeapStatistics().heap_size_limit;
+}
+
+/** Where the heap floor runs out of room, and what says so. */
+export interface OldSpaceLimit {
+  bytes: number;
+  /**
+   * `v8-old-space`: the old generation's maximum, from the process's
+   * options or a worker's resource limits. `v8-heap`: none was set, so
+   * `heap_size_limit`, which adds the young generation's reserve (48 MiB on
+   * Node 20 and 22, 192 on Node 24, 96 on Node 26, on the development
+   * machine).
+   */
+  source: 'v8-old-space' | 'v8-heap';
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * The old generation's maximum (bytes) that Node's options set, or null:
+ * `--max-old-space-size=N` (MiB; the last one wins, and V8 reads `_` as
+ * `-`), or `--max-old-space-size-percentage=P` of the memory available,
+ * which takes precedence. `options` are NODE_OPTIONS' words, then
+ * `process.execArgv`, in the order Node applies them.
+ * @param memoryBytes what the percentage is of: the lower of the machine's
+ *   memory and the process's constrained memory, as Node computes it
+ */
+export function oldSpaceFromOptions(options: readonly string[], memoryBytes: number): number | null {
+  let size: number | null = null;
+  let percent: number | null = null;
+  for (let i = 0; i < options.length; i++) {
+    const m = /^--max[-_]old[-_]space[-_]size([-_]percentage)?(?:=(.*))?$/.exec(options[i] as string);
+    if (m === null) continue;
+    // Node takes the percentage's value as the next word too; V8 takes `=` only.
+    const text = m[2] ?? (m[1] !== undefined ? (options[++i] ?? '') : '');
+    const value = /^\d+(\.\d+)?%?$/.test(text) ? Number.parseFloat(text) : NaN;
+    if (m[1] === undefined) size = value > 0 ? Math.floor(value) * MiB : null;
+    else percent = value > 0 && value <= 100 ? value : null;
+  }
+  if (percent !== null) return Math.floor((memoryBytes * percent) / 100 / MiB) * MiB;
+  return size;
+}
+
+/**
+ * The limit a growing heap floor (old-generation bytes after a major GC)
+ * runs into: V8 runs out of memory when the old generation reaches its
+ * maximum, not at `heap_size_limit`. On Node 24 with
+ * `--max-old-space-size=96` that limit reads 288 MiB, and a leaking
+ * process dies with about 100 MiB in use. In a worker thread, the lower of
+ * its `resourceLimits.maxOldGenerationSizeMb` and `heap_size_limit` less
+ * its young generation (Node 20 reports the one or the other wrongly,
+ * depending on which was set). Read once at start.
+ * @param options NODE_OPTIONS' words, then `process.execArgv`
+ */
+export function readOldSpaceLimit(options: readonly string[]): OldSpaceLimit {
+  const heapSizeLimit = v8.getHeapStatistics().heap_size_limit;
+  let old: number | null;
+  if (isMainThread) {
+    const constrained = process.constrainedMemory();
+    const total = os.totalmem();
+    old = oldSpaceFromOptions(options, constrained > 0 && constrained < total ? constrained : total);
+  } else {
+    const { maxOldGenerationSizeMb: maxOld = 0, maxYoungGenerationSizeMb: maxYoung = 0 } = resourceLimits;
+    old = maxOld > 0 && maxYoung > 0 ? Math.min(maxOld * MiB, heapSizeLimit - maxYoung * MiB) : null;
+  }
+  return old !== null && old > 0 && old <= heapSizeLimit
+    ? { bytes: old, source: 'v8-old-space' }
+    : { bytes: heapSizeLimit, source: 'v8-heap' };
 }

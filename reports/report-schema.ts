@@ -36,7 +36,12 @@ export interface SignalTrend {
 export interface TimeToOom {
   /** The limit that applies: the lower of the V8 heap and container limits. */
   limitBytes: number;
-  limitSource: 'v8-heap' | 'cgroup';
+  /**
+   * `v8-old-space`: the old generation's maximum that the process's options
+   * set; `v8-heap`: V8's heap_size_limit (no such option), which includes
+   * the young generation's reserve; `cgroup`: the container's memory limit.
+   */
+  limitSource: 'v8-old-space' | 'v8-heap' | 'cgroup';
   /** The signal the estimate extrapolates (`heap.floor` or `rss`). */
   signal: string;
   /** Seconds until the limit at the current slope; null if not growing. */

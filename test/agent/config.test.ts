@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, resolveConfig } from '../../agent/config';
+import { DEFAULTS, nodeOptionWords, resolveConfig } from '../../agent/config';
 import { parseDuration } from '../../agent/duration';
 import { History } from '../../agent/history';
 import { SIGNALS, createJudgeScratch, judgeSignal } from '../../agent/judge';
@@ -328,5 +328,22 @@ describe('resolveConfig from options', () => {
     const { config, warnings } = resolveConfig({}, { LEAKWATCH_INTERVAL: '10ms', LEAKWATCH_WINDOW: '1m' });
     expect(config.intervalMs).toBe(50);
     expect(warnings).toEqual(['leakwatch: LEAKWATCH_INTERVAL=10ms is outside 50ms..1m; using 50ms']);
+  });
+});
+
+describe('nodeOptionWords', () => {
+  it("splits NODE_OPTIONS as Node does, then adds the command line's options", () => {
+    expect(nodeOptionWords({}, [])).toEqual([]);
+    expect(nodeOptionWords({ NODE_OPTIONS: '  --trace-warnings   --max-old-space-size=96 ' }, ['--inspect'])).toEqual([
+      '--trace-warnings',
+      '--max-old-space-size=96',
+      '--inspect',
+    ]);
+    expect(
+      nodeOptionWords(
+        { NODE_OPTIONS: '--require "/srv/my app/pre.js" "--max-old-space-size=72" --title="a \\"b\\""' },
+        [],
+      ),
+    ).toEqual(['--require', '/srv/my app/pre.js', '--max-old-space-size=72', '--title=a "b"']);
   });
 });

@@ -17,6 +17,8 @@ const { runScenario } = require('../scenarios/lib/run-scenario.js') as {
   }>;
 };
 
+const MiB = 2 ** 20;
+
 // Scenario corpus (test/scenarios): real children with the agent preloaded,
 // real load on loopback, a 30 s window. Each waits in real time, so they
 // run concurrently.
@@ -35,6 +37,28 @@ describe.concurrent('detection on the scenario corpus', () => {
     // The debug log explained the path there.
     expect(r.stderr).toMatch(/suspect: handles\.Timeout grows over the last half window/);
     expect(r.stderr).toMatch(/leaking: handles\.Timeout grows over the whole window/);
+  }, 120_000);
+
+  // Scenario "unbounded-cache": ~100 KB kept per request, in a process
+  // whose old space is capped. V8 runs out when the old space is full, not
+  // at heap_size_limit, which adds the young generation's reserve (48 MiB
+  // on Node 20, 192 on Node 24): time to OOM counts to the cap.
+  it('unbounded-cache under --max-old-space-size: time to OOM counts to the old space cap', async () => {
+    const r = await runScenario('unbounded-cache', {
+      reportDir: tempDir('lw-unbounded-cache-'),
+      env: { NODE_OPTIONS: '--max-old-space-size=640' },
+    });
+    expect(r.failures).toBe(0);
+    expect(r.reported, r.stderr.slice(-3000)).toBe(true);
+    const report = parseReport(fs.readFileSync(r.reportFile as string, 'utf8'));
+    const floor = report.signals.find((s) => s.name === 'heap.floor');
+    expect(floor?.leaking).toBe(true);
+    const oom = report.timeToOom;
+    expect(oom).toMatchObject({ limitBytes: 640 * MiB, limitSource: 'v8-old-space', signal: 'heap.floor' });
+    if (oom === null || floor === undefined || oom.seconds === null) throw new Error('no time to OOM');
+    // The floor's last level plus the slope over the estimate reaches the cap.
+    const level = report.series.columns['heap.floor']?.at(-1) ?? NaN;
+    expect(Math.abs(level + floor.slopePerSec * oom.seconds - 640 * MiB)).toBeLessThan(10 * MiB);
   }, 120_000);
 
   // Scenario "warmup-plateau": lookup tables filled by the first requests.

@@ -37,6 +37,7 @@ export function testView(options: Parameters<typeof resolveConfig>[0] = {}): Tes
     state: 'watching' as LeakState,
     threadId: 0,
     heapLimitBytes: 4_000_000_000,
+    oldSpaceLimit: { bytes: 3_950_000_000, source: 'v8-old-space' },
     cgroupLimitBytes: null,
     debug: Object.assign((_m: string) => {}, { enabled: false as const }),
     onError() {},
