@@ -152,8 +152,17 @@ export function unixTransport(ep: Extract<Endpoint, { protocol: 'unix' }>, view:
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('unix-dgram') as UnixDgramModule;
   } catch (err) {
-    loadError = `unix-dgram is not installed (${(err as Error).message.split('\n')[0]}); cannot send to ${formatEndpoint(ep)}`;
-    view.onError('dogstatsd', loadError);
+    const e = err as NodeJS.ErrnoException;
+    // Installed but built for another Node version (another ABI) is the
+    // usual failure after an upgrade of Node: say how to fix it.
+    const why =
+      e.code === 'MODULE_NOT_FOUND'
+        ? 'unix-dgram, an optional dependency, is not installed (`npm install unix-dgram`)'
+        : `unix-dgram could not be loaded (${String(e.message).replace(/\s*\n\s*/g, ' ')} \`npm rebuild unix-dgram\` builds it for this Node)`;
+    loadError = `${why}; cannot send to ${formatEndpoint(ep)}`;
+    // Every send would fail: one line whatever the debug mode, since the
+    // metric that counts the drops would go the same way.
+    view.onChannelDown('dogstatsd', loadError);
   }
   return {
     send(datagrams, done) {

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freeTcpPort, killSurvivors, runNode } from '../helpers';
+import { FIXTURES, ROOT, freeTcpPort, killSurvivors, runNode } from '../helpers';
 import { tempDir } from '../support/temp';
 
 const FIXTURE = path.join(FIXTURES, 'exporters-timers.js');
@@ -62,8 +62,9 @@ interface Outcome {
 }
 
 /** Runs the fixture for a while with `env`, debug on; returns its own counters. */
-async function runFor(env: Record<string, string>, ms = 1_500): Promise<Outcome> {
-  const run = runNode([FIXTURE], {
+async function runFor(env: Record<string, string>, ms = 1_500, register?: string): Promise<Outcome> {
+  const run = runNode(register === undefined ? [FIXTURE] : ['--require', register, FIXTURE], {
+    preload: register === undefined,
     env: {
       TIMERS: '2',
       EXIT_AFTER_MS: String(ms),
@@ -77,6 +78,26 @@ async function runFor(env: Record<string, string>, ms = 1_500): Promise<Outcome>
   const { code } = await run.exited;
   const { self } = JSON.parse(m[1] as string) as { self: Outcome['self'] };
   return { code, self, stderr: run.stderr() };
+}
+
+/**
+ * leakwatch installed in a new directory, as `npm install` would put it,
+ * with `unix-dgram` absent (its native build failed, so npm skipped the
+ * optional dependency) or present with a build that cannot be loaded (as
+ * one for another Node version after an upgrade); returns its preload.
+ */
+function installedCopy(unixDgram: 'absent' | 'unloadable'): string {
+  const modules = path.join(tempDir('lw-installed-'), 'node_modules');
+  const pkg = path.join(modules, 'leakwatch');
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+  if (unixDgram === 'unloadable') {
+    for (const name of ['unix-dgram', 'bindings', 'file-uri-to-path'])
+      fs.cpSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), { recursive: true });
+    fs.writeFileSync(path.join(modules, 'unix-dgram/build/Release/unix_dgram.node'), 'not a shared object');
+  }
+  return path.join(pkg, 'dist/agent/register.js');
 }
 
 /** The debug lines about dropped sends, and the sum of what they count. */
@@ -143,6 +164,32 @@ describe('exporter failures', () => {
     expect(out.self.exportsDropped).toBeGreaterThan(0);
     expectNoStackTraces(out.stderr);
   });
+
+  for (const [state, reason] of [
+    ['absent', /unix-dgram, an optional dependency, is not installed \(`npm install unix-dgram`\)/],
+    [
+      'unloadable',
+      /unix-dgram could not be loaded \(.*unix_dgram\.node.* `npm rebuild unix-dgram` builds it for this Node\)/,
+    ],
+  ] as const) {
+    it(`DogStatsD Unix socket with unix-dgram ${state}: one line without debug, every flush counted, the child runs on`, async () => {
+      const sock = path.join(tempDir('lw-uds-'), 'dsd.socket');
+      const register = installedCopy(state);
+      const quiet = await runFor({ LEAKWATCH_DOGSTATSD: `unix://${sock}`, LEAKWATCH_DEBUG: '0' }, 1_500, register);
+      expect(quiet.code).toBe(0);
+      const lines = quiet.stderr.split('\n').filter((l) => l.startsWith('leakwatch'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(reason);
+      expect(lines[0]).toMatch(new RegExp(`^leakwatch: dogstatsd: .*; cannot send to unix://${sock}$`));
+      expect(quiet.self.exportsDropped).toBeGreaterThan(0);
+      const debug = await runFor({ LEAKWATCH_DOGSTATSD: `unix://${sock}` }, 1_500, register);
+      const { lines: drops, total } = dropLines(debug.stderr, `dogstatsd unix://${sock}`);
+      expect(drops.length).toBeGreaterThan(0);
+      for (const l of drops) expect(l).toMatch(reason);
+      expect(total).toBe(debug.self.exportsDropped);
+      expectNoStackTraces(debug.stderr);
+    });
+  }
 
   it('Prometheus port already taken: one line, one counted error, the host keeps running', async () => {
     const port = await takenPort();
