@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sanitizeText } from '../reports/safe-text';
+import { splitNodeOptions } from './node-options';
 
 /** SIGUSR1 is signal 10 on Linux: bit 9 of the SigCgt mask. */
 const SIGUSR1_BIT = 1n << 9n;
@@ -147,7 +148,7 @@ const VALUE_OPTIONS = new Set([
  */
 export function inspectorAddressOf(target: Pick<TargetInfo, 'argv' | 'nodeOptions'>): InspectorAddress {
   const out: InspectorAddress = { host: DEFAULT_INSPECTOR_HOST, port: DEFAULT_INSPECTOR_PORT, inspectFlag: false };
-  const options: string[] = target.nodeOptions.split(/\s+/).filter((s) => s.length > 0);
+  const options: string[] = splitNodeOptions(target.nodeOptions);
   const argv = target.argv.slice(1);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;

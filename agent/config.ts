@@ -7,6 +7,7 @@ import { FALSE_WORDS, TRUE_WORDS } from './words';
 
 import type { Config, OtlpTarget, StartOptions } from './config-types';
 import { redactTarget, resolveOtlp } from './otlp-config';
+import { splitNodeOptions } from './node-options';
 import { reportDirProblem } from './report-dir-check';
 
 export type { Config, OtlpTarget, StartOptions };
@@ -284,29 +285,9 @@ export function publicConfig(config: Config): Config {
   return config.otlp === null ? config : Object.freeze({ ...config, otlp: redactTarget(config.otlp) });
 }
 
-/**
- * The process's Node options, as Node applies them: NODE_OPTIONS' words
- * (split on spaces; a double-quoted part keeps its spaces, and `\` escapes
- * inside it), then `process.execArgv`.
- */
+/** The process's Node options, as Node applies them: NODE_OPTIONS' words, then `process.execArgv`. */
 export function nodeOptionWords(env: Env = process.env, execArgv: readonly string[] = process.execArgv): string[] {
-  const words: string[] = [];
-  const text = env.NODE_OPTIONS ?? '';
-  let word: string | null = null;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted && c === '\\' && i + 1 < text.length) word = (word ?? '') + (text[++i] as string);
-    else if (c === '"') {
-      quoted = !quoted;
-      word ??= '';
-    } else if (!quoted && /\s/.test(c)) {
-      if (word !== null) words.push(word);
-      word = null;
-    } else word = (word ?? '') + c;
-  }
-  if (word !== null) words.push(word);
-  return [...words, ...execArgv];
+  return [...splitNodeOptions(env.NODE_OPTIONS ?? ''), ...execArgv];
 }
 
 /** True when `p` exists and is not a directory (a missing one is created later). */

@@ -53,6 +53,13 @@ describe('inspectorAddressOf', () => {
     expect(at(['server.js'], '--inspect-port=9777')).toMatchObject({ port: 9777 });
     expect(at(['--inspect-port=9888', 'server.js'], '--inspect-port=9777')).toMatchObject({ port: 9888 });
   });
+  it('reads NODE_OPTIONS as Node splits it: quoted words keep their spaces and lose their quotes', () => {
+    expect(at(['server.js'], '--require "/srv/my app/pre.js" "--inspect-port=127.0.0.1:9333"')).toEqual({
+      host: '127.0.0.1',
+      port: 9333,
+      inspectFlag: false,
+    });
+  });
 });
 
 describe('looksLikeNode and isLoopback', () => {
