@@ -46,6 +46,7 @@ describe('preload', () => {
       'agent/duration.js',
       'agent/endpoint.js',
       'agent/index.js',
+      'agent/node-options.js',
       'agent/noop.js',
       'agent/otel-env.js',
       'agent/otlp-config.js',
