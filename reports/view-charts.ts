@@ -9,7 +9,7 @@ import { columnLabel, columnUnit, formatBytes } from './view-format';
 /** Handle types charted; the rest are named in a note. */
 export const MAX_HANDLE_SERIES = 10;
 /**
- * The heap limit line is hidden at first (one click in the legend shows it)
+ * The limit line (the one time to OOM counts to) is hidden at first (one click in the legend shows it)
  * when it is this many times above the largest heap reading: drawn, it would
  * flatten the curves that matter into the bottom pixel rows.
  */
@@ -73,11 +73,30 @@ function range(values: readonly unknown[]): { first: number; last: number; max: 
   return { first: Number.isNaN(first) ? 0 : first, last: Number.isNaN(last) ? 0 : last, max };
 }
 
+/** The limit time to OOM counted to, as the heap chart draws it. */
+export interface ChartLimit {
+  bytes: number;
+  /** What it is: `old space limit`, `heap limit` or `container limit`. */
+  label: string;
+}
+
+/** How each `timeToOom.limitSource` is named on the chart. */
+const LIMIT_LABELS: Readonly<Record<string, string>> = {
+  'v8-old-space': 'old space limit',
+  'v8-heap': 'heap limit',
+  cgroup: 'container limit',
+};
+
+/** The chart's name for a report's limit source; an unknown one is just `limit`. */
+export function limitLabel(source: string): string {
+  return Object.hasOwn(LIMIT_LABELS, source) ? (LIMIT_LABELS[source] as string) : 'limit';
+}
+
 /** The three charts of the HTML page (heap, handles, event-loop lag) from the downsampled columns. */
 export function buildCharts(
   columns: Record<string, (number | null)[]>,
   wanted: ChartColumns,
-  limitBytes: number | null,
+  limit: ChartLimit | null,
   points: number,
 ): ChartView[] {
   const series = (name: string, show = true): ChartSeriesView => ({
@@ -94,19 +113,19 @@ export function buildCharts(
     series: wanted.heap.map((n) => series(n, n !== 'rss')),
     notes: [],
   };
-  if (limitBytes !== null) {
+  if (limit !== null) {
     const largest = Math.max(0, ...wanted.heap.map((n) => range(columns[n] ?? []).max));
-    const show = limitBytes <= largest * LIMIT_HIDE_RATIO;
+    const show = limit.bytes <= largest * LIMIT_HIDE_RATIO;
     heap.series.push({
       name: 'heap.limit',
-      label: 'heap limit',
+      label: limit.label,
       unit: 'bytes',
-      values: new Array(points).fill(limitBytes),
+      values: new Array(points).fill(limit.bytes),
       show,
     });
     if (!show)
       heap.notes.push(
-        `The heap limit (${formatBytes(limitBytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`,
+        `The ${limit.label} (${formatBytes(limit.bytes)}) is hidden so the curves stay readable: click it in the legend to draw it.`,
       );
   }
   const handles: ChartView = {

@@ -6,7 +6,7 @@
  */
 import type { LeakReport, SignalTrend, SuspectKind } from './report-schema';
 import { isModuleLoaderFrameText } from '../probes/stack-frames';
-import { buildCharts, type ChartView, chartColumns } from './view-charts';
+import { buildCharts, type ChartView, chartColumns, limitLabel } from './view-charts';
 import { downsampleMinMax } from './view-downsample';
 import {
   columnLabel,
@@ -157,7 +157,14 @@ export function buildViewModel(report: LeakReport, source: string, options: View
     points: reduced.t.length,
     bucketSize: reduced.bucketSize,
     t: reduced.t,
-    charts: buildCharts(reduced.columns, wanted, Number.isFinite(limitBytes) ? limitBytes : null, reduced.t.length),
+    charts: buildCharts(
+      reduced.columns,
+      wanted,
+      Number.isFinite(limitBytes)
+        ? { bytes: limitBytes, label: limitLabel(str(report.timeToOom?.limitSource, '')) }
+        : null,
+      reduced.t.length,
+    ),
     suspects: suspects.map((s, i) => ({ ...s, rank: i + 1 })),
     profiles: report.profiles.map((p) => ({
       kind: str(p?.kind, '?'),

@@ -108,6 +108,21 @@ describe('buildViewModel', () => {
     expect(m.windowStartMs).toBe(m.detectedAtMs - 150_000);
   });
 
+  it('names the limit line after what time to OOM counted to', () => {
+    const labelOf = (limitSource: string, limitBytes = 4144 * 2 ** 20) => {
+      const report = makeReport({ kind: 'heap' });
+      report.timeToOom = { limitBytes, limitSource, signal: 'heap.floor', seconds: 60 } as LeakReport['timeToOom'];
+      const heap = buildViewModel(report, 'x.json').charts[0]!;
+      return { label: heap.series.find((s) => s.name === 'heap.limit')?.label, notes: heap.notes };
+    };
+    expect(labelOf('v8-heap').label).toBe('heap limit');
+    expect(labelOf('v8-old-space').label).toBe('old space limit');
+    expect(labelOf('v8-old-space').notes[0]).toMatch(/^The old space limit \(4\.0 GiB\) is hidden/);
+    expect(labelOf('cgroup').label).toBe('container limit');
+    // From another version, or made up: not taken for a heap limit.
+    expect(labelOf('toString').label).toBe('limit');
+  });
+
   it("names a bound anonymous callback as the suspect's title does", () => {
     const r = makeReport({ kind: 'timer' });
     const s = r.suspects[0]!;
