@@ -28,7 +28,7 @@ export class LeakwatchAgent implements Agent, AgentView {
   readonly self: SelfMetrics = createSelfMetrics();
   readonly debug: Debug;
   readonly heapLimitBytes = readHeapLimit();
-  readonly oldSpaceLimit: OldSpaceLimit = readOldSpaceLimit(nodeOptionWords());
+  readonly oldSpaceLimit: OldSpaceLimit = readOldSpaceLimit(nodeOptionWords(), this.heapLimitBytes);
   readonly cgroupLimitBytes = readCgroupMemoryLimit();
   readonly startedAt = Date.now();
   /**

@@ -132,9 +132,9 @@ export function oldSpaceFromOptions(options: readonly string[], memoryBytes: num
  * its young generation (Node 20 reports the one or the other wrongly,
  * depending on which was set). Read once at start.
  * @param options NODE_OPTIONS' words, then `process.execArgv`
+ * @param heapSizeLimit `readHeapLimit()`, when the caller has it already
  */
-export function readOldSpaceLimit(options: readonly string[]): OldSpaceLimit {
-  const heapSizeLimit = v8.getHeapStatistics().heap_size_limit;
+export function readOldSpaceLimit(options: readonly string[], heapSizeLimit = readHeapLimit()): OldSpaceLimit {
   let old: number | null;
   if (isMainThread) {
     const constrained = process.constrainedMemory();

@@ -159,8 +159,16 @@ export function workerDetail(worker: { threadId: number }, record: WorkerRecord)
   return `thread ${worker.threadId} (${record.script ?? 'script unknown'})`;
 }
 
-/** A running worker thread as a leak, with the creation frames given (mapped or not). */
-export function workerLeak(worker: { threadId: number }, record: WorkerRecord, frames: Frame[]): Leak {
+/**
+ * A running worker thread as a leak.
+ * @param framesFor its creation frames from the record's stack (mapped or not); none without one
+ */
+export function workerLeak(
+  worker: { threadId: number },
+  record: WorkerRecord,
+  framesFor: (holder: StackHolder) => Frame[],
+): Leak {
+  const frames = record.holder === null ? [] : framesFor(record.holder);
   return {
     type: 'worker',
     refed: record.refed,

@@ -118,7 +118,7 @@ export function openLeakWindow(): LeakWindow {
         if (leak !== null) out.push(leak);
       }
       for (const { worker, record } of workers.running()) {
-        out.push(workerLeak(worker, record, record.holder === null ? [] : framesOf(record.holder, MAX_FRAMES)));
+        out.push(workerLeak(worker, record, (h) => framesOf(h, MAX_FRAMES)));
       }
       for (const [fd, o] of opened) {
         const leak = describeFileIfOpen(fd, o);

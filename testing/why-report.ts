@@ -113,7 +113,7 @@ export async function gatherWhy(
   for (const { worker, record } of workers) {
     if (!record.refed) continue;
     handles.push({
-      ...workerLeak(worker, record, record.holder === null ? [] : mapped(record.holder)),
+      ...workerLeak(worker, record, mapped),
       callback: null,
     });
   }
