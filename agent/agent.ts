@@ -175,6 +175,7 @@ export class LeakwatchAgent implements Agent, AgentView {
         this.config.windowMs,
         this.config.intervalMs,
         this.scratch,
+        this.sampler.floorSteps,
       );
       if (j !== null) c.judged.push(j);
     }

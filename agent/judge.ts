@@ -2,6 +2,7 @@
  * Which signals are judged, with which thresholds, and the judging of all of
  * them over the history. Pure: it reads the in-memory history only.
  */
+import { type FloorSteps, judgeFloorSteps, LEAK_STEPS, SUSPECT_STEPS } from './floor-steps';
 import { COLUMN, HANDLE_PREFIX } from './sampler';
 import type { History } from './history';
 import type { Judgement } from './state-machine';
@@ -84,11 +85,18 @@ export function signalSpecs(history: History, thread = false): SignalSpec[] {
  * Judges every signal over the newest half window and the whole window.
  * @param windowMs the configured window
  * @param intervalMs the sampling interval
+ * @param steps the floors read at major GCs, when the sampler keeps them
  */
-export function judgeAll(history: History, windowMs: number, intervalMs: number, scratch: JudgeScratch): Judgement[] {
+export function judgeAll(
+  history: History,
+  windowMs: number,
+  intervalMs: number,
+  scratch: JudgeScratch,
+  steps: FloorSteps | null = null,
+): Judgement[] {
   const out: Judgement[] = [];
   for (const spec of signalSpecs(history)) {
-    const j = judgeSignal(history, spec, windowMs, intervalMs, scratch);
+    const j = judgeSignal(history, spec, windowMs, intervalMs, scratch, steps);
     if (j !== null) out.push(j);
   }
   return out;
@@ -98,6 +106,9 @@ export function judgeAll(history: History, windowMs: number, intervalMs: number,
  * Judges one signal over the newest half window and the whole window; null
  * when it has no usable reading. The agent spreads these calls over the
  * ticks of an evaluation period, so no single tick pays for all of them.
+ * The heap floor is also judged on its major-GC readings (`steps`): when
+ * the window test finds no growth, a run of rising readings can
+ * (floor-steps.ts).
  */
 export function judgeSignal(
   history: History,
@@ -105,6 +116,7 @@ export function judgeSignal(
   windowMs: number,
   intervalMs: number,
   scratch: JudgeScratch,
+  steps: FloorSteps | null = null,
 ): Judgement | null {
   const fullRows = Math.min(history.capacity, Math.round(windowMs / intervalMs));
   const halfRows = Math.max(4, Math.round(fullRows / 2));
@@ -122,6 +134,18 @@ export function judgeSignal(
     history.copyLast(null, fullRows, scratch.t);
     history.copyLast(spec.name, fullRows, scratch.v);
     full = detectTrend(scratch.t, scratch.v, fullRows, spec, LEAK_PARAMS);
+  }
+  if (steps !== null && spec.name === COLUMN.heapFloor) {
+    const now = history.lastTime();
+    const used = history.last(COLUMN.heapUsed);
+    if (half !== null && !half.growing) {
+      const s = judgeFloorSteps(steps, now, used, spec, windowMs, SUSPECT_STEPS);
+      if (s?.growing) half = s;
+    }
+    if (full !== null && !full.growing) {
+      const s = judgeFloorSteps(steps, now, used, spec, windowMs, LEAK_STEPS);
+      if (s?.growing) full = s;
+    }
   }
   return {
     signal: spec.name,

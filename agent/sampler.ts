@@ -3,6 +3,7 @@ import { createGcProbe, createGcReading, GC_KINDS, type GcProbe } from '../probe
 import { createHandlesReading, readHandles } from '../probes/handles';
 import { createHeapReading, readHeap, spaceNames } from '../probes/heap';
 import { createProcessProbe, createProcessReading, type ProcessProbe } from '../probes/process';
+import { FloorSteps } from './floor-steps';
 import type { History } from './history';
 
 /** History column names: the report's `series` uses the same. */
@@ -63,6 +64,9 @@ export class Sampler {
   private readonly gc: GcProbe;
   private readonly proc: ProcessProbe;
   private readonly handleColumns = new Map<string, string>();
+  /** The floors read at the latest major GCs, for the judge. */
+  readonly floorSteps = new FloorSteps();
+  private majorsSeen = 0;
 
   constructor(
     private readonly history: History,
@@ -92,6 +96,12 @@ export class Sampler {
     // Before the first major GC there is no post-GC reading yet: the old
     // generation in use is the best upper bound of the floor.
     h.set(COLUMN.heapFloor, Number.isNaN(gc.floorBytes) ? heap.oldGenUsedBytes : gc.floorBytes);
+    // One reading per tick with a major GC in it (the newest, if several),
+    // timed at the tick: at most one interval late.
+    if (gc.majorTotal !== this.majorsSeen && !Number.isNaN(gc.floorBytes)) {
+      this.majorsSeen = gc.majorTotal;
+      this.floorSteps.push(now, gc.floorBytes);
+    }
     for (let i = 0; i < SPACE_COLUMNS.length; i++) {
       h.set(SPACE_COLUMNS[i] as string, heap.spaceUsedBytes[i] as number);
     }

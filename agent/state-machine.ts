@@ -99,9 +99,11 @@ export function initialMachine(now: number): Machine {
 }
 
 const fmt = (t: Trend): string =>
-  !t.significant
-    ? `z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, not significant`
-    : `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
+  t.majorGcs !== undefined
+    ? `floors at ${t.majorGcs} major GCs rose ${t.from.toPrecision(3)} → ${t.to.toPrecision(3)} over ${(t.spanMs / 1000).toFixed(0)}s, ${t.slopePerSec.toPrecision(3)}/s, newest step ${t.tailSlopePerSec.toPrecision(3)}/s${t.sustained ? '' : ', stopped or slowing'}${t.material ? '' : ', not material'}`
+    : !t.significant
+      ? `z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, not significant`
+      : `slope ${t.slopePerSec.toPrecision(3)}/s, z ${t.z.toFixed(2)}, p ${t.pValue.toExponential(1)}, growth ${t.growth.toPrecision(3)}${t.sustained ? '' : ', levelling off'}${t.material ? '' : ', not material'}`;
 
 /** The next state, the actions to take and the reasons. */
 export function step(m: Machine, now: number, judgements: readonly Judgement[], limits: Limits): Step {

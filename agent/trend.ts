@@ -99,6 +99,11 @@ export interface Trend {
   readonly sustained: boolean;
   /** significant && rising && material && sustained. */
   readonly growing: boolean;
+  /**
+   * Set when the trend is a run of heap floors read at this many major GCs,
+   * each higher than the one before (floor-steps.ts), not the window test.
+   */
+  readonly majorGcs?: number;
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, error < 1.5e-7). */
