@@ -41,6 +41,7 @@ function signalTrends(input: ReportInput): SignalTrend[] {
       to: t.to,
       windowMs: t.spanMs,
       leaking,
+      ...(t.majorGcs === undefined ? {} : { majorGcs: t.majorGcs }),
     });
   }
   return out.sort((a, b) => Number(b.leaking) - Number(a.leaking) || b.z - a.z);

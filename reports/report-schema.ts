@@ -30,6 +30,13 @@ export interface SignalTrend {
   windowMs: number;
   /** True when this signal crossed the leak threshold. */
   leaking: boolean;
+  /**
+   * Set when the heap floor was judged on its readings at this many major
+   * GCs in a row, each higher than the one before, rather than on the
+   * window (V8 can run major GCs minutes apart). `pValue` is then the exact
+   * Mann–Kendall p-value of that order, 2 / majorGcs!.
+   */
+  majorGcs?: number;
 }
 
 /** Estimated time until memory runs out at the current slope. */

@@ -195,7 +195,10 @@ function signalView(raw: SignalTrend): SignalView {
     growth: `${num(s.growth) > 0 ? '+' : ''}${formatValue(num(s.growth), unit)}`,
     from: formatValue(num(s.from), unit),
     to: formatValue(num(s.to), unit),
-    pValue: formatPValue(num(s.pValue)),
+    pValue:
+      typeof s.majorGcs === 'number' && s.majorGcs > 0
+        ? `rose at ${s.majorGcs} major GCs`
+        : formatPValue(num(s.pValue)),
   };
 }
 

@@ -59,6 +59,33 @@ describe.concurrent('detection on the scenario corpus', () => {
     });
   }, 120_000);
 
+  // Scenario "unbounded-cache": a Map that keeps 100 KB per request. Only
+  // the heap floor grows, and it moves at major GCs only, which Node 24 and
+  // 26 run 40 s and more apart here: there the run of rising major-GC
+  // floors (agent/floor-steps.ts) reports it, where the window test saw one
+  // step in its newest half and missed it. CI runs this file on each.
+  it("unbounded-cache is reported as a heap floor leak, at an allocation site in the service's code", async () => {
+    const r = await runScenario('unbounded-cache', {
+      reportDir: tempDir('lw-unbounded-cache-'),
+      windowMs: 60_000,
+      durationMs: 150_000,
+    });
+    expect(r.failures).toBe(0);
+    expect(r.reported, r.stderr.slice(-3000)).toBe(true);
+    const report = parseReport(fs.readFileSync(r.reportFile as string, 'utf8'));
+    const floor = report.signals.find((s) => s.name === 'heap.floor');
+    expect(floor?.leaking).toBe(true);
+    expect(floor?.slopePerSec).toBeGreaterThan(1 * MiB);
+    if (floor?.majorGcs !== undefined) {
+      expect(floor.majorGcs).toBeGreaterThanOrEqual(3);
+      expect(r.stderr).toMatch(/leaking: heap\.floor grows over the whole window \(floors at \d+ major GCs rose/);
+    }
+    // The top heap suspect is allocated in the service's code: the handler,
+    // render or blob, whichever frame V8 left after inlining.
+    const heap = report.suspects.find((s) => s.kind === 'heap');
+    expect(heap?.site).toMatch(/test\/scenarios\/(lib\/)?[\w-]+\.js:\d+:\d+$/);
+  }, 180_000);
+
   // Scenario "warmup-plateau": lookup tables filled by the first requests.
   it('warmup-plateau is never reported', async () => {
     const r = await runScenario('warmup-plateau', { reportDir: tempDir('lw-warmup-plateau-') });

@@ -123,6 +123,22 @@ describe('buildViewModel', () => {
     expect(labelOf('toString').label).toBe('limit');
   });
 
+  it('says a heap floor judged on its major-GC readings rose at each, in place of the p-value', () => {
+    const r = makeReport({ kind: 'heap' });
+    const floor = r.signals.find((s) => s.name === 'heap.floor')!;
+    expect(buildViewModel(r, 'x.json').signals.find((s) => s.name === 'heap.floor')!.pValue).toMatch(/^p[<=]/);
+    floor.majorGcs = 3;
+    floor.pValue = 1 / 3;
+    const view = buildViewModel(r, 'x.json').signals.find((s) => s.name === 'heap.floor')!;
+    expect(view.pValue).toBe('rose at 3 major GCs');
+    expect(renderReportText(buildViewModel(r, 'x.json'), { color: false, width: 120 })).toContain(
+      'rose at 3 major GCs',
+    );
+    expect(renderHtml(buildViewModel(r, 'x.json'), { js: '', css: '' })).toContain(
+      '<td class="num">rose at 3 major GCs</td>',
+    );
+  });
+
   it("names a bound anonymous callback as the suspect's title does", () => {
     const r = makeReport({ kind: 'timer' });
     const s = r.suspects[0]!;
