@@ -59,15 +59,24 @@ export interface StepParams {
   readonly growthFactor: number;
   /** The newest step's rate over the median of the earlier steps' rates. */
   readonly minRateRatio: number;
+  /**
+   * The slowest step's rate over the fastest's: a leak adds at a steady
+   * rate, where one big step among small ones is a cache loaded once.
+   */
+  readonly minRateSpread: number;
 }
 
-/** Leaking: three readings over half the window, not slowing down. */
+/**
+ * Leaking: three readings over half the window, at a steady rate. Chosen
+ * on `node bench/detector-grid.js` (its sparse-readings table; README).
+ */
 export const LEAK_STEPS: StepParams = {
   minReadings: 3,
   minSpanFraction: 0.5,
   maxAgeFraction: 1,
   growthFactor: 1,
   minRateRatio: 0.5,
+  minRateSpread: 0.25,
 };
 /** Suspect (arms tracking): two readings over a quarter of the window. */
 export const SUSPECT_STEPS: StepParams = {
@@ -76,6 +85,7 @@ export const SUSPECT_STEPS: StepParams = {
   maxAgeFraction: 0.5,
   growthFactor: 0.5,
   minRateRatio: 0,
+  minRateSpread: 0,
 };
 
 /**
@@ -119,7 +129,9 @@ export function judgeFloorSteps(
   }
   const lastRate = rates[rates.length - 1] as number;
   const earlier = rates.slice(0, -1);
-  const steady = earlier.length === 0 || lastRate >= params.minRateRatio * median(earlier);
+  const steady =
+    (earlier.length === 0 || lastRate >= params.minRateRatio * median(earlier)) &&
+    Math.min(...rates) >= params.minRateSpread * Math.max(...rates);
   const sinceS = Math.max(0, now - newestT) / 1_000;
   const goingOn = heapUsedNow - newestF >= 0.5 * lastRate * sinceS;
   const growth = newestF - firstF;

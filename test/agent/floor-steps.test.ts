@@ -104,6 +104,23 @@ describe('floor steps', () => {
     expect(t.growing).toBe(false);
   });
 
+  it('rejects one big step among small ones: a cache loaded once between noisy readings', () => {
+    const t = judge(
+      [
+        [0, 60],
+        [90, 61],
+        [180, 91],
+      ],
+      181,
+      120,
+    )!;
+    expect(t.majorGcs).toBe(3);
+    expect(t.material).toBe(true);
+    // The newest step is the fast one, so only the spread rejects it.
+    expect(t.tailSlopePerSec).toBeGreaterThan(t.slopePerSec);
+    expect(t.sustained).toBe(false);
+  });
+
   it('rejects a run the heap in use says has stopped: less than half its rate added since', () => {
     // 4.7 MB/s for 8 s would have added 37 MB; the heap holds 10 MB more.
     const stopped = judge(UNBOUNDED_CACHE, 59, 253.2)!;
