@@ -105,24 +105,43 @@ export function judgeFloorSteps(
   params: StepParams,
 ): Trend | null {
   if (steps.count < params.minReadings) return null;
-  const newestT = steps.timeAt(0);
-  const newestF = steps.floorAt(0);
-  if (now - newestT > params.maxAgeFraction * windowMs) return null;
+  if (now - steps.timeAt(0) > params.maxAgeFraction * windowMs) return null;
   // A step smaller than this is the noise of what was in flight at the GC.
   const minStep = spec.minGrowth / 8;
   let run = 1;
   while (run < steps.count && steps.floorAt(run - 1) - steps.floorAt(run) >= minStep) run++;
   if (run < params.minReadings) return null;
-  const firstT = steps.timeAt(run - 1);
-  const firstF = steps.floorAt(run - 1);
-  const spanMs = newestT - firstT;
-  if (spanMs < params.minSpanFraction * windowMs) return null;
+  // The longest run of the newest readings that passes, so that a
+  // start-up climb before a leak (one fast step) does not hide the leak.
+  let judged: Trend | null = null;
+  for (let len = run; len >= params.minReadings; len--) {
+    const t = judgeRun(steps, len, now, heapUsedNow, spec, params);
+    if (t.spanMs < params.minSpanFraction * windowMs) break;
+    if (judged === null || t.growing) judged = t;
+    if (t.growing) break;
+  }
+  return judged;
+}
 
+/** Judges the newest `len` readings, each higher than the one before. */
+function judgeRun(
+  steps: FloorSteps,
+  len: number,
+  now: number,
+  heapUsedNow: number,
+  spec: SignalSpec,
+  params: StepParams,
+): Trend {
+  const newestT = steps.timeAt(0);
+  const newestF = steps.floorAt(0);
+  const firstT = steps.timeAt(len - 1);
+  const firstF = steps.floorAt(len - 1);
+  const spanMs = newestT - firstT;
   const floors: number[] = [];
   const rates: number[] = [];
-  for (let age = run - 1; age >= 0; age--) {
+  for (let age = len - 1; age >= 0; age--) {
     floors.push(steps.floorAt(age));
-    if (age < run - 1) {
+    if (age < len - 1) {
       const dt = (steps.timeAt(age) - steps.timeAt(age + 1)) / 1_000;
       rates.push((steps.floorAt(age) - steps.floorAt(age + 1)) / Math.max(dt, 1e-3));
     }
@@ -140,15 +159,15 @@ export function judgeFloorSteps(
     growth >= spec.minRelativeGrowth * params.growthFactor * Math.max(0, firstF);
   const mk = mannKendall(floors);
   // Every reading above the one before: the exact two-sided Mann–Kendall
-  // p-value of that order among `run` values is 2 / run!.
+  // p-value of that order among `len` values is 2 / len!.
   let orders = 1;
-  for (let i = 2; i <= run; i++) orders *= i;
+  for (let i = 2; i <= len; i++) orders *= i;
   return {
-    n: run,
+    n: len,
     s: mk.s,
     z: mk.z,
     pValue: Math.min(1, 2 / orders),
-    slopePerSec: growth / (spanMs / 1_000),
+    slopePerSec: growth / Math.max(spanMs / 1_000, 1e-3),
     tailSlopePerSec: lastRate,
     growth,
     from: firstF,
@@ -159,6 +178,6 @@ export function judgeFloorSteps(
     material,
     sustained: steady && goingOn,
     growing: material && steady && goingOn,
-    majorGcs: run,
+    majorGcs: len,
   };
 }

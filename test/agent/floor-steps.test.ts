@@ -121,6 +121,25 @@ describe('floor steps', () => {
     expect(t.sustained).toBe(false);
   });
 
+  it('judges the newest readings without the start-up climb before them', () => {
+    // 190 MB loaded within a second of start, then a leak of 0.1 MB/s.
+    const t = judge(
+      [
+        [0, 5],
+        [1, 195],
+        [60, 201],
+        [120, 207],
+        [180, 213],
+      ],
+      181,
+      230,
+    )!;
+    expect(t.growing).toBe(true);
+    expect(t.majorGcs).toBe(4);
+    expect(t.from).toBe(195 * MB);
+    expect(t.slopePerSec / MB).toBeCloseTo(18 / 179, 6);
+  });
+
   it('rejects a run the heap in use says has stopped: less than half its rate added since', () => {
     // 4.7 MB/s for 8 s would have added 37 MB; the heap holds 10 MB more.
     const stopped = judge(UNBOUNDED_CACHE, 59, 253.2)!;
