@@ -38,12 +38,16 @@ export class FloorSteps {
 
   /** The time of the `age`-th newest reading (0: the newest). */
   timeAt(age: number): number {
-    return this.times[(this.head - age + this.capacity) % this.capacity] as number;
+    return this.times[this.slot(age)] as number;
   }
 
   /** The floor of the `age`-th newest reading (0: the newest). */
   floorAt(age: number): number {
-    return this.floors[(this.head - age + this.capacity) % this.capacity] as number;
+    return this.floors[this.slot(age)] as number;
+  }
+
+  private slot(age: number): number {
+    return (this.head - age + this.capacity) % this.capacity;
   }
 }
 
@@ -114,9 +118,10 @@ export function judgeFloorSteps(
   // The longest run of the newest readings that passes, so that a
   // start-up climb before a leak (one fast step) does not hide the leak.
   let judged: Trend | null = null;
+  // Shorter runs span less: none after the first too short is judged.
   for (let len = run; len >= params.minReadings; len--) {
+    if (steps.timeAt(0) - steps.timeAt(len - 1) < params.minSpanFraction * windowMs) break;
     const t = judgeRun(steps, len, now, heapUsedNow, spec, params);
-    if (t.spanMs < params.minSpanFraction * windowMs) break;
     if (judged === null || t.growing) judged = t;
     if (t.growing) break;
   }
