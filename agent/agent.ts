@@ -151,7 +151,7 @@ export class LeakwatchAgent implements Agent, AgentView {
     const handles: string[] = [];
     for (const [type, n] of this.readings.handles.byType) if (n > 0) handles.push(`${type}=${n}`);
     this.debug(
-      `tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} (delay timer ${this.readings.loop.resolutionMs}ms) fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`,
+      `tick ${this.self.ticks} (${this.self.tickCostUs.toFixed(0)}µs): heap ${mb(h.last(COLUMN.heapUsed))} floor ${mb(h.last(COLUMN.heapFloor))} (major GCs ${this.readings.gc.majorTotal}) rss ${mb(h.last(COLUMN.rss))} loop p99 ${h.last(COLUMN.loopP99).toFixed(1)}ms elu ${h.last(COLUMN.loopUtilization).toFixed(2)} (delay timer ${delayTimer(this.readings.loop.resolutionMs)}) fds ${h.last(COLUMN.fds)} handles ${handles.join(' ') || 'none'} state ${this.machine.state}`,
     );
   }
 
@@ -334,4 +334,9 @@ function oneLine(err: unknown): string {
 
 function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)}MB`;
+}
+
+/** The delay histogram's timer as the debug line names it. */
+function delayTimer(resolutionMs: number): string {
+  return resolutionMs === 0 ? 'off, asleep' : `${resolutionMs}ms`;
 }

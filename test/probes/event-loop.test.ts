@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ASLEEP_UTILIZATION,
   QUIET_UTILIZATION,
   coarseResolutionMs,
+  delayBounds,
   createEventLoopProbe,
   createEventLoopReading,
   type EventLoopProbe,
+  type EventLoopReading,
   RESOLUTION_MS,
 } from '../../probes/event-loop';
 
@@ -15,6 +18,29 @@ function block(ms: number): void {
   while (Date.now() < end) {
     // Busy: the loop cannot run its timers.
   }
+}
+
+/** A lightly used loop: 2 ms of work every ~10 ms, well inside quiet (1-30 %). */
+async function lightLoad(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    block(2);
+    await sleep(10);
+  }
+}
+
+/**
+ * The reading saw a block of at least 300 ms on the given timer (0: off),
+ * and that busy interval brings the 10 ms timer back.
+ */
+async function expectBlockSeen(p: EventLoopProbe, r: EventLoopReading, timerMs: number): Promise<void> {
+  expect(r.resolutionMs).toBe(timerMs);
+  expect(r.maxMs).toBeGreaterThanOrEqual(300 + RESOLUTION_MS - 1);
+  expect(r.utilization).toBeGreaterThan(QUIET_UTILIZATION);
+  await sleep(150);
+  p.read(r);
+  expect(r.resolutionMs).toBe(RESOLUTION_MS);
+  expect(r.samples).toBeGreaterThan(0);
 }
 
 describe('event-loop probe', () => {
@@ -32,6 +58,31 @@ describe('event-loop probe', () => {
     expect(coarseResolutionMs(20)).toBe(RESOLUTION_MS);
   });
 
+  it('bounds an unsampled interval by the busy time: the k-th latest sample is at most busy / k', () => {
+    const r = createEventLoopReading();
+    // 5 ms busy in 995 ms idle: a 10 ms timer would take 99 samples.
+    delayBounds(5, 995, r);
+    expect(r.minMs).toBeCloseTo(RESOLUTION_MS + 5 / 99, 9);
+    expect(r.meanMs).toBeCloseTo(RESOLUTION_MS + 5 / 99, 9);
+    expect(r.p50Ms).toBeCloseTo(RESOLUTION_MS + 5 / 50, 9);
+    expect(r.p90Ms).toBeCloseTo(RESOLUTION_MS + 5 / 10, 9);
+    expect(r.p95Ms).toBeCloseTo(RESOLUTION_MS + 5 / 5, 9);
+    expect(r.p99Ms).toBeCloseTo(RESOLUTION_MS + 5, 9);
+    expect(r.maxMs).toBe(RESOLUTION_MS + 5);
+    // One 300 ms block: the maximum covers it, the median cannot reach it.
+    delayBounds(300, 700, r);
+    expect(r.maxMs).toBe(310);
+    expect(r.p99Ms).toBe(310);
+    expect(r.p90Ms).toBeCloseTo(RESOLUTION_MS + 300 / 7, 9);
+    expect(r.p50Ms).toBeCloseTo(RESOLUTION_MS + 300 / 35, 9);
+    // Nothing ran: no sample could be late.
+    delayBounds(0, 1_000, r);
+    expect([r.minMs, r.meanMs, r.p50Ms, r.p99Ms, r.maxMs]).toEqual([10, 10, 10, 10, 10]);
+    // Busy throughout: every bound is the whole busy time.
+    delayBounds(1_000, 0, r);
+    expect([r.minMs, r.p50Ms, r.maxMs]).toEqual([1_010, 1_010, 1_010]);
+  });
+
   it('samples every 10 ms while busy and every 100 ms once the loop is quiet', async () => {
     probe = createEventLoopProbe(1_000);
     const r = createEventLoopReading();
@@ -44,14 +95,15 @@ describe('event-loop probe', () => {
     probe.read(r);
     expect(r.resolutionMs).toBe(RESOLUTION_MS);
     expect(r.utilization).toBeGreaterThan(QUIET_UTILIZATION);
-    // Idle interval, still read from the fine timer: it took many samples.
-    await sleep(500);
+    // Quiet interval, still read from the fine timer: it took many samples.
+    await lightLoad(500);
     probe.read(r);
     expect(r.resolutionMs).toBe(RESOLUTION_MS);
     expect(r.utilization).toBeLessThan(QUIET_UTILIZATION);
+    expect(r.utilization).toBeGreaterThan(ASLEEP_UTILIZATION);
     expect(r.samples).toBeGreaterThan(15);
-    // The idle reading switched to the coarse timer: a second holds ~10.
-    await sleep(1_000);
+    // The quiet reading switched to the coarse timer: a second holds ~10.
+    await lightLoad(1_000);
     probe.read(r);
     expect(r.resolutionMs).toBe(100);
     expect(r.samples).toBeGreaterThan(0);
@@ -62,24 +114,58 @@ describe('event-loop probe', () => {
   });
 
   it('the coarse timer still sees a blocked loop, and a busy interval brings the fine timer back', async () => {
-    probe = createEventLoopProbe(1_000);
+    const p = createEventLoopProbe(1_000);
+    probe = p;
     const r = createEventLoopReading();
-    await sleep(300);
-    probe.read(r); // idle: switches to coarse
-    await sleep(250);
+    await lightLoad(300);
+    p.read(r); // quiet: switches to coarse
+    await lightLoad(250);
     block(400);
-    await sleep(150);
-    probe.read(r);
-    expect(r.resolutionMs).toBe(100);
+    await lightLoad(150);
+    p.read(r);
     // A timer due in the first 100 ms of the block fired at least 300 ms late.
-    expect(r.maxMs).toBeGreaterThanOrEqual(300 + RESOLUTION_MS - 1);
-    expect(r.utilization).toBeGreaterThan(QUIET_UTILIZATION);
-    await sleep(200);
-    probe.read(r);
-    expect(r.resolutionMs).toBe(RESOLUTION_MS);
+    await expectBlockSeen(p, r, 100);
   });
 
-  it('an interval of 100 ms or less keeps the fine timer when idle', async () => {
+  it('switches the timer off while the loop is asleep, and bounds a block there by the busy time', async () => {
+    const p = createEventLoopProbe(1_000);
+    probe = p;
+    const r = createEventLoopReading();
+    // Idle intervals until one is asleep: on a loaded machine, the test's own
+    // code can be preempted while it runs, and that counts as busy time.
+    const untilAsleep = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) {
+        await sleep(300);
+        p.read(r);
+        if (r.utilization < ASLEEP_UTILIZATION) return;
+      }
+    };
+    await untilAsleep();
+    expect(r.utilization).toBeLessThan(ASLEEP_UTILIZATION);
+    // Asleep: no timer, no samples; the bounds come from the busy time.
+    const t0 = performance.now();
+    await sleep(500);
+    p.read(r);
+    const elapsed = performance.now() - t0;
+    expect(r.resolutionMs).toBe(0);
+    expect(r.samples).toBe(0);
+    expect(r.maxMs).toBeGreaterThanOrEqual(RESOLUTION_MS);
+    expect(r.maxMs).toBeLessThanOrEqual(RESOLUTION_MS + r.utilization * elapsed + 1);
+    expect(r.minMs).toBeLessThanOrEqual(r.p50Ms);
+    expect(r.p50Ms).toBeLessThanOrEqual(r.p90Ms);
+    expect(r.p90Ms).toBeLessThanOrEqual(r.p99Ms);
+    expect(r.p99Ms).toBeLessThanOrEqual(r.maxMs);
+    // A 300 ms block while asleep: the maximum covers it, the median stays low.
+    await untilAsleep();
+    await sleep(200);
+    block(300);
+    await sleep(200);
+    p.read(r);
+    expect(r.p50Ms).toBeLessThan(30);
+    await expectBlockSeen(p, r, 0);
+  });
+
+  it('an interval of 100 ms or less keeps the fine timer when idle, asleep or not', async () => {
     probe = createEventLoopProbe(100);
     const r = createEventLoopReading();
     for (let i = 0; i < 3; i++) {
