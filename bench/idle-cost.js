@@ -13,7 +13,11 @@
  * the service process itself, under a wrapper such as clinic) is read over
  * the window. Rounds repeat with fresh processes.
  *
- *   node bench/idle-cost.js [--rounds N] [--seconds S] [--start S]
+ *   node bench/idle-cost.js [--rounds N] [--seconds S] [--start S] [--baseline DIR]
+ *
+ * `--baseline DIR` adds leakwatch watching from another build's `dist`
+ * directory (an earlier commit's, say), so a change is measured against
+ * what it replaces in the same rounds.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,13 +27,14 @@ const { configurations, SERVICES } = require('./lib/configs');
 const { launchService, readCpuMsPrecise, readMemory } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
-const { numberOption } = require('./lib/args');
+const { numberOption, option } = require('./lib/args');
 const { runMain } = require('./lib/main');
 
 const argv = process.argv.slice(2);
 const ROUNDS = numberOption('rounds', 3);
 const SECONDS = numberOption('seconds', 30);
 const START_S = numberOption('start', 3);
+const BASELINE = option('baseline', null);
 const MB = 1024 * 1024;
 
 async function round(service, configs, sinks, tmpRoot) {
@@ -59,12 +64,24 @@ async function round(service, configs, sinks, tmpRoot) {
   }
 }
 
+/** leakwatch watching, preloaded from another build's `dist`. */
+function baselineConfig(dist) {
+  const register = path.join(dist, 'agent', 'register.js');
+  return {
+    name: 'leakwatch-baseline',
+    label: `leakwatch watching, the build in ${dist}`,
+    missing: fs.existsSync(register) ? null : `${register} does not exist`,
+    command: (service) => ({ cmd: process.execPath, args: ['--require', register, service.script], env: {} }),
+  };
+}
+
 async function main() {
   const sinks = await startSinks();
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-idle-'));
   process.once('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
   try {
     const all = configurations(sinks);
+    if (BASELINE !== null) all.splice(2, 0, baselineConfig(path.resolve(BASELINE)));
     for (const c of all) if (c.missing !== null) process.stderr.write(`  skipping ${c.name}: ${c.missing}\n`);
     const configs = all.filter((c) => c.missing === null);
     const service = SERVICES[0];
