@@ -23,7 +23,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const { configurations, SERVICES } = require('./lib/configs');
+const { configurations, nodeCommand, SERVICES } = require('./lib/configs');
 const { launchService, readCpuMsPrecise, readMemory } = require('./lib/proc');
 const { startSinks } = require('./lib/sinks');
 const { summarise, formatRange, markdownTable } = require('./lib/stats');
@@ -71,7 +71,7 @@ function baselineConfig(dist) {
     name: 'leakwatch-baseline',
     label: `leakwatch watching, the build in ${dist}`,
     missing: fs.existsSync(register) ? null : `${register} does not exist`,
-    command: (service) => ({ cmd: process.execPath, args: ['--require', register, service.script], env: {} }),
+    command: nodeCommand(['--require', register]),
   };
 }
 

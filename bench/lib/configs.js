@@ -30,14 +30,19 @@ function resolveOrNull(id) {
  * @param {Sinks} sinks
  * @returns {Array<{name: string, label: string, missing: string|null, command(service: {script: string}, tmpDir: string): {cmd: string, args: string[], env: object, cwd?: string}}>}
  */
+/**
+ * A configuration's command: this node, with `preArgs` before the service
+ * script and `env` added to its environment.
+ */
+const nodeCommand =
+  (preArgs, env = {}) =>
+  (service) => ({
+    cmd: process.execPath,
+    args: [...preArgs, service.script],
+    env,
+  });
+
 function configurations(sinks) {
-  const node =
-    (preArgs, env = {}) =>
-    (service) => ({
-      cmd: process.execPath,
-      args: [...preArgs, service.script],
-      env,
-    });
   const register = path.join(ROOT, 'dist', 'agent', 'register.js');
   const ddInit = resolveOrNull('dd-trace/init');
   const whyInclude = resolveOrNull('why-is-node-running/include');
@@ -48,25 +53,25 @@ function configurations(sinks) {
       name: 'none',
       label: 'no agent',
       missing: null,
-      command: node([]),
+      command: nodeCommand([]),
     },
     {
       name: 'leakwatch',
       label: 'leakwatch watching (default config)',
       missing: require('node:fs').existsSync(register) ? null : 'dist/ is not built (npx tsc -p tsconfig.json)',
-      command: node(['--require', register]),
+      command: nodeCommand(['--require', register]),
     },
     {
       name: 'leakwatch-armed',
       label: "leakwatch armed (arm(['handles.Timeout','heap.floor']))",
       missing: require('node:fs').existsSync(register) ? null : 'dist/ is not built (npx tsc -p tsconfig.json)',
-      command: node(['--require', path.join(PRELOAD, 'leakwatch-armed.js')]),
+      command: nodeCommand(['--require', path.join(PRELOAD, 'leakwatch-armed.js')]),
     },
     {
       name: 'prom-client',
       label: 'prom-client collectDefaultMetrics + scrape every 5 s',
       missing: need(resolveOrNull('prom-client'), 'prom-client'),
-      command: node(['--require', path.join(PRELOAD, 'prom-client.js')]),
+      command: nodeCommand(['--require', path.join(PRELOAD, 'prom-client.js')]),
     },
     {
       name: 'dd-trace',
@@ -77,7 +82,7 @@ function configurations(sinks) {
       // a user turning on runtime metrics alone gets. Not DD_TRACE_ENABLED=
       // false: dd-trace 5 then loads a no-op tracer and sends no runtime
       // metrics at all (checked with the sink). Flush interval: its default.
-      command: node(['--require', path.join(PRELOAD, 'dd-trace-runtime-metrics.js')], {
+      command: nodeCommand(['--require', path.join(PRELOAD, 'dd-trace-runtime-metrics.js')], {
         DD_RUNTIME_METRICS_ENABLED: 'true',
         DD_DOGSTATSD_HOST: '127.0.0.1',
         DD_DOGSTATSD_PORT: String(sinks.statsdPort),
@@ -96,13 +101,16 @@ function configurations(sinks) {
       name: 'pprof-heap',
       label: '@datadog/pprof heap profiler (512 KiB, 64 frames)',
       missing: need(resolveOrNull('@datadog/pprof'), '@datadog/pprof'),
-      command: node(['--require', path.join(PRELOAD, 'pprof-heap.js')]),
+      command: nodeCommand(['--require', path.join(PRELOAD, 'pprof-heap.js')]),
     },
     {
       name: 'why-is-node-running',
       label: 'why-is-node-running (--import …/include)',
       missing: need(whyInclude, 'why-is-node-running'),
-      command: node(['--import', whyInclude === null ? 'why-is-node-running/include' : pathToFileURL(whyInclude).href]),
+      command: nodeCommand([
+        '--import',
+        whyInclude === null ? 'why-is-node-running/include' : pathToFileURL(whyInclude).href,
+      ]),
     },
     {
       name: 'clinic-doctor',
@@ -146,4 +154,4 @@ const SERVICES = [
   },
 ];
 
-module.exports = { configurations, SERVICES, ROOT };
+module.exports = { configurations, nodeCommand, SERVICES, ROOT };

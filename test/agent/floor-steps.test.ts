@@ -111,10 +111,7 @@ describe('floor steps', () => {
     steps.push(T0, 6.72e6);
     steps.push(T0 + 10_000, 9.141e6);
     steps.push(T0 + 27_000, 1.3e7);
-    const at = (params: typeof LEAK_STEPS) =>
-      judgeFloorSteps(steps, T0 + 28_000, 30 * MB, FLOOR, 30_000, params) as NonNullable<
-        ReturnType<typeof judgeFloorSteps>
-      >;
+    const at = (params: typeof LEAK_STEPS) => judgeFloorSteps(steps, T0 + 28_000, 30 * MB, FLOOR, 30_000, params)!;
     const t = at(LEAK_STEPS);
     expect(t.majorGcs).toBe(3);
     expect(t.sustained).toBe(true);
